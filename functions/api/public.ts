@@ -1,0 +1,7 @@
+import { createApiHandler } from '../../shared/http/api-handler.ts';
+import { openApiDocument } from '../../shared/api/openapi.ts';
+
+export const handler = createApiHandler('public', {
+  'health.get': async () => ({ status: 200, body: { status: 'ok' } }),
+  'openapi.get': async () => ({ status: 200, body: openApiDocument() }),
+});

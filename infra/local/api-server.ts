@@ -1,0 +1,181 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import type {
+  APIGatewayProxyEventV2,
+  APIGatewayProxyStructuredResultV2,
+  APIGatewayRequestAuthorizerEventV2,
+  Context,
+} from 'aws-lambda';
+import { routeKey, routeList, type RouteGroup } from '../../shared/api/route-table.ts';
+import { ApiError } from '../../shared/errors.ts';
+import { problemResponse } from '../../shared/http/problem.ts';
+import { createRouteMatcher } from './route-matcher.ts';
+
+type LambdaHandler<E, R> = (event: E, context: Context) => Promise<R>;
+type ApiHandler = LambdaHandler<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>;
+type AuthorizerHandler = LambdaHandler<APIGatewayRequestAuthorizerEventV2, { isAuthorized: boolean; context?: Record<string, unknown> }>;
+
+/** API Gateway's own payload limit; our handlers enforce the contract's 256 KiB. */
+const GATEWAY_MAX_BODY = 10 * 1024 * 1024;
+const LAMBDA_TIMEOUT_MS = 29_000;
+
+export function lambdaContext(functionName: string, requestId = randomUUID()): Context {
+  const deadline = Date.now() + LAMBDA_TIMEOUT_MS;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${functionName}`,
+    memoryLimitInMB: '1024',
+    awsRequestId: requestId,
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+/** Loads the same handler modules that the CDK stack bundles into each Lambda function. */
+async function loadHandlers() {
+  const groups = [...new Set(routeList.map((r) => r.group))];
+  const handlers = new Map<RouteGroup, ApiHandler>();
+  for (const group of groups) {
+    const module = (await import(`../../functions/api/${group}.ts`)) as { handler: ApiHandler };
+    handlers.set(group, module.handler);
+  }
+  const authorizer = ((await import('../../functions/authorizer.ts')) as { handler: AuthorizerHandler }).handler;
+  return { handlers, authorizer };
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer | 'too-large'> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > GATEWAY_MAX_BODY) tooLarge = true;
+      else chunks.push(chunk);
+    });
+    req.on('end', () => resolve(tooLarge ? 'too-large' : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function send(res: ServerResponse, result: APIGatewayProxyStructuredResultV2) {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(result.headers ?? {})) headers[name] = String(value);
+  res.writeHead(result.statusCode ?? 200, headers);
+  res.end(result.body ?? '');
+}
+
+/**
+ * The local stand-in for API Gateway (HTTP API, payload v2): matches the route table,
+ * builds the same event API Gateway would, runs the authorizer Lambda and then the
+ * route group's Lambda handler, in process.
+ */
+export async function startApiServer(options: { port?: number; host?: string; log?: (line: string) => void } = {}) {
+  const { handlers, authorizer } = await loadHandlers();
+  const match = createRouteMatcher(routeList);
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const requestId = randomUUID();
+    const url = new URL(req.url ?? '/', 'http://local');
+    const method = (req.method ?? 'GET').toUpperCase();
+    const found = match(method, url.pathname);
+    if (!found || 'methodNotAllowed' in found) {
+      const detail = found ? `${method} is not allowed on ${url.pathname}` : `no route for ${method} ${url.pathname}`;
+      return send(res, problemResponse(new ApiError('not_found', detail), requestId));
+    }
+    const body = await readBody(req);
+    if (body === 'too-large') {
+      return send(res, problemResponse(new ApiError('payload_too_large', 'request body exceeds the gateway limit'), requestId));
+    }
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
+    }
+    const query: Record<string, string> = {};
+    for (const [name, value] of url.searchParams) query[name] = name in query ? `${query[name]},${value}` : value;
+    const key = routeKey(found.route);
+    const now = new Date();
+    const sourceIp = req.socket.remoteAddress ?? '127.0.0.1';
+    const http = { method, path: url.pathname, protocol: `HTTP/${req.httpVersion}`, sourceIp, userAgent: headers['user-agent'] ?? '' };
+    const requestContext = {
+      accountId: '000000000000',
+      apiId: 'local',
+      domainName: headers.host ?? 'localhost',
+      domainPrefix: 'local',
+      http,
+      requestId,
+      routeKey: key,
+      stage: '$default',
+      time: now.toUTCString(),
+      timeEpoch: now.getTime(),
+    };
+    const isText = body.length === 0 || !headers['content-type'] || /json|text|yaml|x-www-form-urlencoded/.test(headers['content-type']);
+    const event: APIGatewayProxyEventV2 & { requestContext: { authorizer?: { lambda: Record<string, unknown> } } } = {
+      version: '2.0',
+      routeKey: key,
+      rawPath: url.pathname,
+      rawQueryString: url.search.replace(/^\?/, ''),
+      headers,
+      queryStringParameters: Object.keys(query).length ? query : undefined,
+      pathParameters: Object.keys(found.pathParameters).length ? found.pathParameters : undefined,
+      requestContext,
+      body: body.length ? (isText ? body.toString('utf8') : body.toString('base64')) : undefined,
+      isBase64Encoded: body.length > 0 && !isText,
+    };
+    if (found.route.permission !== 'public') {
+      const authorization = await authorizer(
+        {
+          version: '2.0',
+          type: 'REQUEST',
+          routeArn: `arn:aws:execute-api:local:000000000000:local/$default/${method}${url.pathname}`,
+          identitySource: headers.authorization ? [headers.authorization] : [],
+          routeKey: key,
+          rawPath: url.pathname,
+          rawQueryString: event.rawQueryString,
+          headers,
+          queryStringParameters: event.queryStringParameters,
+          pathParameters: event.pathParameters,
+          requestContext,
+        } as APIGatewayRequestAuthorizerEventV2,
+        lambdaContext('authorizer', requestId),
+      );
+      if (!authorization.isAuthorized) {
+        return send(res, problemResponse(new ApiError('forbidden', 'the authorizer denied this request'), requestId));
+      }
+      event.requestContext.authorizer = { lambda: authorization.context ?? {} };
+    }
+    const handler = handlers.get(found.route.group)!;
+    const result = await handler(event, lambdaContext(`palette-${found.route.group}`, requestId));
+    send(res, result);
+  };
+
+  const server: Server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      options.log?.(`local gateway error: ${(error as Error).stack ?? String(error)}`);
+      if (!res.headersSent) send(res, problemResponse(new ApiError('internal', 'the local gateway failed'), undefined));
+      else res.end();
+    });
+  });
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${options.host ?? '127.0.0.1'}:${port}`,
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -1,0 +1,65 @@
+/**
+ * `npm start`: the platform on this machine. DynamoDB Local keeps its data in
+ * PALETTE_DATA_DIR; the seeded keys are printed on every start (they are also kept in
+ * that folder, since the table only holds their hashes).
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { startLocalRuntime } from './runtime.ts';
+import { DEMO_ADMIN_EMAIL, DEMO_TENANT } from './seed.ts';
+
+const dataDir = resolve(process.env.PALETTE_DATA_DIR ?? '.palette/data');
+const port = Number(process.env.PORT ?? 3000);
+const keysFile = join(dataDir, 'seeded-keys.json');
+
+async function rememberedKeys(): Promise<{ adminKey?: string; systemKey?: string }> {
+  try {
+    return JSON.parse(await readFile(keysFile, 'utf8'));
+  } catch {
+    return {};
+  }
+}
+
+async function main() {
+  await mkdir(dataDir, { recursive: true });
+  const remembered = await rememberedKeys();
+  const runtime = await startLocalRuntime({
+    port,
+    dataDir,
+    adminKey: process.env.PALETTE_ADMIN_KEY || undefined,
+    systemKey: process.env.PALETTE_SYSTEM_KEY || undefined,
+    log: process.env.PALETTE_VERBOSE ? (line) => console.error(line) : undefined,
+  });
+  const adminKey = runtime.seeded.adminKey ?? remembered.adminKey;
+  const systemKey = runtime.seeded.systemKey ?? remembered.systemKey;
+  await writeFile(keysFile, JSON.stringify({ adminKey, systemKey }, null, 2), { mode: 0o600 });
+
+  console.log(`
+Palette local runtime is up
+  API         ${runtime.url}
+  Admin key   ${adminKey ?? '(unknown: set PALETTE_ADMIN_KEY)'}   tenant.admin ${DEMO_ADMIN_EMAIL} of tenant ${DEMO_TENANT}
+  System key  ${systemKey ?? '(unknown: set PALETTE_SYSTEM_KEY)'}   system.admin
+  Data        ${dataDir}
+  DynamoDB    ${runtime.dynamoEndpoint} (DynamoDB Local)
+
+Try:
+  curl -s -H "Authorization: Bearer ${adminKey}" ${runtime.url}/v1/me
+Ctrl-C stops everything.
+`);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n${signal}: stopping…`);
+    await runtime.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

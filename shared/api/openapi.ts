@@ -1,0 +1,70 @@
+import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
+import { routeList } from './route-table.ts';
+import { problem } from './schema-kit.ts';
+
+const errorStatuses: Record<number, string> = {
+  400: 'validation_failed',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  409: 'conflict, invalid_state, quota_exceeded or idempotency_conflict',
+  412: 'precondition_failed',
+  413: 'payload_too_large',
+};
+
+let cached: object | undefined;
+
+/** The OpenAPI 3.1 document, generated from the route table (once per process). */
+export function openApiDocument(): object {
+  if (cached) return cached;
+  const registry = new OpenAPIRegistry();
+  registry.registerComponent('securitySchemes', 'apiKey', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'API key: `Authorization: Bearer <key>`',
+  });
+  for (const route of routeList) {
+    const responses: Record<string, { description: string; content?: Record<string, { schema: never }> }> = {};
+    for (const [status, spec] of Object.entries(route.responses)) {
+      responses[status] = {
+        description: spec.description,
+        ...(spec.schema ? { content: { [spec.contentType ?? 'application/json']: { schema: spec.schema as never } } } : {}),
+      };
+    }
+    const errors = Object.entries(errorStatuses).filter(([status]) => {
+      if (route.permission === 'public') return status === '400';
+      if (status === '412') return route.method === 'PATCH' || route.method === 'PUT' || route.method === 'DELETE';
+      if (status === '413') return route.body !== undefined;
+      return true;
+    });
+    for (const [status, codes] of errors) {
+      responses[status] = { description: codes, content: { 'application/problem+json': { schema: problem as never } } };
+    }
+    registry.registerPath({
+      method: route.method.toLowerCase() as 'get',
+      path: route.path,
+      operationId: route.operationId,
+      summary: route.summary,
+      tags: [route.group],
+      security: route.permission === 'public' ? [] : [{ apiKey: [] }],
+      description: route.permission === 'public' ? 'No API key needed.' : `Requires ${route.permission}.`,
+      request: {
+        params: route.params,
+        query: route.query,
+        headers: undefined,
+        ...(route.body ? { body: { required: true, content: { 'application/json': { schema: route.body } } } } : {}),
+      },
+      responses,
+    });
+  }
+  cached = new OpenApiGeneratorV31(registry.definitions).generateDocument({
+    openapi: '3.1.0',
+    info: {
+      title: 'Palette-style Kubernetes platform API',
+      version: '1.0.0',
+      description: 'Cluster Mode and App Mode over one HTTP API. Errors are application/problem+json.',
+    },
+    servers: [{ url: '/' }],
+  });
+  return cached;
+}

@@ -1,0 +1,92 @@
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { newId } from '../ids.ts';
+import type { Store } from '../store/client.ts';
+import { keys, SYSTEM_TENANT } from '../store/keys.ts';
+import { auditItem, withoutKeys, type AuditItem } from '../store/items.ts';
+import { queryPage } from '../store/table.ts';
+
+export type AuditResult = AuditItem['result'];
+
+export const auditResultOf = (status: number): AuditResult =>
+  status < 400 ? 'success' : status === 401 || status === 403 ? 'denied' : 'failed';
+
+export interface AuditRecord {
+  tenantId: string | null;
+  actor: string;
+  action: string;
+  resourceType: string;
+  resourceId: string | null;
+  projectId: string | null;
+  statusCode: number;
+  requestId: string;
+}
+
+/** One entry per mutation, refused ones included; calls without a tenant go to the platform's log. */
+export async function recordAudit(store: Store, record: AuditRecord): Promise<AuditItem> {
+  const at = new Date().toISOString();
+  const tenantId = record.tenantId ?? SYSTEM_TENANT;
+  const entry: AuditItem = {
+    type: 'audit',
+    id: newId('audit'),
+    at,
+    tenantId,
+    actor: record.actor,
+    action: record.action,
+    resourceType: record.resourceType,
+    resourceId: record.resourceId,
+    projectId: record.projectId,
+    result: auditResultOf(record.statusCode),
+    statusCode: record.statusCode,
+    requestId: record.requestId,
+  };
+  await store.doc.send(new PutCommand({ TableName: store.tableName, Item: { ...keys.audit(tenantId, at, entry.id), ...entry } }));
+  return entry;
+}
+
+export const toAuditEntry = (item: AuditItem) => {
+  const { tenantId, ...rest } = withoutKeys(item);
+  void tenantId;
+  return rest;
+};
+
+export interface AuditFilter {
+  projectId?: string;
+  actor?: string;
+  action?: string;
+  from?: string;
+  to?: string;
+}
+
+/** Newest first; time bounds use the sort key, the other filters a FilterExpression. */
+export function listAudit(
+  store: Store,
+  tenantId: string | null,
+  filter: AuditFilter,
+  page: { limit: number; cursor?: string },
+) {
+  const conditions: string[] = [];
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = {};
+  for (const field of ['projectId', 'actor', 'action'] as const) {
+    const value = filter[field];
+    if (value !== undefined) {
+      conditions.push(`#${field} = :${field}`);
+      names[`#${field}`] = field;
+      values[`:${field}`] = value;
+    }
+  }
+  const from = filter.from ? new Date(filter.from).toISOString() : '0000';
+  // '~' sorts after every id character, so `to` is inclusive of entries at that instant.
+  const to = filter.to ? `${new Date(filter.to).toISOString()}~` : '9999';
+  return queryPage(
+    store,
+    {
+      partition: { attribute: 'pk', value: keys.auditPartition(tenantId ?? SYSTEM_TENANT) },
+      skBetween: { attribute: 'sk', from, to },
+      newestFirst: true,
+      filter: conditions.length ? { expression: conditions.join(' AND '), names, values } : undefined,
+      ...page,
+    },
+    auditItem,
+  );
+}

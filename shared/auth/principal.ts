@@ -1,0 +1,60 @@
+import { keys } from '../store/keys.ts';
+import { apiKeyItem, userItem, type UserItem } from '../store/items.ts';
+import { getItem, getItems } from '../store/table.ts';
+import type { Store } from '../store/client.ts';
+
+export type PrincipalRole = UserItem['role'];
+
+/** Who is calling: resolved from an API key by the authorizer, re-checked by handlers. */
+export interface Principal {
+  userId: string;
+  tenantId: string | null;
+  role: PrincipalRole;
+  keyId: string;
+  keyHash: string;
+  email: string;
+  name: string;
+}
+
+const isLive = (expiresAt: string | null, now: Date) => expiresAt === null || Date.parse(expiresAt) > now.getTime();
+
+/** Key hash → principal; undefined when the key is unknown, expired, or its user is gone. */
+export async function principalFromKeyHash(store: Store, keyHash: string, now = new Date()): Promise<Principal | undefined> {
+  const key = await getItem(store, keys.apiKeyByHash(keyHash), apiKeyItem);
+  if (!key || !isLive(key.expiresAt, now)) return undefined;
+  const user = await getItem(store, keys.user(key.tenantId ?? 'system', key.userId), userItem);
+  return user ? toPrincipal(key.id, keyHash, user) : undefined;
+}
+
+/**
+ * The handler-side re-check of an authorizer result (which API Gateway may have
+ * cached): one BatchGetItem that proves the key and user still exist, so a deleted
+ * key or user is refused at once, and the role is current.
+ */
+export async function revalidatePrincipal(
+  store: Store,
+  claimed: { keyHash: string; userId: string; tenantId: string | null },
+  now = new Date(),
+): Promise<Principal | undefined> {
+  const [keyRaw, userRaw] = await getItems(store, [
+    keys.apiKeyByHash(claimed.keyHash),
+    keys.user(claimed.tenantId ?? 'system', claimed.userId),
+  ]);
+  if (!keyRaw || !userRaw) return undefined;
+  const key = apiKeyItem.parse(keyRaw);
+  const user = userItem.parse(userRaw);
+  if (key.userId !== user.id || !isLive(key.expiresAt, now)) return undefined;
+  return toPrincipal(key.id, claimed.keyHash, user);
+}
+
+function toPrincipal(keyId: string, keyHash: string, user: UserItem): Principal {
+  return {
+    userId: user.id,
+    tenantId: user.tenantId,
+    role: user.role,
+    keyId,
+    keyHash,
+    email: user.email,
+    name: user.name,
+  };
+}

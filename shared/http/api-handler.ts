@@ -1,0 +1,298 @@
+import middy from '@middy/core';
+import httpHeaderNormalizer from '@middy/http-header-normalizer';
+import httpJsonBodyParser from '@middy/http-json-body-parser';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type {
+  APIGatewayProxyEventV2,
+  APIGatewayProxyStructuredResultV2,
+  Context,
+} from 'aws-lambda';
+import type { z } from 'zod';
+import { ApiError, validationFailed } from '../errors.ts';
+import { routes, isMutation, routeKey, routeList, type OperationId, type RouteGroup, type RouteSpec, type Routes } from '../api/route-table.ts';
+import { revalidatePrincipal, type Principal } from '../auth/principal.ts';
+import { checkPermission, isProjectPermission, type ProjectAccess } from '../auth/permissions.ts';
+import { projectAccess } from '../tenancy/projects.ts';
+import { recordAudit } from '../audit/audit-log.ts';
+import { storeFromEnv, type Store } from '../store/client.ts';
+import { createIdempotentRunner, type StoredResult } from './idempotency.ts';
+import { fieldErrors } from './field-errors.ts';
+import { problemResponse, toApiError } from './problem.ts';
+import { logger } from './logger.ts';
+import { authorizerContextSchema } from './authorizer-context.ts';
+
+export const MAX_BODY_BYTES = 256 * 1024;
+
+type Infer<T> = T extends z.ZodType ? z.output<T> : undefined;
+
+export interface RouteRequest<R extends RouteSpec> {
+  params: Infer<R['params']>;
+  query: Infer<R['query']>;
+  body: Infer<R['body']>;
+  /** Set on every non-public route. */
+  principal: Principal;
+  /** Set on project-scoped routes: the project and the caller's role in it. */
+  project: ProjectAccess;
+  /** The version from `If-Match`, when the client sent one. */
+  ifMatch: number | undefined;
+  requestId: string;
+  store: Store;
+  event: APIGatewayProxyEventV2;
+}
+
+export interface RouteResult {
+  status: number;
+  body?: unknown;
+  /** Sets `ETag: "<version>"`. */
+  etag?: number;
+  headers?: Record<string, string>;
+  /** Raw (non-JSON) body with its content type, e.g. YAML. */
+  raw?: { contentType: string; text: string };
+  /** The resource the call created or changed, for the audit log. */
+  resourceId?: string;
+}
+
+export type RouteImpl<K extends OperationId> = (request: RouteRequest<Routes[K]>) => Promise<RouteResult>;
+
+export type GroupImpls<G extends RouteGroup> = {
+  [K in OperationId as Routes[K]['group'] extends G ? K : never]: RouteImpl<K>;
+};
+
+interface RequestState {
+  route?: RouteSpec & { operationId: OperationId };
+  principal?: Principal;
+  projectId?: string | null;
+  resourceId?: string | null;
+}
+
+const stateOf = new WeakMap<object, RequestState>();
+
+function requestIdOf(event: APIGatewayProxyEventV2, context: Context): string {
+  return event.requestContext?.requestId ?? context.awsRequestId;
+}
+
+/** `If-Match: "3"` (or W/"3") → 3; `*` → undefined; anything else matches no version. */
+export function parseIfMatch(header: string | undefined): number | undefined {
+  if (header === undefined || header.trim() === '*') return undefined;
+  const match = /^\s*(?:W\/)?"?(\d{1,15})"?\s*$/.exec(header);
+  if (!match) throw new ApiError('precondition_failed', `If-Match ${header} matches no version of this resource`);
+  return Number(match[1]);
+}
+
+function parsePart<S extends z.ZodType | undefined>(schema: S, value: unknown, root: string): Infer<S> {
+  if (!schema) return undefined as Infer<S>;
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    throw validationFailed(`the request ${root} is invalid`, fieldErrors(result.error.issues, root));
+  }
+  return result.data as Infer<S>;
+}
+
+function toResponse(result: StoredResult, requestId: string): APIGatewayProxyStructuredResultV2 {
+  const headers: Record<string, string> = { 'x-request-id': requestId, ...result.headers };
+  if (result.body === undefined) return { statusCode: result.statusCode, headers };
+  if (typeof result.body === 'string' && headers['content-type'] && !headers['content-type'].includes('json')) {
+    return { statusCode: result.statusCode, headers, body: result.body };
+  }
+  return {
+    statusCode: result.statusCode,
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(result.body),
+  };
+}
+
+function toStored(result: RouteResult): StoredResult {
+  const headers: Record<string, string> = { ...result.headers };
+  if (result.etag !== undefined) headers.etag = `"${result.etag}"`;
+  if (result.raw) {
+    headers['content-type'] = result.raw.contentType;
+    return { statusCode: result.status, headers, body: result.raw.text };
+  }
+  return { statusCode: result.status, headers, body: result.body };
+}
+
+/**
+ * The Lambda handler of one route group: API Gateway (or the local runtime) picks the
+ * route and passes its key; this re-checks the caller, authorizes against the route
+ * table's permission, validates params/query/body with the route's zod schemas, runs
+ * the implementation (idempotently when asked), audits mutations and answers
+ * problem+json on any failure.
+ */
+export function createApiHandler<G extends RouteGroup>(group: G, impls: GroupImpls<G>) {
+  const byKey = new Map(routeList.filter((r) => r.group === group).map((r) => [routeKey(r), r]));
+  const implOf = impls as unknown as Record<string, RouteImpl<OperationId>>;
+  for (const route of byKey.values()) {
+    if (!implOf[route.operationId]) throw new Error(`route ${route.operationId} has no implementation in group ${group}`);
+  }
+  let idempotent: ReturnType<typeof createIdempotentRunner> | undefined;
+
+  const dispatch = async (event: APIGatewayProxyEventV2, context: Context): Promise<APIGatewayProxyStructuredResultV2> => {
+    const state = stateOf.get(event) ?? {};
+    const route = state.route!;
+    const requestId = requestIdOf(event, context);
+    const store = storeFromEnv();
+    const params = parsePart(route.params, event.pathParameters ?? {}, 'path');
+    const query = parsePart(route.query, event.queryStringParameters ?? {}, 'query');
+
+    let project: ProjectAccess | undefined;
+    if (route.permission !== 'public') {
+      const principal = state.principal!;
+      if (isProjectPermission(route.permission)) {
+        const ref = (params as { p: string }).p;
+        project = (await projectAccess(store, principal, ref)) ?? undefined;
+        state.projectId = project?.project.id ?? null;
+      }
+      checkPermission(principal, route.permission, { systemAllowed: route.systemAllowed, projectAccess: project ?? null });
+    }
+    const body = parsePart(route.body, route.body ? (event.body ?? undefined) : undefined, 'body');
+    if (!route.body && event.body !== undefined && event.body !== null && event.body !== '') {
+      throw validationFailed('this route takes no request body', [{ path: 'body', message: 'unexpected body' }]);
+    }
+    const request: RouteRequest<RouteSpec> = {
+      params, query, body,
+      principal: state.principal!,
+      project: project!,
+      ifMatch: isMutation(route.method) ? parseIfMatch(event.headers?.['if-match']) : undefined,
+      requestId,
+      store,
+      event,
+    } as RouteRequest<RouteSpec>;
+    const work = async () => {
+      const result = await implOf[route.operationId]!(request as never);
+      state.resourceId = result.resourceId ?? state.resourceId;
+      return toStored(result);
+    };
+    const idempotencyKey = route.idempotent ? event.headers?.['idempotency-key'] : undefined;
+    if (idempotencyKey === undefined) return toResponse(await work(), requestId);
+    if (!/^[\x21-\x7e]{1,255}$/.test(idempotencyKey)) {
+      throw validationFailed('Idempotency-Key must be 1–255 visible ASCII characters', [
+        { path: 'Idempotency-Key', message: 'invalid header' },
+      ]);
+    }
+    idempotent ??= createIdempotentRunner(store);
+    const scope = `${state.principal?.tenantId ?? 'system'}|${state.principal?.userId}|${route.operationId}|${JSON.stringify(params ?? {})}`;
+    const stored = await idempotent({ scope, key: idempotencyKey, body: body ?? null }, context, work);
+    return toResponse(stored, requestId);
+  };
+
+  return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, Context>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(httpHeaderNormalizer())
+    .use(auditMutations())
+    .use(problemResponses())
+    .use(resolveRoute(byKey))
+    .use(authenticate())
+    .use(limitBodySize())
+    .use(parseJsonBody())
+    .handler(dispatch);
+}
+
+/** Picks the route by API Gateway's route key (set by the local runtime the same way). */
+function resolveRoute(byKey: Map<string, RouteSpec & { operationId: OperationId }>): middy.MiddlewareObj<APIGatewayProxyEventV2> {
+  return {
+    before: (request) => {
+      const route = byKey.get(request.event.routeKey);
+      if (!route) throw new ApiError('not_found', `no route ${request.event.routeKey}`);
+      stateOf.set(request.event, { route });
+      logger.appendKeys({ route: route.operationId });
+    },
+  };
+}
+
+/**
+ * Re-checks what the authorizer said (API Gateway may have cached it for minutes) with
+ * one read, so revoked keys and deleted users fail at once.
+ */
+function authenticate(): middy.MiddlewareObj<APIGatewayProxyEventV2> {
+  return {
+    before: async (request) => {
+      const state = stateOf.get(request.event)!;
+      if (state.route?.permission === 'public') return;
+      const authorizer = (request.event.requestContext as { authorizer?: { lambda?: unknown } }).authorizer?.lambda;
+      const claimed = authorizerContextSchema.safeParse(authorizer ?? {});
+      if (!claimed.success || !claimed.data.keyHash) {
+        throw new ApiError('unauthorized', 'a valid API key is required: Authorization: Bearer <key>');
+      }
+      const { keyHash, userId, tenantId } = claimed.data;
+      const principal = await revalidatePrincipal(storeFromEnv(), { keyHash, userId: userId!, tenantId: tenantId || null });
+      if (!principal) throw new ApiError('unauthorized', 'the API key is unknown, revoked or expired');
+      state.principal = principal;
+      logger.appendKeys({ tenantId: principal.tenantId ?? 'system', userId: principal.userId });
+    },
+  };
+}
+
+function limitBodySize(): middy.MiddlewareObj<APIGatewayProxyEventV2> {
+  return {
+    before: (request) => {
+      const { body, isBase64Encoded } = request.event;
+      if (!body) return;
+      const bytes = isBase64Encoded ? Math.floor((body.length * 3) / 4) : Buffer.byteLength(body, 'utf8');
+      if (bytes > MAX_BODY_BYTES) {
+        throw new ApiError('payload_too_large', `request bodies are limited to ${MAX_BODY_BYTES} bytes; this one has ${bytes}`);
+      }
+    },
+  };
+}
+
+/**
+ * middy's JSON parser, for requests that carry a body. The API speaks only JSON, so
+ * the body is parsed whatever Content-Type says (curl -d sends form-urlencoded).
+ */
+function parseJsonBody(): middy.MiddlewareObj<APIGatewayProxyEventV2> {
+  const parser = httpJsonBodyParser({ disableContentTypeCheck: true });
+  return {
+    before: (request) => {
+      const body = request.event.body;
+      if (body === undefined || body === null || body === '') return;
+      return (parser.before as (r: typeof request) => void)(request);
+    },
+  };
+}
+
+function problemResponses(): middy.MiddlewareObj<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2> {
+  return {
+    onError: (request) => {
+      const apiError = toApiError(request.error);
+      const requestId = requestIdOf(request.event, request.context);
+      if (apiError.status >= 500) logger.error('request failed', { error: request.error as Error });
+      else logger.info('request refused', { code: apiError.code, detail: apiError.message });
+      request.response = problemResponse(apiError, requestId);
+    },
+  };
+}
+
+/** Every mutation, refused ones too, lands in the audit log of the caller's tenant. */
+function auditMutations(): middy.MiddlewareObj<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2> {
+  const record = async (request: middy.Request<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>) => {
+    const state = stateOf.get(request.event);
+    const method = request.event.requestContext?.http?.method as RouteSpec['method'] | undefined;
+    const statusCode = request.response?.statusCode ?? 500;
+    logger.info('request', {
+      method,
+      path: request.event.rawPath,
+      status: statusCode,
+    });
+    if (!method || !isMutation(method)) return;
+    const route = state?.route;
+    const path = request.event.pathParameters ?? {};
+    try {
+      await recordAudit(storeFromEnv(), {
+        tenantId: state?.principal?.tenantId ?? null,
+        actor: state?.principal?.userId ?? 'anonymous',
+        action: route?.operationId ?? `${method} ${request.event.rawPath}`,
+        resourceType: route?.resourceType ?? 'unknown',
+        resourceId: state?.resourceId ?? path.id ?? path.userId ?? (state?.projectId ?? null),
+        projectId: state?.projectId ?? null,
+        statusCode,
+        requestId: requestIdOf(request.event, request.context),
+      });
+    } catch (error) {
+      // The response is already decided; a lost audit entry must at least be loud.
+      logger.error('audit write failed', { error: error as Error });
+    }
+  };
+  return { after: record, onError: record };
+}
+
+export { routes };

@@ -1,0 +1,80 @@
+import { tableDefinition } from './table-definition.ts';
+
+/**
+ * Every key of the single table is built here, so the access patterns can be read
+ * in one place:
+ *
+ *   pk                      sk                        item
+ *   TENANT#<t>              #TENANT                   tenant
+ *   TENANTNAME#<name>       #UNIQUE                   tenant name reservation
+ *   TENANT#<t>              USER#<u>                  user            (system admin: tenant "system")
+ *   TENANT#<t>              EMAIL#<email>             user email reservation
+ *   APIKEY#<sha256>         #APIKEY                   key lookup by secret hash (authorizer)
+ *   TENANT#<t>              APIKEY#<k>                key record (lists, delete by id)
+ *   TENANT#<t>              TEAM#<id>                 team
+ *   TENANT#<t>              PROJECT#<p>               project
+ *   TENANT#<t>              PROJECTNAME#<name>        project name reservation
+ *   TENANT#<t>              MEMBER#<p>#<u>            project membership
+ *   TENANT#<t>              OPERATION#<op>            operation
+ *   AUDIT#<t>               <at>#<id>                 audit entry
+ *   IDEMPOTENCY             <hash>                    idempotency record (Powertools)
+ *
+ *   gsi1: TENANTS / <t>                 tenants in creation order
+ *         USERPROJECTS#<t>#<u> / <p>    a user's project memberships
+ *         USERKEYS#<t>#<u> / <k>        a user's API keys
+ */
+export const SYSTEM_TENANT = 'system';
+
+export const keys = {
+  tenant: (tenantId: string) => ({ pk: `TENANT#${tenantId}`, sk: '#TENANT' }),
+  tenantName: (name: string) => ({ pk: `TENANTNAME#${name.toLowerCase()}`, sk: '#UNIQUE' }),
+  tenantsIndex: (tenantId: string) => ({ gsi1pk: 'TENANTS', gsi1sk: tenantId }),
+
+  user: (tenantId: string, userId: string) => ({ pk: `TENANT#${tenantId}`, sk: `USER#${userId}` }),
+  userEmail: (tenantId: string, email: string) => ({ pk: `TENANT#${tenantId}`, sk: `EMAIL#${email.toLowerCase()}` }),
+
+  apiKeyByHash: (hash: string) => ({ pk: `APIKEY#${hash}`, sk: '#APIKEY' }),
+  apiKey: (tenantId: string, keyId: string) => ({ pk: `TENANT#${tenantId}`, sk: `APIKEY#${keyId}` }),
+  userKeysIndex: (tenantId: string, userId: string, keyId: string) => ({
+    gsi1pk: `USERKEYS#${tenantId}#${userId}`,
+    gsi1sk: keyId,
+  }),
+
+  team: (tenantId: string, teamId: string) => ({ pk: `TENANT#${tenantId}`, sk: `TEAM#${teamId}` }),
+
+  project: (tenantId: string, projectId: string) => ({ pk: `TENANT#${tenantId}`, sk: `PROJECT#${projectId}` }),
+  projectName: (tenantId: string, name: string) => ({ pk: `TENANT#${tenantId}`, sk: `PROJECTNAME#${name}` }),
+
+  member: (tenantId: string, projectId: string, userId: string) => ({
+    pk: `TENANT#${tenantId}`,
+    sk: `MEMBER#${projectId}#${userId}`,
+  }),
+  userProjectsIndex: (tenantId: string, userId: string, projectId: string) => ({
+    gsi1pk: `USERPROJECTS#${tenantId}#${userId}`,
+    gsi1sk: projectId,
+  }),
+
+  operation: (tenantId: string, operationId: string) => ({ pk: `TENANT#${tenantId}`, sk: `OPERATION#${operationId}` }),
+
+  audit: (tenantId: string, at: string, auditId: string) => ({ pk: `AUDIT#${tenantId}`, sk: `${at}#${auditId}` }),
+  auditPartition: (tenantId: string) => `AUDIT#${tenantId}`,
+
+  tenantPartition: (tenantId: string) => `TENANT#${tenantId}`,
+} as const;
+
+export const skPrefix = {
+  user: 'USER#',
+  apiKey: 'APIKEY#',
+  team: 'TEAM#',
+  project: 'PROJECT#',
+  member: (projectId: string) => `MEMBER#${projectId}#`,
+} as const;
+
+export const IDEMPOTENCY_PARTITION = 'IDEMPOTENCY';
+
+/** Attribute names of the table's keys, for libraries that need them spelled out. */
+export const tableDefinitionKeys = {
+  partition: tableDefinition.partitionKey.name,
+  sort: tableDefinition.sortKey.name,
+  ttl: tableDefinition.timeToLiveAttribute,
+} as const;

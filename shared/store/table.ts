@@ -1,0 +1,162 @@
+import {
+  BatchGetCommand,
+  type BatchGetCommandOutput,
+  GetCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  type TransactWriteCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import { TransactionCanceledException, ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import type { z } from 'zod';
+import type { Store } from './client.ts';
+import { decodeCursor, encodeCursor, type Page } from './pagination.ts';
+
+export type Key = { pk: string; sk: string };
+type SdkTransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+type WithoutTable<T> = Omit<NonNullable<T>, 'TableName'>;
+/** A transaction item without TableName: `transact` adds the store's table. */
+export type TransactItem =
+  | { Put: WithoutTable<SdkTransactItem['Put']> }
+  | { Update: WithoutTable<SdkTransactItem['Update']> }
+  | { Delete: WithoutTable<SdkTransactItem['Delete']> }
+  | { ConditionCheck: WithoutTable<SdkTransactItem['ConditionCheck']> };
+
+export async function getItem<S extends z.ZodType>(
+  store: Store,
+  key: Key,
+  schema: S,
+  options: { consistent?: boolean } = {},
+): Promise<z.infer<S> | undefined> {
+  const { Item } = await store.doc.send(
+    new GetCommand({ TableName: store.tableName, Key: key, ConsistentRead: options.consistent ?? true }),
+  );
+  return Item ? (schema.parse(Item) as z.infer<S>) : undefined;
+}
+
+/** Reads up to 100 keys at once; returns them in request order (missing → undefined). */
+export async function getItems(store: Store, keyList: Key[]): Promise<Array<Record<string, unknown> | undefined>> {
+  const found = new Map<string, Record<string, unknown>>();
+  for (let i = 0; i < keyList.length; i += 100) {
+    let pending: Record<string, unknown>[] | undefined = keyList.slice(i, i + 100);
+    for (let attempt = 0; pending?.length && attempt < 8; attempt++) {
+      const out: BatchGetCommandOutput = await store.doc.send(
+        new BatchGetCommand({ RequestItems: { [store.tableName]: { Keys: pending, ConsistentRead: true } } }),
+      );
+      for (const item of out.Responses?.[store.tableName] ?? []) found.set(`${item.pk}|${item.sk}`, item);
+      pending = out.UnprocessedKeys?.[store.tableName]?.Keys;
+      if (pending?.length) await new Promise((r) => setTimeout(r, 20 * 2 ** attempt));
+    }
+    if (pending?.length) throw new Error('BatchGetItem left keys unprocessed after retries');
+  }
+  return keyList.map((k) => found.get(`${k.pk}|${k.sk}`));
+}
+
+export interface QueryPageOptions {
+  /** Partition to read; with `index`, the index's partition key attribute and value. */
+  partition: { attribute: string; value: string };
+  index?: string;
+  skBeginsWith?: { attribute: string; value: string };
+  skBetween?: { attribute: string; from: string; to: string };
+  limit: number;
+  cursor?: string;
+  newestFirst?: boolean;
+  filter?: { expression: string; names: Record<string, string>; values: Record<string, unknown> };
+}
+
+/**
+ * One page of a Query. With a filter, DynamoDB may return short pages; this keeps
+ * reading until the page is full or the partition ends, so clients get `limit` items
+ * whenever that many exist.
+ */
+export async function queryPage<S extends z.ZodType>(
+  store: Store,
+  options: QueryPageOptions,
+  schema: S,
+): Promise<Page<z.infer<S>>> {
+  let startKey: Record<string, unknown> | undefined = decodeCursor(options.cursor, options.partition);
+  const names: Record<string, string> = { '#pk': options.partition.attribute, ...options.filter?.names };
+  const values: Record<string, unknown> = { ':pk': options.partition.value, ...options.filter?.values };
+  let condition = '#pk = :pk';
+  if (options.skBeginsWith) {
+    names['#sk'] = options.skBeginsWith.attribute;
+    values[':skp'] = options.skBeginsWith.value;
+    condition += ' AND begins_with(#sk, :skp)';
+  } else if (options.skBetween) {
+    names['#sk'] = options.skBetween.attribute;
+    values[':skfrom'] = options.skBetween.from;
+    values[':skto'] = options.skBetween.to;
+    condition += ' AND #sk BETWEEN :skfrom AND :skto';
+  }
+  const items: z.infer<S>[] = [];
+  let lastKey: Record<string, unknown> | undefined;
+  do {
+    const out = await store.doc.send(
+      new QueryCommand({
+        TableName: store.tableName,
+        IndexName: options.index,
+        KeyConditionExpression: condition,
+        FilterExpression: options.filter?.expression,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+        ExclusiveStartKey: startKey,
+        ScanIndexForward: !options.newestFirst,
+        Limit: options.limit - items.length,
+        ConsistentRead: options.index ? undefined : true,
+      }),
+    );
+    for (const item of out.Items ?? []) items.push(schema.parse(item) as z.infer<S>);
+    lastKey = out.LastEvaluatedKey;
+    startKey = lastKey;
+  } while (lastKey && items.length < options.limit);
+  return { items, nextCursor: encodeCursor(lastKey) };
+}
+
+/** Every item of a partition prefix (for cascades); bounded so a request can't run away. */
+export async function queryAll<S extends z.ZodType>(
+  store: Store,
+  options: Omit<QueryPageOptions, 'limit' | 'cursor'>,
+  schema: S,
+  max = 1000,
+): Promise<z.infer<S>[]> {
+  const all: z.infer<S>[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await queryPage(store, { ...options, limit: 100, cursor }, schema);
+    all.push(...page.items);
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor && all.length < max);
+  return all;
+}
+
+export class TransactionConflict extends Error {
+  /** Cancellation reason per transaction item, e.g. 'ConditionalCheckFailed' or 'None'. */
+  readonly reasons: string[];
+  constructor(reasons: string[]) {
+    super(`transaction cancelled: ${reasons.join(', ')}`);
+    this.name = 'TransactionConflict';
+    this.reasons = reasons;
+  }
+}
+
+/** TransactWriteItems; a failed condition surfaces as TransactionConflict with per-item reasons. */
+export async function transact(store: Store, items: TransactItem[]): Promise<void> {
+  const withTable = items.map((item) => {
+    const [kind, body] = Object.entries(item)[0] as [string, Record<string, unknown>];
+    return { [kind]: { TableName: store.tableName, ...body } } as SdkTransactItem;
+  });
+  try {
+    await store.doc.send(new TransactWriteCommand({ TransactItems: withTable }));
+  } catch (error) {
+    if (error instanceof TransactionCanceledException) {
+      const reasons = (error.CancellationReasons ?? []).map((r) => r.Code ?? 'None');
+      if (reasons.includes('ConditionalCheckFailed')) throw new TransactionConflict(reasons);
+    }
+    throw error;
+  }
+}
+
+export function isConditionFailure(error: unknown): boolean {
+  return error instanceof ConditionalCheckFailedException || (error as { name?: string })?.name === 'ConditionalCheckFailedException';
+}
+
+export const nowIso = () => new Date().toISOString();

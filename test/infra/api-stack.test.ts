@@ -1,0 +1,265 @@
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as cdk from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { routeGroups, routeKey, routeList } from '../../shared/api/route-table.ts';
+import { tableDefinition } from '../../shared/store/table-definition.ts';
+import { PaletteStack } from '../../infra/aws/api-stack.ts';
+
+/** Synthesized CloudFormation is untyped JSON. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = any;
+type Resource = { Type: string; Properties: Record<string, Json>; DeletionPolicy?: string; UpdateReplacePolicy?: string };
+
+const dynamoWriteActions = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
+
+const asArray = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
+
+/** Our functions are the NodejsFunctions; CDK's helper functions use other handlers. */
+const ourFunctions = (template: Template) =>
+  Object.entries(template.findResources('AWS::Lambda::Function') as Record<string, Resource>).filter(
+    ([, fn]) => fn.Properties.Handler === 'index.handler',
+  );
+
+describe('PaletteStack (bundling skipped)', () => {
+  let stack: PaletteStack;
+  let template: Template;
+
+  beforeAll(() => {
+    const app = new cdk.App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    stack = new PaletteStack(app, 'Palette');
+    template = Template.fromStack(stack);
+  });
+
+  const logicalId = (construct: { node: { defaultChild?: unknown } }) =>
+    stack.getLogicalId(construct.node.defaultChild as cdk.CfnElement);
+
+  const tableLogicalId = () => logicalId(stack.table);
+
+  it('creates one API Gateway route per route-table entry with its METHOD path route key', () => {
+    const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route') as Record<string, Resource>);
+    expect(routes).toHaveLength(routeList.length);
+    const keys = routes.map((r) => r.Properties.RouteKey as string).sort();
+    expect(keys).toEqual(routeList.map((r) => routeKey(r)).sort());
+  });
+
+  it('puts the Lambda authorizer on every non-public route and no authorizer on public ones', () => {
+    const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route') as Record<string, Resource>);
+    const authorizers = Object.keys(template.findResources('AWS::ApiGatewayV2::Authorizer'));
+    expect(authorizers).toHaveLength(1);
+    for (const route of routeList) {
+      const resource = routes.find((r) => r.Properties.RouteKey === routeKey(route));
+      expect(resource, routeKey(route)).toBeDefined();
+      if (route.permission === 'public') {
+        expect(resource!.Properties.AuthorizationType, routeKey(route)).toBe('NONE');
+        expect(resource!.Properties.AuthorizerId, routeKey(route)).toBeUndefined();
+      } else {
+        expect(resource!.Properties.AuthorizationType, routeKey(route)).toBe('CUSTOM');
+        expect(resource!.Properties.AuthorizerId, routeKey(route)).toEqual({ Ref: authorizers[0] });
+      }
+    }
+  });
+
+  it('routes each path to the function of its route group', () => {
+    const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route') as Record<string, Resource>);
+    const integrations = template.findResources('AWS::ApiGatewayV2::Integration') as Record<string, Resource>;
+    expect(Object.keys(integrations)).toHaveLength(routeGroups.length);
+    for (const route of routeList) {
+      const resource = routes.find((r) => r.Properties.RouteKey === routeKey(route))!;
+      const target = resource.Properties.Target as { 'Fn::Join': [string, unknown[]] };
+      const integrationRef = target['Fn::Join'][1][1] as { Ref: string };
+      const integration = integrations[integrationRef.Ref]!;
+      const fn = stack.groupFunctions.get(route.group)!;
+      expect(integration.Properties.IntegrationUri, routeKey(route)).toEqual({
+        'Fn::GetAtt': [logicalId(fn), 'Arn'],
+      });
+    }
+  });
+
+  it('runs every function on Node.js 24 on arm64 with the table name in its environment', () => {
+    const functions = ourFunctions(template);
+    expect(functions).toHaveLength(routeGroups.length + 1);
+    for (const [id, fn] of functions) {
+      expect(fn.Properties.Runtime, id).toBe('nodejs24.x');
+      expect(fn.Properties.Architectures, id).toEqual(['arm64']);
+      expect(fn.Properties.MemorySize, id).toBe(1024);
+      expect(fn.Properties.Timeout, id).toBe(29);
+      expect(fn.Properties.Environment.Variables.TABLE_NAME, id).toEqual({ Ref: tableLogicalId() });
+      expect(fn.Properties.Environment.Variables.NODE_OPTIONS, id).toBe('--enable-source-maps');
+      expect(fn.Properties.LoggingConfig?.LogGroup, id).toBeDefined();
+    }
+  });
+
+  it('keeps function logs for one month', () => {
+    const groups = Object.values(template.findResources('AWS::Logs::LogGroup') as Record<string, Resource>);
+    expect(groups).toHaveLength(routeGroups.length + 1);
+    for (const group of groups) expect(group.Properties.RetentionInDays).toBe(30);
+  });
+
+  it('builds the table keys, indexes and TTL from the table definition', () => {
+    const tables = Object.values(template.findResources('AWS::DynamoDB::GlobalTable') as Record<string, Resource>);
+    expect(tables).toHaveLength(1);
+    const table = tables[0]!;
+    expect(table.Properties.KeySchema).toEqual([
+      { AttributeName: tableDefinition.partitionKey.name, KeyType: 'HASH' },
+      { AttributeName: tableDefinition.sortKey.name, KeyType: 'RANGE' },
+    ]);
+    const expectedIndexes = tableDefinition.globalSecondaryIndexes.map((index) => ({
+      IndexName: index.indexName,
+      KeySchema: [
+        { AttributeName: index.partitionKey.name, KeyType: 'HASH' },
+        { AttributeName: index.sortKey.name, KeyType: 'RANGE' },
+      ],
+      Projection: { ProjectionType: 'ALL' },
+    }));
+    expect(table.Properties.GlobalSecondaryIndexes).toEqual(expectedIndexes);
+    const attributes = new Map<string, string>();
+    for (const key of [
+      tableDefinition.partitionKey,
+      tableDefinition.sortKey,
+      ...tableDefinition.globalSecondaryIndexes.flatMap((i) => [i.partitionKey, i.sortKey]),
+    ]) {
+      attributes.set(key.name, key.type);
+    }
+    expect(
+      [...(table.Properties.AttributeDefinitions as Array<{ AttributeName: string; AttributeType: string }>)].sort(
+        (a, b) => a.AttributeName.localeCompare(b.AttributeName),
+      ),
+    ).toEqual(
+      [...attributes].map(([AttributeName, AttributeType]) => ({ AttributeName, AttributeType })).sort((a, b) =>
+        a.AttributeName.localeCompare(b.AttributeName),
+      ),
+    );
+    expect(table.Properties.TimeToLiveSpecification).toEqual({
+      AttributeName: tableDefinition.timeToLiveAttribute,
+      Enabled: true,
+    });
+  });
+
+  it('makes the table on-demand with point-in-time recovery and keeps it when the stack is deleted', () => {
+    const table = Object.values(template.findResources('AWS::DynamoDB::GlobalTable') as Record<string, Resource>)[0]!;
+    expect(table.Properties.BillingMode).toBe('PAY_PER_REQUEST');
+    const replicas = table.Properties.Replicas as Array<Record<string, Json>>;
+    expect(replicas.length).toBeGreaterThan(0);
+    for (const replica of replicas) {
+      expect(replica.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
+    }
+    expect(table.DeletionPolicy).toBe('Retain');
+    expect(table.UpdateReplacePolicy).toBe('Retain');
+  });
+
+  it('scopes every DynamoDB permission to the table and its indexes, never to every resource', () => {
+    const tableArn = { 'Fn::GetAtt': [tableLogicalId(), 'Arn'] };
+    const indexArn = { 'Fn::Join': ['', [tableArn, '/index/*']] };
+    const policies = Object.values(template.findResources('AWS::IAM::Policy') as Record<string, Resource>);
+    let dynamoStatements = 0;
+    for (const policy of policies) {
+      for (const statement of policy.Properties.PolicyDocument.Statement as Array<Record<string, Json>>) {
+        const actions = asArray(statement.Action as string | string[]);
+        if (!actions.some((a) => a.startsWith('dynamodb:'))) continue;
+        dynamoStatements += 1;
+        const resources = asArray(statement.Resource as unknown);
+        expect(resources).not.toContain('*');
+        for (const resource of resources) expect([tableArn, indexArn]).toContainEqual(resource);
+      }
+    }
+    expect(dynamoStatements).toBeGreaterThanOrEqual(routeGroups.length + 1);
+  });
+
+  it('lets the authorizer read the table but never write to it', () => {
+    const roleId = stack.getLogicalId(stack.authorizerFunction.role!.node.defaultChild as cdk.CfnElement);
+    const policies = Object.values(template.findResources('AWS::IAM::Policy') as Record<string, Resource>).filter(
+      (p) => (p.Properties.Roles as unknown[]).some((r) => JSON.stringify(r) === JSON.stringify({ Ref: roleId })),
+    );
+    expect(policies.length).toBeGreaterThan(0);
+    const actions = policies.flatMap((p) =>
+      (p.Properties.PolicyDocument.Statement as Array<Record<string, Json>>).flatMap((s) => asArray(s.Action as string)),
+    );
+    expect(actions).toContain('dynamodb:GetItem');
+    expect(actions).toContain('dynamodb:Query');
+    for (const action of dynamoWriteActions) expect(actions).not.toContain(action);
+    expect(actions.some((a) => a === 'dynamodb:*')).toBe(false);
+  });
+
+  it('gives every route-group function read and write access to the table', () => {
+    for (const group of routeGroups) {
+      const fn = stack.groupFunctions.get(group)!;
+      const roleId = stack.getLogicalId(fn.role!.node.defaultChild as cdk.CfnElement);
+      const actions = Object.values(template.findResources('AWS::IAM::Policy') as Record<string, Resource>)
+        .filter((p) => (p.Properties.Roles as unknown[]).some((r) => JSON.stringify(r) === JSON.stringify({ Ref: roleId })))
+        .flatMap((p) =>
+          (p.Properties.PolicyDocument.Statement as Array<Record<string, Json>>).flatMap((s) => asArray(s.Action as string)),
+        );
+      expect(actions, group).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query', ...dynamoWriteActions]));
+    }
+  });
+
+  it('caches authorizer results for five minutes using simple responses keyed on the Authorization header', () => {
+    template.resourceCountIs('AWS::ApiGatewayV2::Authorizer', 1);
+    template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      AuthorizerType: 'REQUEST',
+      AuthorizerResultTtlInSeconds: 300,
+      EnableSimpleResponses: true,
+      AuthorizerPayloadFormatVersion: '2.0',
+      IdentitySource: ['$request.header.Authorization'],
+      AuthorizerUri: {
+        'Fn::Join': [
+          '',
+          [
+            'arn:',
+            { Ref: 'AWS::Partition' },
+            ':apigateway:',
+            { Ref: 'AWS::Region' },
+            ':lambda:path/2015-03-31/functions/',
+            { 'Fn::GetAtt': [logicalId(stack.authorizerFunction), 'Arn'] },
+            '/invocations',
+          ],
+        ],
+      },
+    });
+  });
+
+  it('outputs the API URL and the table name', () => {
+    const outputs = template.findOutputs('*');
+    expect(Object.keys(outputs)).toEqual(expect.arrayContaining(['ApiUrl', 'TableName']));
+  });
+});
+
+describe('PaletteStack (bundling with esbuild)', () => {
+  let outdir: string;
+
+  beforeAll(() => {
+    outdir = mkdtempSync(join(tmpdir(), 'palette-cdk-'));
+  });
+
+  afterAll(() => {
+    rmSync(outdir, { recursive: true, force: true });
+  });
+
+  it(
+    'bundles every function into a minified ESM index.mjs with a source map',
+    () => {
+      const app = new cdk.App({ outdir });
+      const stack = new PaletteStack(app, 'Palette');
+      const assembly = app.synth();
+      const template = assembly.getStackByName(stack.stackName).template as { Resources: Record<string, Resource> };
+      const functions = Object.entries(template.Resources).filter(
+        ([, r]) => r.Type === 'AWS::Lambda::Function' && r.Properties.Handler === 'index.handler',
+      );
+      expect(functions).toHaveLength(routeGroups.length + 1);
+      for (const [id, fn] of functions) {
+        // The asset's S3 key is `<hash>.zip`; its staged directory is `asset.<hash>`.
+        const key = fn.Properties.Code.S3Key as string;
+        const assetDir = join(assembly.directory, `asset.${key.replace(/\.zip$/, '')}`);
+        expect(existsSync(assetDir), `${id} asset ${assetDir}`).toBe(true);
+        const bundle = join(assetDir, 'index.mjs');
+        expect(existsSync(bundle), `${id} index.mjs`).toBe(true);
+        expect(statSync(bundle).size, `${id} index.mjs size`).toBeGreaterThan(0);
+        expect(existsSync(`${bundle}.map`), `${id} index.mjs.map`).toBe(true);
+      }
+    },
+    120_000,
+  );
+});
