@@ -7,5 +7,7 @@ export default defineConfig({
     testTimeout: 30000,
     hookTimeout: 120000,
     pool: 'forks',
+    // Handlers log one line per request; tests keep only warnings.
+    env: { POWERTOOLS_LOG_LEVEL: 'WARN' },
   },
 });

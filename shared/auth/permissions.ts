@@ -49,6 +49,3 @@ export function checkPermission(
     }
   }
 }
-
-export const isProjectPermission = (permission: Permission): permission is ProjectRole =>
-  permission === 'project.viewer' || permission === 'project.editor' || permission === 'project.admin';

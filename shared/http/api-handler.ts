@@ -11,7 +11,7 @@ import type { z } from 'zod';
 import { ApiError, validationFailed } from '../errors.ts';
 import { routes, isMutation, routeKey, routeList, type OperationId, type RouteGroup, type RouteSpec, type Routes } from '../api/route-table.ts';
 import { revalidatePrincipal, type Principal } from '../auth/principal.ts';
-import { checkPermission, isProjectPermission, type ProjectAccess } from '../auth/permissions.ts';
+import { checkPermission, type ProjectAccess } from '../auth/permissions.ts';
 import { projectAccess } from '../tenancy/projects.ts';
 import { recordAudit } from '../audit/audit-log.ts';
 import { storeFromEnv, type Store } from '../store/client.ts';
@@ -137,12 +137,14 @@ export function createApiHandler<G extends RouteGroup>(group: G, impls: GroupImp
     let project: ProjectAccess | undefined;
     if (route.permission !== 'public') {
       const principal = state.principal!;
-      if (isProjectPermission(route.permission)) {
-        const ref = (params as { p: string }).p;
+      const ref = (params as { p?: string } | undefined)?.p;
+      if (ref !== undefined && principal.tenantId) {
         project = (await projectAccess(store, principal, ref)) ?? undefined;
         state.projectId = project?.project.id ?? null;
       }
       checkPermission(principal, route.permission, { systemAllowed: route.systemAllowed, projectAccess: project ?? null });
+      // Routes under /v1/projects/{p} with a tenant-level permission still need the project to exist.
+      if (ref !== undefined && !project) throw new ApiError('not_found', `project ${ref} was not found`);
     }
     const body = parsePart(route.body, route.body ? (event.body ?? undefined) : undefined, 'body');
     if (!route.body && event.body !== undefined && event.body !== null && event.body !== '') {

@@ -4,7 +4,7 @@ import { generateApiKey, hashApiKey } from '../auth/api-keys.ts';
 import type { Store } from '../store/client.ts';
 import { keys, SYSTEM_TENANT } from '../store/keys.ts';
 import { apiKeyItem, withoutKeys, type ApiKeyItem } from '../store/items.ts';
-import { getItem, nowIso, queryAll, queryPage, transact, TransactionConflict, type TransactItem } from '../store/table.ts';
+import { getItem, queryAll, queryPage, transact, TransactionConflict, type TransactItem } from '../store/table.ts';
 
 const DAY_MS = 86_400_000;
 

@@ -9,7 +9,7 @@ import { tableDefinition } from '../../shared/store/table-definition.ts';
 import { PaletteStack } from '../../infra/aws/api-stack.ts';
 
 /** Synthesized CloudFormation is untyped JSON. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+ 
 type Json = any;
 type Resource = { Type: string; Properties: Record<string, Json>; DeletionPolicy?: string; UpdateReplacePolicy?: string };
 

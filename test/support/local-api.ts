@@ -1,0 +1,87 @@
+import { randomBytes } from 'node:crypto';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { inject } from 'vitest';
+import { startLocalRuntime, type LocalRuntime } from '../../infra/local/runtime.ts';
+
+export interface ApiResponse<T = any> {
+  status: number;
+  headers: Headers;
+  body: T;
+  text: string;
+}
+
+export interface ApiClient {
+  request<T = any>(method: string, path: string, options?: { body?: unknown; rawBody?: string; headers?: Record<string, string> }): Promise<ApiResponse<T>>;
+  get<T = any>(path: string, headers?: Record<string, string>): Promise<ApiResponse<T>>;
+  post<T = any>(path: string, body?: unknown, headers?: Record<string, string>): Promise<ApiResponse<T>>;
+  put<T = any>(path: string, body?: unknown, headers?: Record<string, string>): Promise<ApiResponse<T>>;
+  patch<T = any>(path: string, body?: unknown, headers?: Record<string, string>): Promise<ApiResponse<T>>;
+  delete<T = any>(path: string, headers?: Record<string, string>): Promise<ApiResponse<T>>;
+}
+
+/** A client for the local runtime's HTTP API, as any outside caller would use it. */
+export function apiClient(baseUrl: string, key?: string): ApiClient {
+  const request = async (method: string, path: string, options: { body?: unknown; rawBody?: string; headers?: Record<string, string> } = {}) => {
+    const headers: Record<string, string> = { ...(key ? { authorization: `Bearer ${key}` } : {}), ...options.headers };
+    let body: string | undefined = options.rawBody;
+    if (options.body !== undefined) {
+      body = JSON.stringify(options.body);
+      headers['content-type'] ??= 'application/json';
+    }
+    const response = await fetch(`${baseUrl}${path}`, { method, headers, body });
+    const text = await response.text();
+    let parsed: unknown = text;
+    if (/json/.test(response.headers.get('content-type') ?? '')) parsed = JSON.parse(text);
+    return { status: response.status, headers: response.headers, body: parsed as any, text };
+  };
+  return {
+    request,
+    get: (path, headers) => request('GET', path, { headers }),
+    post: (path, body, headers) => request('POST', path, { body, headers }),
+    put: (path, body, headers) => request('PUT', path, { body, headers }),
+    patch: (path, body, headers) => request('PATCH', path, { body, headers }),
+    delete: (path, headers) => request('DELETE', path, { headers }),
+  };
+}
+
+export interface TestRuntime extends LocalRuntime {
+  admin: ApiClient;
+  system: ApiClient;
+  anonymous: ApiClient;
+  as(key: string): ApiClient;
+  /** Every item of the table but the audit log, for "nothing was written" checks. */
+  snapshot(): Promise<string[]>;
+}
+
+/**
+ * The local runtime on the run's shared DynamoDB Local, with a table of its own so
+ * test files run in parallel without seeing each other.
+ */
+export async function startTestRuntime(): Promise<TestRuntime> {
+  const runtime = await startLocalRuntime({
+    dynamoEndpoint: inject('dynamoEndpoint'),
+    tableName: `test-${randomBytes(6).toString('hex')}`,
+  });
+  const client = (key?: string) => apiClient(runtime.url, key);
+  return {
+    ...runtime,
+    admin: client(runtime.seeded.adminKey),
+    system: client(runtime.seeded.systemKey),
+    anonymous: client(),
+    as: client,
+    snapshot: async () => {
+      const items: string[] = [];
+      let start: Record<string, unknown> | undefined;
+      do {
+        const page = await runtime.store.doc.send(
+          new ScanCommand({ TableName: runtime.store.tableName, ExclusiveStartKey: start, ConsistentRead: true }),
+        );
+        for (const item of page.Items ?? []) {
+          if (!String(item.pk).startsWith('AUDIT#')) items.push(JSON.stringify(item, Object.keys(item).sort()));
+        }
+        start = page.LastEvaluatedKey;
+      } while (start);
+      return items.sort();
+    },
+  };
+}
