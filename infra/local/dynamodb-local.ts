@@ -66,7 +66,14 @@ export async function startDynamoDbLocal(options: StartDynamoDbLocalOptions = {}
   const log = options.log;
   await assertJava();
   const emulatorDir = await ensureEmulator(log);
-  const port = options.port ?? (await findFreePort());
+  let port: number;
+  if (options.port === undefined) {
+    port = await findFreePort();
+  } else {
+    port = options.port;
+    // Otherwise the readiness poll would happily talk to whatever already listens there.
+    await assertPortFree(port);
+  }
 
   const args = [
     `-Djava.library.path=${join(emulatorDir, 'DynamoDBLocal_lib')}`,
@@ -85,29 +92,31 @@ export async function startDynamoDbLocal(options: StartDynamoDbLocalOptions = {}
   args.push('-sharedDb', '-disableTelemetry');
 
   const child = spawn('java', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let exitInfo: ExitInfo | undefined;
+  const exited = new Promise<ExitInfo>((resolveExit) => {
+    child.once('exit', (code, signal) => {
+      exitInfo = { code, signal };
+      resolveExit(exitInfo);
+    });
+  });
+  let spawnError: Error | undefined;
+  child.once('error', (err) => {
+    spawnError ??= err;
+  });
+  track(child);
+
   const tail: string[] = [];
+  // A startup exception on the main thread (e.g. "Failed to bind") leaves the JVM running, so
+  // watch for it instead of waiting for an exit that never comes.
+  let fatalOutput = false;
   const onLine = (line: string): void => {
     tail.push(line);
     if (tail.length > OUTPUT_TAIL_LINES) tail.shift();
+    if (line.startsWith('Exception in thread "main"')) fatalOutput = true;
     log?.(line);
   };
   createInterface({ input: child.stdout }).on('line', onLine);
   createInterface({ input: child.stderr }).on('line', onLine);
-
-  // Never leave an orphaned JVM behind when this process exits.
-  const killOnExit = (): void => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  };
-  process.on('exit', killOnExit);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolveExit) => {
-    child.once('exit', (code, signal) => resolveExit({ code, signal }));
-  });
-  void exited.then(() => process.off('exit', killOnExit));
-  let spawnError: Error | undefined;
-  child.once('error', (err) => {
-    spawnError = err;
-    if (child.pid === undefined) process.off('exit', killOnExit);
-  });
 
   const endpoint = `http://127.0.0.1:${port}`;
   let stopping: Promise<void> | undefined;
@@ -116,8 +125,23 @@ export async function startDynamoDbLocal(options: StartDynamoDbLocalOptions = {}
     return stopping;
   };
 
+  const outputTail = (): string => tail.join('\n') || '(no output)';
+  const failure = (): Error | undefined => {
+    if (spawnError) {
+      return (spawnError as NodeJS.ErrnoException).code === 'ENOENT'
+        ? new Error(JAVA_MISSING_MESSAGE)
+        : new Error(`DynamoDB Local failed to start: ${spawnError.message}`);
+    }
+    if (exitInfo) {
+      const how = exitInfo.signal ? `signal ${exitInfo.signal}` : `code ${exitInfo.code}`;
+      return new Error(`DynamoDB Local exited early (${how}). Output:\n${outputTail()}`);
+    }
+    if (fatalOutput) return new Error(`DynamoDB Local failed to start. Output:\n${outputTail()}`);
+    return undefined;
+  };
+
   try {
-    await waitUntilReady(endpoint, exited, () => spawnError, () => tail.join('\n'));
+    await waitUntilReady(endpoint, failure, outputTail);
   } catch (err) {
     await stop();
     throw err;
@@ -126,13 +150,17 @@ export async function startDynamoDbLocal(options: StartDynamoDbLocalOptions = {}
   return { endpoint, port, stop };
 }
 
-async function stopChild(
-  child: ChildProcess,
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>,
-): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) {
-    return;
-  }
+interface ExitInfo {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+function isRunning(child: ChildProcess): boolean {
+  return child.pid !== undefined && child.exitCode === null && child.signalCode === null;
+}
+
+async function stopChild(child: ChildProcess, exited: Promise<ExitInfo>): Promise<void> {
+  if (!isRunning(child)) return;
   child.kill('SIGTERM');
   const timer = setTimeout(() => child.kill('SIGKILL'), KILL_GRACE_MS);
   try {
@@ -142,10 +170,52 @@ async function stopChild(
   }
 }
 
+// Never leave an orphaned JVM behind: kill live children when this process exits, and also on
+// SIGINT/SIGTERM/SIGHUP, whose default action ends Node without emitting 'exit'. When nobody
+// else handles the signal, it is re-raised after the cleanup so the default action still happens.
+const liveChildren = new Set<ChildProcess>();
+const FORWARDED_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+function killAllChildren(): void {
+  for (const child of liveChildren) {
+    if (isRunning(child)) child.kill('SIGKILL');
+  }
+  liveChildren.clear();
+}
+
+function onParentSignal(signal: NodeJS.Signals): void {
+  killAllChildren();
+  if (process.listenerCount(signal) === 1) {
+    uninstallExitHooks();
+    process.kill(process.pid, signal);
+  }
+}
+
+function installExitHooks(): void {
+  process.on('exit', killAllChildren);
+  for (const signal of FORWARDED_SIGNALS) process.on(signal, onParentSignal);
+}
+
+function uninstallExitHooks(): void {
+  process.off('exit', killAllChildren);
+  for (const signal of FORWARDED_SIGNALS) process.off(signal, onParentSignal);
+}
+
+function track(child: ChildProcess): void {
+  if (liveChildren.size === 0) installExitHooks();
+  liveChildren.add(child);
+  const untrack = (): void => {
+    if (liveChildren.delete(child) && liveChildren.size === 0) uninstallExitHooks();
+  };
+  child.once('exit', untrack);
+  child.once('error', () => {
+    if (child.pid === undefined) untrack();
+  });
+}
+
 async function waitUntilReady(
   endpoint: string,
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>,
-  spawnError: () => Error | undefined,
+  failure: () => Error | undefined,
   outputTail: () => string,
 ): Promise<void> {
   const client = new DynamoDBClient({
@@ -153,35 +223,28 @@ async function waitUntilReady(
     region: 'us-east-1',
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     maxAttempts: 1,
-    requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_000 },
-  });
-  let exitInfo: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-  void exited.then((info) => {
-    exitInfo = info;
+    // The first request can block while the JVM finishes initialising; give it time, but bound it.
+    requestHandler: { connectionTimeout: 1_000, requestTimeout: 10_000, throwOnRequestTimeout: true },
   });
   const deadline = Date.now() + READY_TIMEOUT_MS;
   let lastError: unknown;
   try {
     for (;;) {
-      const err = spawnError();
-      if (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(JAVA_MISSING_MESSAGE);
-        throw new Error(`DynamoDB Local failed to start: ${err.message}`);
-      }
-      if (exitInfo) {
-        const how = exitInfo.signal ? `signal ${exitInfo.signal}` : `code ${exitInfo.code}`;
-        throw new Error(`DynamoDB Local exited early (${how}). Output:\n${outputTail() || '(none)'}`);
-      }
+      const failed = failure();
+      if (failed) throw failed;
       try {
         await client.send(new ListTablesCommand({ Limit: 1 }));
+        const failedMeanwhile = failure();
+        if (failedMeanwhile) throw failedMeanwhile;
         return;
       } catch (e) {
+        if (failure()) continue; // report the process failure rather than the request error
         lastError = e;
       }
       if (Date.now() > deadline) {
         const reason = lastError instanceof Error ? lastError.message : String(lastError);
         throw new Error(
-          `DynamoDB Local did not answer at ${endpoint} within ${READY_TIMEOUT_MS / 1000}s (last error: ${reason}). Output:\n${outputTail() || '(none)'}`,
+          `DynamoDB Local did not answer at ${endpoint} within ${READY_TIMEOUT_MS / 1000}s (last error: ${reason}). Output:\n${outputTail()}`,
         );
       }
       await new Promise((r) => setTimeout(r, POLL_INTERVAL_MS));
@@ -189,6 +252,22 @@ async function waitUntilReady(
   } finally {
     client.destroy();
   }
+}
+
+function assertPortFree(port: number): Promise<void> {
+  return new Promise((resolveFree, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      reject(
+        err.code === 'EADDRINUSE'
+          ? new Error(`Cannot start DynamoDB Local: port ${port} is already in use.`)
+          : err,
+      );
+    });
+    // DynamoDB Local binds every interface, so probe the same way.
+    server.listen(port, () => server.close(() => resolveFree()));
+  });
 }
 
 function findFreePort(): Promise<number> {
