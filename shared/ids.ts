@@ -8,6 +8,10 @@ export const idPrefixes = {
   team: 'team',
   project: 'prj',
   operation: 'op',
+  cloudAccount: 'ca',
+  clusterProfile: 'cp',
+  cluster: 'cl',
+  clusterGroup: 'cg',
   audit: 'aud',
 } as const;
 

@@ -4,6 +4,9 @@ import { createStore, type Store } from '../../shared/store/client.ts';
 import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.ts';
 import { startApiServer } from './api-server.ts';
 import { seed, type SeedResult } from './seed.ts';
+import { startKubeEmulator } from './kube-emulator/index.ts';
+import { startSimCloud } from './sim-cloud.ts';
+import { startWorkflowRuntime } from './workflow-runtime.ts';
 
 export interface LocalRuntimeOptions {
   port?: number;
@@ -15,6 +18,8 @@ export interface LocalRuntimeOptions {
   tableName?: string;
   adminKey?: string;
   systemKey?: string;
+  /** PALETTE_SIM_SPEED: divides simulated provider times and Wait states. */
+  simSpeed?: number;
   log?: (line: string) => void;
 }
 
@@ -24,6 +29,8 @@ export interface LocalRuntime {
   store: Store;
   seeded: SeedResult;
   dynamoEndpoint: string;
+  stepFunctionsEndpoint: string;
+  simEndpoint: string;
   stop(): Promise<void>;
 }
 
@@ -54,32 +61,52 @@ export async function ensureTable(store: Store): Promise<void> {
  * the table through the same environment variables as on AWS.
  */
 export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
-  let dynamo: DynamoDbLocal | undefined;
-  const dynamoEndpoint =
-    options.dynamoEndpoint ??
-    (dynamo = await startDynamoDbLocal({ dataDir: options.dataDir, inMemory: options.inMemory, log: options.log })).endpoint;
-  const tableName = options.tableName ?? 'palette';
-  process.env.TABLE_NAME = tableName;
-  process.env.DYNAMODB_ENDPOINT = dynamoEndpoint;
-  process.env.AWS_REGION ??= 'us-east-1';
-  const store = createStore({ tableName, endpoint: dynamoEndpoint });
+  const stops: Array<() => Promise<unknown>> = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+  };
   try {
+    let dynamoEndpoint = options.dynamoEndpoint;
+    if (!dynamoEndpoint) {
+      const dynamo: DynamoDbLocal = await startDynamoDbLocal({ dataDir: options.dataDir, inMemory: options.inMemory, log: options.log });
+      stops.push(dynamo.stop);
+      dynamoEndpoint = dynamo.endpoint;
+    }
+    const tableName = options.tableName ?? 'palette';
+    const persistDir = options.dynamoEndpoint || options.inMemory ? undefined : options.dataDir;
+    const speed = options.simSpeed ?? 1;
+
+    // The simulated cloud and its clusters' Kubernetes API servers (emulated).
+    const emulator = await startKubeEmulator({ dataDir: persistDir && `${persistDir}/kube`, readyDelayMs: Math.round(300 / speed) });
+    stops.push(emulator.stop);
+    const sim = await startSimCloud({ emulator, dataDir: persistDir && `${persistDir}/sim`, speed });
+    stops.push(sim.stop);
+
+    // Handlers find everything through the same variables as on AWS, plus local endpoints.
+    process.env.TABLE_NAME = tableName;
+    process.env.DYNAMODB_ENDPOINT = dynamoEndpoint;
+    process.env.PALETTE_SIM_ENDPOINT = sim.endpoint;
+    process.env.AWS_REGION ??= 'us-east-1';
+    const workflows = await startWorkflowRuntime({ speed, log: options.log });
+    stops.push(workflows.stop);
+
+    const store = createStore({ tableName, endpoint: dynamoEndpoint });
     await ensureTable(store);
     const seeded = await seed(store, { adminKey: options.adminKey, systemKey: options.systemKey });
     const api = await startApiServer({ port: options.port, log: options.log });
+    stops.push(api.close);
     return {
       url: api.url,
       port: api.port,
       store,
       seeded,
       dynamoEndpoint,
-      stop: async () => {
-        await api.close();
-        await dynamo?.stop();
-      },
+      stepFunctionsEndpoint: workflows.endpoint,
+      simEndpoint: sim.endpoint,
+      stop: stopAll,
     };
   } catch (error) {
-    await dynamo?.stop();
+    await stopAll();
     throw error;
   }
 }

@@ -17,7 +17,7 @@ export type Permission =
   | 'project.admin';
 
 /** Each group becomes one Lambda function on AWS. */
-export type RouteGroup = 'public' | 'tenancy' | 'projects' | 'platform';
+export type RouteGroup = 'public' | 'tenancy' | 'projects' | 'platform' | 'clusters' | 'catalog';
 
 export interface ResponseSpec {
   description: string;

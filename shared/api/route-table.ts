@@ -8,6 +8,8 @@ import type { Method, RouteGroup, RouteSpec } from './route-kit.ts';
 import { publicRoutes } from './routes/public.ts';
 import { tenancyRoutes } from './routes/tenancy.ts';
 import { platformRoutes } from './routes/platform.ts';
+import { clusterRoutes } from './routes/clusters.ts';
+import { catalogRoutes } from './routes/catalog.ts';
 
 export type { Method, Permission, ResponseSpec, RouteGroup, RouteSpec } from './route-kit.ts';
 
@@ -15,6 +17,8 @@ export const routes = {
   ...publicRoutes,
   ...tenancyRoutes,
   ...platformRoutes,
+  ...clusterRoutes,
+  ...catalogRoutes,
 } satisfies Record<string, RouteSpec>;
 
 

@@ -67,6 +67,62 @@ export const operationItem = z.object({
 });
 export type OperationItem = z.infer<typeof operationItem>;
 
+export const cloudAccountItem = z.object({
+  type: z.literal('cloudaccount'),
+  ...base,
+  projectId: z.string(),
+  provider: z.enum(['aws', 'sim']),
+  aws: z.object({ roleArn: z.string(), externalId: z.string() }).optional(),
+  sim: z.object({ provisionSeconds: z.number().int(), failProvisioning: z.boolean() }).optional(),
+});
+export type CloudAccountItem = z.infer<typeof cloudAccountItem>;
+
+/** Reserves a cloud account name in a project. */
+export const cloudAccountNameItem = z.object({ type: z.literal('cloudaccountname'), cloudAccountId: z.string() });
+
+const profileLayerItem = z.object({
+  type: z.enum(['os', 'k8s', 'cni', 'csi', 'addon']),
+  name: z.string(),
+  version: z.string(),
+  values: z.string().optional(),
+  manifests: z.array(z.object({ name: z.string(), content: z.string() })).optional(),
+});
+
+const profileVariableItem = z.object({
+  name: z.string(),
+  format: z.enum(['string', 'number', 'boolean']),
+  default: z.union([z.string(), z.number(), z.boolean()]).optional(),
+  required: z.boolean(),
+  regex: z.string().optional(),
+});
+
+/**
+ * One version of a cluster profile, immutable. `type` and `version` are taken by the
+ * item type and the resource version, so the profile's own are `profileType` and
+ * `profileVersion`.
+ */
+export const clusterProfileItem = z.object({
+  type: z.literal('clusterprofile'),
+  ...base,
+  projectId: z.string(),
+  profileVersion: z.string(),
+  profileType: z.enum(['infra', 'add-on', 'full']),
+  cloud: z.enum(['eks', 'sim', 'all']),
+  /** The k8s layer's version; null for add-on profiles. */
+  kubernetesVersion: z.string().nullable(),
+  layers: z.array(profileLayerItem),
+  variables: z.array(profileVariableItem),
+});
+export type ClusterProfileItem = z.infer<typeof clusterProfileItem>;
+
+/** Reserves a (name, version) of a cluster profile in a project. */
+export const clusterProfileNameItem = z.object({
+  type: z.literal('clusterprofilename'),
+  clusterProfileId: z.string(),
+  name: z.string(),
+  profileVersion: z.string(),
+});
+
 export const auditItem = z.object({
   type: z.literal('audit'),
   id: z.string(),

@@ -16,6 +16,20 @@ import { tableDefinition } from './table-definition.ts';
  *   TENANT#<t>              PROJECTNAME#<name>        project name reservation
  *   TENANT#<t>              MEMBER#<p>#<u>            project membership
  *   TENANT#<t>              OPERATION#<op>            operation
+ *   TENANT#<t>              CLOUDACCOUNT#<p>#<ca>     cloud account (a project's accounts: begins_with CLOUDACCOUNT#<p>#)
+ *   TENANT#<t>              CLOUDACCOUNTNAME#<p>#<name>
+ *                                                     cloud account name reservation
+ *   TENANT#<t>              CLUSTERPROFILE#<p>#<cp>   cluster profile version (GET by id: GetItem;
+ *                                                     list: begins_with CLUSTERPROFILE#<p>#, creation order)
+ *   TENANT#<t>              CLUSTERPROFILENAME#<p>#<enc name>#<version>
+ *                                                     (name, version) reservation → profile id. ?name= is a
+ *                                                     Query on begins_with CLUSTERPROFILENAME#<p>#<enc name>#
+ *                                                     then a BatchGetItem of the profiles (both consistent).
+ *                                                     <enc name> = encodeURIComponent(name), so no '#' in it.
+ *   TENANT#<t>              CLUSTER#<p>#<cl>          host cluster (a project's clusters: begins_with CLUSTER#<p>#)
+ *   TENANT#<t>              CLUSTERNAME#<p>#<name>    host cluster name reservation
+ *   TENANT#<t>              CLUSTERGROUP#<cg>         cluster group ("system" tenant: beehive)
+ *   TENANT#<t>              CLUSTERGROUPNAME#<name>   cluster group name reservation
  *   AUDIT#<t>               <at>#<id>                 audit entry
  *   IDEMPOTENCY             <hash>                    idempotency record (Powertools)
  *
@@ -56,6 +70,34 @@ export const keys = {
 
   operation: (tenantId: string, operationId: string) => ({ pk: `TENANT#${tenantId}`, sk: `OPERATION#${operationId}` }),
 
+  cloudAccount: (tenantId: string, projectId: string, accountId: string) => ({
+    pk: `TENANT#${tenantId}`,
+    sk: `CLOUDACCOUNT#${projectId}#${accountId}`,
+  }),
+  cloudAccountName: (tenantId: string, projectId: string, name: string) => ({
+    pk: `TENANT#${tenantId}`,
+    sk: `CLOUDACCOUNTNAME#${projectId}#${name}`,
+  }),
+  clusterProfile: (tenantId: string, projectId: string, profileId: string) => ({
+    pk: `TENANT#${tenantId}`,
+    sk: `CLUSTERPROFILE#${projectId}#${profileId}`,
+  }),
+  clusterProfileName: (tenantId: string, projectId: string, name: string, version: string) => ({
+    pk: `TENANT#${tenantId}`,
+    sk: `CLUSTERPROFILENAME#${projectId}#${encodeURIComponent(name)}#${version}`,
+  }),
+
+  cluster: (tenantId: string, projectId: string, clusterId: string) => ({
+    pk: `TENANT#${tenantId}`,
+    sk: `CLUSTER#${projectId}#${clusterId}`,
+  }),
+  clusterName: (tenantId: string, projectId: string, name: string) => ({
+    pk: `TENANT#${tenantId}`,
+    sk: `CLUSTERNAME#${projectId}#${name}`,
+  }),
+  clusterGroup: (tenantId: string, groupId: string) => ({ pk: `TENANT#${tenantId}`, sk: `CLUSTERGROUP#${groupId}` }),
+  clusterGroupName: (tenantId: string, name: string) => ({ pk: `TENANT#${tenantId}`, sk: `CLUSTERGROUPNAME#${name}` }),
+
   audit: (tenantId: string, at: string, auditId: string) => ({ pk: `AUDIT#${tenantId}`, sk: `${at}#${auditId}` }),
   auditPartition: (tenantId: string) => `AUDIT#${tenantId}`,
 
@@ -68,6 +110,11 @@ export const skPrefix = {
   team: 'TEAM#',
   project: 'PROJECT#',
   member: (projectId: string) => `MEMBER#${projectId}#`,
+  cloudAccount: (projectId: string) => `CLOUDACCOUNT#${projectId}#`,
+  clusterProfile: (projectId: string) => `CLUSTERPROFILE#${projectId}#`,
+  clusterProfileName: (projectId: string, name: string) => `CLUSTERPROFILENAME#${projectId}#${encodeURIComponent(name)}#`,
+  cluster: (projectId: string) => `CLUSTER#${projectId}#`,
+  clusterGroup: 'CLUSTERGROUP#',
 } as const;
 
 export const IDEMPOTENCY_PARTITION = 'IDEMPOTENCY';

@@ -1,0 +1,57 @@
+import { createApiHandler } from '../../shared/http/api-handler.ts';
+import { requireTenant } from '../../shared/auth/permissions.ts';
+import {
+  createCloudAccount,
+  deleteCloudAccount,
+  getCloudAccount,
+  listCloudAccounts,
+  toCloudAccount,
+} from '../../shared/catalog/cloud-accounts.ts';
+import {
+  createClusterProfile,
+  deleteClusterProfile,
+  getClusterProfile,
+  listClusterProfiles,
+  toClusterProfile,
+} from '../../shared/catalog/cluster-profiles.ts';
+
+const page = <T, R>(result: { items: T[]; nextCursor: string | null }, map: (item: T) => R) => ({
+  items: result.items.map(map),
+  nextCursor: result.nextCursor,
+});
+
+export const handler = createApiHandler('catalog', {
+  'cloudaccount.create': async ({ store, principal, project, body }) => {
+    const account = await createCloudAccount(store, requireTenant(principal), project.project.id, body);
+    return { status: 201, body: toCloudAccount(account), etag: account.version, resourceId: account.id };
+  },
+  'cloudaccount.list': async ({ store, principal, project, query }) => ({
+    status: 200,
+    body: page(await listCloudAccounts(store, requireTenant(principal), project.project.id, query), toCloudAccount),
+  }),
+  'cloudaccount.get': async ({ store, principal, project, params }) => {
+    const account = await getCloudAccount(store, requireTenant(principal), project.project.id, params.id);
+    return { status: 200, body: toCloudAccount(account), etag: account.version };
+  },
+  'cloudaccount.delete': async ({ store, principal, project, params, ifMatch }) => {
+    await deleteCloudAccount(store, requireTenant(principal), project.project.id, params.id, ifMatch);
+    return { status: 204, resourceId: params.id };
+  },
+
+  'clusterprofile.create': async ({ store, principal, project, body }) => {
+    const profile = await createClusterProfile(store, requireTenant(principal), project.project.id, body);
+    return { status: 201, body: toClusterProfile(profile), etag: profile.version, resourceId: profile.id };
+  },
+  'clusterprofile.list': async ({ store, principal, project, query }) => ({
+    status: 200,
+    body: page(await listClusterProfiles(store, requireTenant(principal), project.project.id, query), toClusterProfile),
+  }),
+  'clusterprofile.get': async ({ store, principal, project, params }) => {
+    const profile = await getClusterProfile(store, requireTenant(principal), project.project.id, params.id);
+    return { status: 200, body: toClusterProfile(profile), etag: profile.version };
+  },
+  'clusterprofile.delete': async ({ store, principal, project, params, ifMatch }) => {
+    await deleteClusterProfile(store, requireTenant(principal), project.project.id, params.id, ifMatch);
+    return { status: 204, resourceId: params.id };
+  },
+});

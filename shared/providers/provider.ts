@@ -1,0 +1,66 @@
+import type { KubeConfig } from '@kubernetes/client-node';
+
+/**
+ * One interface over every place a host cluster can live (EKS, an imported cluster,
+ * the simulated cloud). Every method is idempotent: step Lambdas call them again on
+ * retry, so "already exists" / "already gone" are successes, not errors.
+ */
+export type ProviderPhase = 'Provisioning' | 'Running' | 'Updating' | 'Deleting' | 'Deleted' | 'Failed';
+
+export interface NodePoolSpec {
+  name: string;
+  instanceType: string;
+  count: number;
+  min?: number;
+  max?: number;
+}
+
+/** What a provider needs to find a cluster again. */
+export interface ClusterRef {
+  /** Our id (`cl_…`). */
+  clusterId: string;
+  /** The cluster's name at the provider (unique per account and region). */
+  providerName: string;
+  region: string;
+}
+
+export interface CreateClusterInput extends ClusterRef {
+  kubernetesVersion: string;
+  nodePools: NodePoolSpec[];
+  tags: Record<string, string>;
+}
+
+export interface ProviderClusterStatus {
+  phase: ProviderPhase;
+  /** Why the cluster is Failed (or what it is doing), in words a user can act on. */
+  message?: string;
+  kubernetesVersion?: string;
+  endpoint?: string;
+  nodePools: Array<{ name: string; instanceType: string; count: number; phase: ProviderPhase }>;
+}
+
+export interface ClusterProvider {
+  readonly kind: 'eks' | 'sim' | 'imported';
+  create(input: CreateClusterInput): Promise<void>;
+  /** `phase: 'Deleted'` when the provider no longer knows the cluster. */
+  describe(ref: ClusterRef): Promise<ProviderClusterStatus>;
+  scaleNodePool(ref: ClusterRef, pool: NodePoolSpec): Promise<void>;
+  upgrade(ref: ClusterRef, kubernetesVersion: string): Promise<void>;
+  delete(ref: ClusterRef): Promise<void>;
+  /** A client config for the cluster's Kubernetes API (@kubernetes/client-node). */
+  kubeConfig(ref: ClusterRef): Promise<KubeConfig>;
+}
+
+/**
+ * Errors the workflows tell apart by name: a transient one (throttling, 5xx, a
+ * resource busy with another update) is retried with backoff by the state machine; a
+ * permanent one (access denied, invalid request, FAILED at the provider) moves the
+ * cluster to `Error` with the message.
+ */
+export class TransientProviderError extends Error {
+  override readonly name = 'TransientProviderError';
+}
+
+export class PermanentProviderError extends Error {
+  override readonly name = 'PermanentProviderError';
+}

@@ -1,0 +1,76 @@
+import { KubeConfig } from '@kubernetes/client-node';
+import {
+  PermanentProviderError,
+  TransientProviderError,
+  type ClusterProvider,
+  type ClusterRef,
+  type ProviderClusterStatus,
+} from './provider.ts';
+
+export interface SimAccountSettings {
+  provisionSeconds: number;
+  failProvisioning: boolean;
+}
+
+/**
+ * The `sim` provider: a client of the simulated cloud's HTTP API, whose address the
+ * local runtime passes in PALETTE_SIM_ENDPOINT (the same way EKS is reached through
+ * its SDK endpoint). Its clusters' API servers are Kubernetes API emulator instances.
+ */
+export function createSimProvider(settings: SimAccountSettings, endpoint = process.env.PALETTE_SIM_ENDPOINT): ClusterProvider {
+  const call = async (method: string, path: string, body?: unknown) => {
+    if (!endpoint) throw new PermanentProviderError('the simulated cloud is not available here (PALETTE_SIM_ENDPOINT is not set)');
+    let response: Response;
+    try {
+      response = await fetch(`${endpoint}${path}`, {
+        method,
+        headers: body ? { 'content-type': 'application/json' } : {},
+        body: body ? JSON.stringify(body) : undefined,
+      });
+    } catch (error) {
+      throw new TransientProviderError(`simulated cloud unreachable: ${(error as Error).message}`);
+    }
+    const payload = (await response.json()) as Record<string, unknown>;
+    if (response.status >= 500 || response.status === 409) {
+      throw new TransientProviderError(`simulated cloud: ${String(payload.message)}`);
+    }
+    return { status: response.status, payload };
+  };
+  const path = (ref: ClusterRef) => `/clusters/${encodeURIComponent(ref.providerName)}`;
+
+  return {
+    kind: 'sim',
+    async create(input) {
+      await call('PUT', path(input), {
+        region: input.region,
+        kubernetesVersion: input.kubernetesVersion,
+        nodePools: input.nodePools.map(({ name, instanceType, count }) => ({ name, instanceType, count })),
+        provisionSeconds: settings.provisionSeconds,
+        failProvisioning: settings.failProvisioning,
+      });
+    },
+    async describe(ref): Promise<ProviderClusterStatus> {
+      const { status, payload } = await call('GET', path(ref));
+      if (status === 404) return { phase: 'Deleted', nodePools: [] };
+      return payload as unknown as ProviderClusterStatus;
+    },
+    async scaleNodePool(ref, pool) {
+      const { status } = await call('PUT', `${path(ref)}/nodepools/${encodeURIComponent(pool.name)}`, pool);
+      if (status === 404) throw new PermanentProviderError(`simulated cluster ${ref.providerName} does not exist`);
+    },
+    async upgrade(ref, kubernetesVersion) {
+      const { status } = await call('POST', `${path(ref)}/upgrade`, { kubernetesVersion });
+      if (status === 404) throw new PermanentProviderError(`simulated cluster ${ref.providerName} does not exist`);
+    },
+    async delete(ref) {
+      await call('DELETE', path(ref));
+    },
+    async kubeConfig(ref) {
+      const { status, payload } = await call('GET', `${path(ref)}/kubeconfig`);
+      if (status !== 200) throw new TransientProviderError(`simulated cluster ${ref.providerName} has no API server yet`);
+      const config = new KubeConfig();
+      config.loadFromString(String(payload.kubeconfig));
+      return config;
+    },
+  };
+}
