@@ -28,6 +28,7 @@ async function main() {
     dataDir,
     adminKey: process.env.PALETTE_ADMIN_KEY || undefined,
     systemKey: process.env.PALETTE_SYSTEM_KEY || undefined,
+    simSpeed: process.env.PALETTE_SIM_SPEED ? Number(process.env.PALETTE_SIM_SPEED) : undefined,
     log: process.env.PALETTE_VERBOSE ? (line) => console.error(line) : undefined,
   });
   const adminKey = runtime.seeded.adminKey ?? remembered.adminKey;

@@ -4,6 +4,7 @@ import { createStore, type Store } from '../../shared/store/client.ts';
 import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.ts';
 import { startApiServer } from './api-server.ts';
 import { seed, type SeedResult } from './seed.ts';
+import { seedBeehive } from './seed-beehive.ts';
 import { startKubeEmulator } from './kube-emulator/index.ts';
 import { startSimCloud } from './sim-cloud.ts';
 import { startWorkflowRuntime } from './workflow-runtime.ts';
@@ -18,6 +19,8 @@ export interface LocalRuntimeOptions {
   tableName?: string;
   adminKey?: string;
   systemKey?: string;
+  /** Seed the system group beehive on sim host clusters (default true). */
+  seedBeehive?: boolean;
   /** PALETTE_SIM_SPEED: divides simulated provider times and Wait states. */
   simSpeed?: number;
   log?: (line: string) => void;
@@ -93,6 +96,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     const store = createStore({ tableName, endpoint: dynamoEndpoint });
     await ensureTable(store);
     const seeded = await seed(store, { adminKey: options.adminKey, systemKey: options.systemKey });
+    if (options.seedBeehive !== false) await seedBeehive(store);
     const api = await startApiServer({ port: options.port, log: options.log });
     stops.push(api.close);
     return {

@@ -7,6 +7,8 @@ import { getItem, transact } from '../../shared/store/table.ts';
 import { createTenant, findTenantByName } from '../../shared/tenancy/tenants.ts';
 import { newUserItems } from '../../shared/tenancy/users.ts';
 import { newApiKeyItems } from '../../shared/tenancy/api-keys.ts';
+import { DEFAULT_PROJECT, findProject } from '../../shared/tenancy/projects.ts';
+import { createCloudAccount, listCloudAccounts } from '../../shared/catalog/cloud-accounts.ts';
 
 export const DEMO_TENANT = 'demo';
 export const DEMO_ADMIN_EMAIL = 'admin@demo.local';
@@ -66,6 +68,8 @@ export async function seed(
     result.adminKey = created.admin.apiKey.key;
   }
 
+  await ensureDemoCloudAccount(store, result.tenantId!);
+
   const system = await getItem(store, keys.userEmail(SYSTEM_TENANT, SYSTEM_ADMIN_EMAIL), emailReservation);
   if (system) {
     result.systemUserId = system.userId;
@@ -81,4 +85,17 @@ export async function seed(
     result.systemKey = key.secret;
   }
   return result as SeedResult;
+}
+
+/** The demo tenant's default project gets a `sim` cloud account, so host clusters work at once. */
+async function ensureDemoCloudAccount(store: Store, tenantId: string) {
+  const project = await findProject(store, tenantId, DEFAULT_PROJECT);
+  if (!project) return;
+  const accounts = await listCloudAccounts(store, tenantId, project.id, { limit: 100 });
+  if (accounts.items.some((a) => a.name === 'sim')) return;
+  await createCloudAccount(store, tenantId, project.id, {
+    name: 'sim',
+    provider: 'sim',
+    sim: { provisionSeconds: 5, failProvisioning: false },
+  });
 }
