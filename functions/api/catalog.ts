@@ -1,3 +1,5 @@
+import { ApiError } from '../../shared/errors.ts';
+import { clusterUsing } from '../../shared/clusters/host-clusters.ts';
 import { createApiHandler } from '../../shared/http/api-handler.ts';
 import { requireTenant } from '../../shared/auth/permissions.ts';
 import {
@@ -34,7 +36,10 @@ export const handler = createApiHandler('catalog', {
     return { status: 200, body: toCloudAccount(account), etag: account.version };
   },
   'cloudaccount.delete': async ({ store, principal, project, params, ifMatch }) => {
-    await deleteCloudAccount(store, requireTenant(principal), project.project.id, params.id, ifMatch);
+    const tenantId = requireTenant(principal);
+    const user = await clusterUsing(store, tenantId, project.project.id, { cloudAccountId: params.id });
+    if (user) throw new ApiError('invalid_state', `cluster ${user.name} still uses this cloud account; delete it first`);
+    await deleteCloudAccount(store, tenantId, project.project.id, params.id, ifMatch);
     return { status: 204, resourceId: params.id };
   },
 
@@ -51,7 +56,10 @@ export const handler = createApiHandler('catalog', {
     return { status: 200, body: toClusterProfile(profile), etag: profile.version };
   },
   'clusterprofile.delete': async ({ store, principal, project, params, ifMatch }) => {
-    await deleteClusterProfile(store, requireTenant(principal), project.project.id, params.id, ifMatch);
+    const tenantId = requireTenant(principal);
+    const user = await clusterUsing(store, tenantId, project.project.id, { profileId: params.id });
+    if (user) throw new ApiError('invalid_state', `cluster ${user.name} still uses this profile version; upgrade or delete it first`);
+    await deleteClusterProfile(store, tenantId, project.project.id, params.id, ifMatch);
     return { status: 204, resourceId: params.id };
   },
 });

@@ -3,75 +3,16 @@
  * assume or the simulated cloud. Names are unique per project through a reservation
  * item written in the same transaction as the account.
  */
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import type { z } from 'zod';
-import { ApiError, notFound, validationFailed } from '../errors.ts';
+import { ApiError, notFound } from '../errors.ts';
 import { newId } from '../ids.ts';
 import type { Store } from '../store/client.ts';
 import { keys, skPrefix } from '../store/keys.ts';
 import { cloudAccountItem, withoutKeys, type CloudAccountItem } from '../store/items.ts';
-import { getItem, nowIso, queryPage, transact, TransactionConflict, type TransactItem } from '../store/table.ts';
+import { getItem, nowIso, queryPrefixPage, transact, TransactionConflict, type TransactItem } from '../store/table.ts';
 import { DEFAULT_SIM_PROVISION_SECONDS, type CreateCloudAccountInput } from '../api/catalog-schemas.ts';
 import { preconditionFailed } from '../tenancy/projects.ts';
 
 export const toCloudAccount = (item: CloudAccountItem) => withoutKeys(item);
-
-/**
- * TransactWriteItems that retries when DynamoDB cancels it for a concurrent
- * transaction on the same items (reason `TransactionConflict`), so the retry sees the
- * winner's writes and fails its condition (→ TransactionConflict, a 409 for callers)
- * instead of surfacing a 500.
- */
-export async function transactRetrying(store: Store, items: TransactItem[], attempts = 6): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await transact(store, items);
-      return;
-    } catch (error) {
-      const raced =
-        error instanceof TransactionCanceledException &&
-        (error.CancellationReasons ?? []).some((r) => r.Code === 'TransactionConflict');
-      if (!raced || attempt >= attempts) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 10 * 2 ** attempt * (0.5 + Math.random())));
-    }
-  }
-}
-
-/**
- * One page of the items whose sort key begins with `prefix` in the tenant partition.
- * A cursor must come from the same list: pagination.ts checks the partition, this
- * checks the sort key prefix (a cursor of another list or project would otherwise
- * make DynamoDB reject the query with a 500).
- */
-export function pageWithin<S extends z.ZodType>(
-  store: Store,
-  tenantId: string,
-  prefix: string,
-  page: { limit: number; cursor?: string },
-  schema: S,
-) {
-  if (page.cursor !== undefined) {
-    let sk: unknown;
-    try {
-      sk = (JSON.parse(Buffer.from(page.cursor, 'base64url').toString('utf8')) as { sk?: unknown } | null)?.sk;
-    } catch {
-      sk = undefined;
-    }
-    if (typeof sk !== 'string' || !sk.startsWith(prefix)) {
-      throw validationFailed('cursor is not valid for this list', [{ path: 'cursor', message: 'invalid cursor' }]);
-    }
-  }
-  return queryPage(
-    store,
-    {
-      partition: { attribute: 'pk', value: keys.tenantPartition(tenantId) },
-      skBeginsWith: { attribute: 'sk', value: prefix },
-      limit: page.limit,
-      cursor: page.cursor,
-    },
-    schema,
-  );
-}
 
 /** The account and the transaction items that create it and reserve its name (seeding uses these too). */
 export function newCloudAccountItems(tenantId: string, projectId: string, input: CreateCloudAccountInput) {
@@ -122,7 +63,7 @@ export async function createCloudAccount(
 ): Promise<CloudAccountItem> {
   const { account, items } = newCloudAccountItems(tenantId, projectId, input);
   try {
-    await transactRetrying(store, items);
+    await transact(store, items);
   } catch (error) {
     if (error instanceof TransactionConflict) {
       throw new ApiError('conflict', `a cloud account named ${input.name} already exists in this project`);
@@ -146,12 +87,12 @@ export function listCloudAccounts(
   projectId: string,
   page: { limit: number; cursor?: string },
 ) {
-  return pageWithin(store, tenantId, skPrefix.cloudAccount(projectId), page, cloudAccountItem);
+  return queryPrefixPage(store, keys.tenantPartition(tenantId), skPrefix.cloudAccount(projectId), page, cloudAccountItem);
 }
 
 /**
- * Deletes an account and frees its name. Clusters that still use it are not checked
- * yet: once clusters exist, this is where deletion must be refused (invalid_state).
+ * Deletes an account and frees its name; the API refuses it while a cluster uses it
+ * (functions/api/catalog.ts, clusterUsing).
  */
 export async function deleteCloudAccount(
   store: Store,
@@ -163,7 +104,7 @@ export async function deleteCloudAccount(
   const account = await getCloudAccount(store, tenantId, projectId, accountId);
   if (expectedVersion !== undefined && account.version !== expectedVersion) throw preconditionFailed(account.version);
   try {
-    await transactRetrying(store, [
+    await transact(store, [
       {
         Delete: {
           Key: keys.cloudAccount(tenantId, projectId, accountId),

@@ -20,11 +20,10 @@ import {
   clusterProfileNameItem,
   type ClusterProfileItem,
 } from '../store/items.ts';
-import { getItem, getItems, nowIso, TransactionConflict, type TransactItem } from '../store/table.ts';
+import { getItem, getItems, nowIso, queryPrefixPage, transact, TransactionConflict, type TransactItem } from '../store/table.ts';
 import type { Page } from '../store/pagination.ts';
 import type { CreateClusterProfileInput } from '../api/catalog-schemas.ts';
 import { preconditionFailed } from '../tenancy/projects.ts';
-import { pageWithin, transactRetrying } from './cloud-accounts.ts';
 
 /** The API shape: the profile's own `type` and `version`; the resource version is `revision`. */
 export function toClusterProfile(item: ClusterProfileItem) {
@@ -96,7 +95,7 @@ export async function createClusterProfile(
 ): Promise<ClusterProfileItem> {
   const { profile, items } = newClusterProfileItems(tenantId, projectId, input);
   try {
-    await transactRetrying(store, items);
+    await transact(store, items);
   } catch (error) {
     if (error instanceof TransactionConflict) {
       throw new ApiError(
@@ -128,11 +127,11 @@ export async function listClusterProfiles(
 ): Promise<Page<ClusterProfileItem>> {
   const page = { limit: query.limit, cursor: query.cursor };
   if (query.name === undefined) {
-    return pageWithin(store, tenantId, skPrefix.clusterProfile(projectId), page, clusterProfileItem);
+    return queryPrefixPage(store, keys.tenantPartition(tenantId), skPrefix.clusterProfile(projectId), page, clusterProfileItem);
   }
-  const reservations = await pageWithin(
+  const reservations = await queryPrefixPage(
     store,
-    tenantId,
+    keys.tenantPartition(tenantId),
     skPrefix.clusterProfileName(projectId, query.name),
     page,
     clusterProfileNameItem,
@@ -148,8 +147,8 @@ export async function listClusterProfiles(
 }
 
 /**
- * Deletes a profile version and frees its (name, version). Clusters that still use it
- * are not checked yet: once clusters exist, this is where deletion must be refused.
+ * Deletes a profile version and frees its (name, version); the API refuses it while a
+ * cluster uses it (functions/api/catalog.ts, clusterUsing).
  */
 export async function deleteClusterProfile(
   store: Store,
@@ -161,7 +160,7 @@ export async function deleteClusterProfile(
   const profile = await getClusterProfile(store, tenantId, projectId, profileId);
   if (expectedVersion !== undefined && profile.version !== expectedVersion) throw preconditionFailed(profile.version);
   try {
-    await transactRetrying(store, [
+    await transact(store, [
       {
         Delete: {
           Key: keys.clusterProfile(tenantId, projectId, profileId),

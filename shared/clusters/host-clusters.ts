@@ -273,3 +273,34 @@ export function assertScaleWithinBounds(pool: NodePool, count: number) {
     ]);
   }
 }
+
+/**
+ * The first of a project's clusters that uses a cloud account or a profile version
+ * (a Query over the project's clusters, bounded by its size), so that what a
+ * cluster still needs is not deleted from under it.
+ */
+export async function clusterUsing(
+  store: Store,
+  tenantId: string,
+  projectId: string,
+  reference: { cloudAccountId: string } | { profileId: string },
+): Promise<HostClusterItem | undefined> {
+  const [field, value] = Object.entries(reference)[0] as ['cloudAccountId' | 'profileId', string];
+  let cursor: string | undefined;
+  do {
+    const page = await queryPage(
+      store,
+      {
+        partition: { attribute: 'pk', value: keys.tenantPartition(tenantId) },
+        skBeginsWith: { attribute: 'sk', value: skPrefix.cluster(projectId) },
+        limit: 100,
+        cursor,
+      },
+      hostClusterItem,
+    );
+    const match = page.items.find((c) => c[field] === value || (field === 'profileId' && c.pending?.kind === 'upgrade' && c.pending.profileId === value));
+    if (match) return match;
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+  return undefined;
+}

@@ -15,6 +15,7 @@ export function encodeCursor(lastKey: Record<string, unknown> | undefined): stri
 export function decodeCursor(
   cursor: string | undefined,
   expected: { attribute: string; value: string },
+  withinRange: (key: KeyMap) => boolean = () => true,
 ): KeyMap | undefined {
   if (cursor === undefined) return undefined;
   const invalid = () => validationFailed('cursor is not valid for this list', [{ path: 'cursor', message: 'invalid cursor' }]);
@@ -29,7 +30,7 @@ export function decodeCursor(
   const entries = Object.entries(parsed as Record<string, unknown>);
   if (entries.length === 0 || entries.length > 4 || entries.some(([, v]) => typeof v !== 'string')) throw invalid();
   const key = Object.fromEntries(entries) as KeyMap;
-  if (key[expected.attribute] !== expected.value) throw invalid();
+  if (key[expected.attribute] !== expected.value || !withinRange(key)) throw invalid();
   return key;
 }
 

@@ -73,7 +73,15 @@ export async function queryPage<S extends z.ZodType>(
   options: QueryPageOptions,
   schema: S,
 ): Promise<Page<z.infer<S>>> {
-  let startKey: Record<string, unknown> | undefined = decodeCursor(options.cursor, options.partition);
+  let startKey: Record<string, unknown> | undefined = decodeCursor(options.cursor, options.partition, (key) => {
+    // A cursor of another list in the same partition would make DynamoDB reject the query.
+    if (options.skBeginsWith) return key[options.skBeginsWith.attribute]?.startsWith(options.skBeginsWith.value) === true;
+    if (options.skBetween) {
+      const sk = key[options.skBetween.attribute];
+      return sk !== undefined && sk >= options.skBetween.from && sk <= options.skBetween.to;
+    }
+    return true;
+  });
   const names: Record<string, string> = { '#pk': options.partition.attribute, ...options.filter?.names };
   const values: Record<string, unknown> = { ':pk': options.partition.value, ...options.filter?.values };
   let condition = '#pk = :pk';
@@ -138,21 +146,49 @@ export class TransactionConflict extends Error {
   }
 }
 
-/** TransactWriteItems; a failed condition surfaces as TransactionConflict with per-item reasons. */
-export async function transact(store: Store, items: TransactItem[]): Promise<void> {
+/**
+ * TransactWriteItems; a failed condition surfaces as TransactionConflict with per-item
+ * reasons. A cancellation because another transaction touched the same items at the
+ * same moment is retried with backoff, so the retry sees the winner's write and fails
+ * its condition (a clean 409) instead of surfacing as a 500.
+ */
+export async function transact(store: Store, items: TransactItem[], attempts = 6): Promise<void> {
   const withTable = items.map((item) => {
     const [kind, body] = Object.entries(item)[0] as [string, Record<string, unknown>];
     return { [kind]: { TableName: store.tableName, ...body } } as SdkTransactItem;
   });
-  try {
-    await store.doc.send(new TransactWriteCommand({ TransactItems: withTable }));
-  } catch (error) {
-    if (error instanceof TransactionCanceledException) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await store.doc.send(new TransactWriteCommand({ TransactItems: withTable }));
+      return;
+    } catch (error) {
+      if (!(error instanceof TransactionCanceledException)) throw error;
       const reasons = (error.CancellationReasons ?? []).map((r) => r.Code ?? 'None');
       if (reasons.includes('ConditionalCheckFailed')) throw new TransactionConflict(reasons);
+      if (!reasons.includes('TransactionConflict') || attempt >= attempts) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 10 * 2 ** attempt * (0.5 + Math.random())));
     }
-    throw error;
   }
+}
+
+/** One page of a partition's items whose sort key begins with `prefix`. */
+export function queryPrefixPage<S extends z.ZodType>(
+  store: Store,
+  partition: string,
+  prefix: string,
+  page: { limit: number; cursor?: string },
+  schema: S,
+) {
+  return queryPage(
+    store,
+    {
+      partition: { attribute: 'pk', value: partition },
+      skBeginsWith: { attribute: 'sk', value: prefix },
+      limit: page.limit,
+      cursor: page.cursor,
+    },
+    schema,
+  );
 }
 
 export function isConditionFailure(error: unknown): boolean {

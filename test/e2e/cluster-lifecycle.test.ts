@@ -58,7 +58,7 @@ describe('host cluster lifecycle on the simulated cloud', () => {
   let v2: string;
 
   beforeAll(async () => {
-    const account = await api.post(`${base}/cloudaccounts`, { name: 'sim', provider: 'sim', sim: { provisionSeconds: 2 } });
+    const account = await api.post(`${base}/cloudaccounts`, { name: 'sim-fast', provider: 'sim', sim: { provisionSeconds: 2 } });
     expect(account.status).toBe(201);
     accountId = account.body.id;
     const failing = await api.post(`${base}/cloudaccounts`, { name: 'sim-broken', provider: 'sim', sim: { provisionSeconds: 1, failProvisioning: true } });
@@ -220,5 +220,26 @@ describe('host cluster lifecycle on the simulated cloud', () => {
     const unlinked = await api.delete(`${base}/clusters/${imported.body.id}`);
     await until('unlink', () => api.get(`/v1/operations/${unlinked.body.operationId}`), (r) => r.body.status === 'Succeeded');
     expect((await api.get(`${base}/clusters/${source.body.id}`)).body.status.phase).toBe('Running');
+  });
+});
+
+describe('what clusters use cannot be deleted from under them', () => {
+  it('refuses to delete a cloud account or profile version while a cluster uses it', async () => {
+    const account = await api.post(`${base}/cloudaccounts`, { name: 'in-use', provider: 'sim', sim: { provisionSeconds: 0 } });
+    const used = await api.post(`${base}/clusterprofiles`, profile('9.0.0', '1.31'));
+    const cluster = await api.post(`${base}/clusters`, {
+      name: 'holder', cloudAccountId: account.body.id, region: 'sim-local-1', profileId: used.body.id,
+      nodePools: [{ name: 'workers', instanceType: 'sim.small', count: 1 }],
+    });
+    expect(cluster.status).toBe(202);
+    const accountDelete = await api.delete(`${base}/cloudaccounts/${account.body.id}`);
+    expect(accountDelete.status).toBe(409);
+    expect(accountDelete.body.code).toBe('invalid_state');
+    expect((await api.delete(`${base}/clusterprofiles/${used.body.id}`)).status).toBe(409);
+    await until('holder', () => api.get(`/v1/operations/${cluster.body.operationId}`), (r) => r.body.status === 'Succeeded');
+    const gone = await api.delete(`${base}/clusters/${cluster.body.id}`);
+    await until('holder deleted', () => api.get(`/v1/operations/${gone.body.operationId}`), (r) => r.body.status === 'Succeeded');
+    expect((await api.delete(`${base}/cloudaccounts/${account.body.id}`)).status).toBe(204);
+    expect((await api.delete(`${base}/clusterprofiles/${used.body.id}`)).status).toBe(204);
   });
 });

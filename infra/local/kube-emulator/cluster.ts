@@ -139,6 +139,12 @@ function specPart(object: KubeObject): JsonObject {
   return rest;
 }
 
+function withoutManagedFieldTimes(object: KubeObject): KubeObject {
+  const managedFields = object.metadata.managedFields;
+  if (!managedFields) return object;
+  return { ...object, metadata: { ...object.metadata, managedFields: managedFields.map((entry) => ({ ...entry, time: '' })) } };
+}
+
 function defaultFieldManager(options: WriteOptions): string {
   if (options.fieldManager) return options.fieldManager;
   const agent = options.userAgent?.split('/')[0]?.trim();
@@ -543,7 +549,8 @@ export class ClusterState {
     const problems = [...validate(type, next), ...validateUpdate(type, previous, next)];
     if (problems.length > 0) throw invalidError(type, name, problems);
     if (trackFields) recordUpdate(previous, next, defaultFieldManager(options), options.subresource);
-    if (deepEqual(previous, next)) return clone(previous);
+    // Writes that change nothing (managedFields timestamps aside) do not bump resourceVersion.
+    if (deepEqual(withoutManagedFieldTimes(previous), withoutManagedFieldTimes(next))) return clone(previous);
     if (options.dryRun) return next;
     if (next.metadata.deletionTimestamp && (next.metadata.finalizers ?? []).length === 0) {
       // The last finalizer was removed from an object pending deletion.

@@ -107,6 +107,20 @@ export async function startLocalStepFunctions(options: LocalStepFunctionsOptions
     return overrides;
   };
 
+  /**
+   * Retry intervals scale like Wait states: each retrier waits its IntervalSeconds / speed
+   * (aws-local-stepfunctions applies an override without BackoffRate). At speed 1 the
+   * definition's own intervals and backoff apply.
+   */
+  const retryOverrides = (definition: AslDefinition) => {
+    const overrides: Record<string, number[]> = {};
+    for (const [stateName, state] of Object.entries(definition.States)) {
+      if (!Array.isArray(state.Retry)) continue;
+      overrides[stateName] = (state.Retry as Array<{ IntervalSeconds?: number }>).map((r) => Math.round(((r.IntervalSeconds ?? 1) * 1000) / speed));
+    }
+    return overrides;
+  };
+
   function startExecution(body: { stateMachineArn?: string; name?: string; input?: string }) {
     const sm = body.stateMachineArn ? machines.get(body.stateMachineArn) : undefined;
     if (!sm) throw new AwsJsonError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${body.stateMachineArn}'`);
@@ -125,7 +139,11 @@ export async function startLocalStepFunctions(options: LocalStepFunctionsOptions
       throw new AwsJsonError('InvalidExecutionInput', 'Invalid State Machine Execution Input: not JSON');
     }
     const run = sm.machine.run(input, {
-      overrides: { taskResourceLocalHandlers: taskOverrides(sm.definition), waitTimeOverrides: waitOverrides(sm.definition, input) },
+      overrides: {
+        taskResourceLocalHandlers: taskOverrides(sm.definition),
+        waitTimeOverrides: waitOverrides(sm.definition, input),
+        ...(speed !== 1 ? { retryIntervalOverrides: retryOverrides(sm.definition) } : {}),
+      },
       context: { Execution: { Id: executionArn, Name: name, Input: input as never, StartTime: new Date().toISOString() } } as never,
     });
     const execution: Execution = {
