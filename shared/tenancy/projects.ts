@@ -167,19 +167,33 @@ export async function updateProject(
 export const preconditionFailed = (actual: number) =>
   new ApiError('precondition_failed', `the resource has changed; its current version is ${actual}`);
 
-/** Deletes a project, its name reservation and its memberships. */
+/** Sort-key prefixes of what a project owns in its tenant's partition (deleted with it). */
+const ownedPrefixes = (projectId: string) => [
+  skPrefix.member(projectId),
+  skPrefix.cloudAccount(projectId),
+  `CLOUDACCOUNTNAME#${projectId}#`,
+  skPrefix.clusterProfile(projectId),
+  `CLUSTERPROFILENAME#${projectId}#`,
+];
+
+const keyOnly = z.object({ pk: z.string(), sk: z.string() });
+
+/**
+ * Deletes a project with its name reservation, memberships, cloud accounts and
+ * cluster profiles. A project that still has host clusters is refused: they hold
+ * real infrastructure and are deleted through their own workflow first.
+ */
 export async function deleteProject(store: Store, tenantId: string, project: ProjectItem, expectedVersion?: number) {
   if (project.name === DEFAULT_PROJECT) throw new ApiError('invalid_state', 'the default project cannot be deleted');
   if (expectedVersion !== undefined && project.version !== expectedVersion) throw preconditionFailed(project.version);
-  const members = await queryAll(
-    store,
-    {
-      partition: { attribute: 'pk', value: keys.tenantPartition(tenantId) },
-      skBeginsWith: { attribute: 'sk', value: skPrefix.member(project.id) },
-    },
-    memberItem,
-  );
-  const dependents: TransactItem[] = members.map((m) => ({ Delete: { Key: keys.member(tenantId, project.id, m.userId) } }));
+  const partition = { attribute: 'pk', value: keys.tenantPartition(tenantId) };
+  const clusters = await queryPage(store, { partition, skBeginsWith: { attribute: 'sk', value: skPrefix.cluster(project.id) }, limit: 1 }, keyOnly);
+  if (clusters.items.length) throw new ApiError('invalid_state', `project ${project.name} still has host clusters; delete them first`);
+  const owned = [];
+  for (const prefix of ownedPrefixes(project.id)) {
+    owned.push(...(await queryAll(store, { partition, skBeginsWith: { attribute: 'sk', value: prefix } }, keyOnly, 10_000)));
+  }
+  const dependents: TransactItem[] = owned.map(({ pk, sk }) => ({ Delete: { Key: { pk, sk } } }));
   for (let i = 0; i < dependents.length; i += 100) await transact(store, dependents.slice(i, i + 100));
   try {
     await transact(store, [

@@ -243,3 +243,31 @@ describe('what clusters use cannot be deleted from under them', () => {
     expect((await api.delete(`${base}/clusterprofiles/${used.body.id}`)).status).toBe(204);
   });
 });
+
+describe('deleting a project', () => {
+  it('is refused while it has host clusters and takes its cloud accounts and profiles with it', async () => {
+    const project = await api.post('/v1/projects', { name: 'short-lived' });
+    const path = `/v1/projects/${project.body.id}`;
+    const account = await api.post(`${path}/cloudaccounts`, { name: 'sim', provider: 'sim', sim: { provisionSeconds: 0 } });
+    const p = await api.post(`${path}/clusterprofiles`, profile('1.0.0', '1.31'));
+    const cluster = await api.post(`${path}/clusters`, {
+      name: 'tmp', cloudAccountId: account.body.id, region: 'sim-local-1', profileId: p.body.id,
+      nodePools: [{ name: 'workers', instanceType: 'sim.small', count: 1 }],
+    });
+    await until('tmp', () => api.get(`/v1/operations/${cluster.body.operationId}`), (r) => r.body.status === 'Succeeded');
+    const refused = await api.delete(path);
+    expect(refused.status).toBe(409);
+    expect(refused.body.code).toBe('invalid_state');
+
+    const gone = await api.delete(`${path}/clusters/${cluster.body.id}`);
+    await until('tmp deleted', () => api.get(`/v1/operations/${gone.body.operationId}`), (r) => r.body.status === 'Succeeded');
+    expect((await api.delete(path)).status).toBe(204);
+
+    const again = await api.post('/v1/projects', { name: 'short-lived' });
+    const fresh = `/v1/projects/${again.body.id}`;
+    expect((await api.get(`${fresh}/cloudaccounts`)).body.items).toEqual([]);
+    // The old names are free in the new project.
+    expect((await api.post(`${fresh}/cloudaccounts`, { name: 'sim', provider: 'sim' })).status).toBe(201);
+    expect((await api.post(`${fresh}/clusterprofiles`, profile('1.0.0', '1.31'))).status).toBe(201);
+  });
+});

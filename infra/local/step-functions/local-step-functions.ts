@@ -61,7 +61,7 @@ const eventTypes: Record<string, string> = {
   ExecutionStarted: 'ExecutionStarted',
   ExecutionSucceeded: 'ExecutionSucceeded',
   ExecutionFailed: 'ExecutionFailed',
-  ExecutionTerminated: 'ExecutionAborted',
+  ExecutionAborted: 'ExecutionAborted',
   StateEntered: 'StateEntered',
   StateExited: 'StateExited',
   StateRetried: 'StateRetried',
