@@ -1,3 +1,4 @@
+import { dumpYaml } from '@kubernetes/client-node';
 import { createApiHandler } from '../../shared/http/api-handler.ts';
 import { ApiError, validationFailed } from '../../shared/errors.ts';
 import { requireTenant } from '../../shared/auth/permissions.ts';
@@ -148,7 +149,7 @@ export const handler = createApiHandler('clusters', {
     const account = cluster.cloudAccountId ? await getCloudAccount(store, tenantId, cluster.projectId, cluster.cloudAccountId).catch(() => undefined) : undefined;
     try {
       const config = await (await providerFor(cluster, account)).kubeConfig(clusterRef(cluster));
-      return { status: 200, raw: { contentType: 'application/yaml', text: config.exportConfig() } };
+      return { status: 200, raw: { contentType: 'application/yaml', text: dumpYaml(JSON.parse(config.exportConfig())) } };
     } catch (error) {
       if (error instanceof PermanentProviderError) throw new ApiError('invalid_state', error.message);
       throw error;

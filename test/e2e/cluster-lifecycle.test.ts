@@ -95,6 +95,8 @@ describe('host cluster lifecycle on the simulated cloud', () => {
     const kubeconfig = await api.get(`${base}/clusters/${id}/kubeconfig`);
     expect(kubeconfig.status).toBe(200);
     expect(kubeconfig.headers.get('content-type')).toContain('yaml');
+    expect(kubeconfig.text).toMatch(/^apiVersion: v1\n/m);
+    expect(kubeconfig.text).toContain('current-context:');
     const { KubeConfig, CoreV1Api } = await import('@kubernetes/client-node');
     const kc = new KubeConfig();
     kc.loadFromString(kubeconfig.text);
