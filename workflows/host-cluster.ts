@@ -5,42 +5,20 @@
  * JSONPath only (no JSONata, no Assign variables): aws-local-stepfunctions runs
  * JSONata definitions as JSONPath and fails on variables, so this keeps local and AWS
  * behaviour identical. Every Task invokes the host-cluster step Lambda with
- * `{ step, args }`; polling is Wait → Describe → Choice with a bounded attempt count.
+ * `{ step, args }`; polling is Wait → Describe → Choice, bounded by the input's `maxPolls`.
  */
 import { Duration } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
+import { TRANSIENT_ERRORS, type HostClusterStep } from './names.ts';
+
+export { MAX_POLLS, POLL_SECONDS, TRANSIENT_ERRORS, stateMachineArnVariable, type HostClusterStep } from './names.ts';
 
 export interface WorkflowFunctions {
   hostClusterSteps: lambda.IFunction;
 }
-
-/** Errors a retry can cure: provider throttling/5xx and Lambda's own hiccups. */
-export const TRANSIENT_ERRORS = [
-  'TransientProviderError',
-  'Lambda.ServiceException',
-  'Lambda.AWSLambdaException',
-  'Lambda.SdkClientException',
-  'Lambda.TooManyRequestsException',
-];
-
-/** Seconds between two Describe calls; the local runner scales it by PALETTE_SIM_SPEED. */
-export const POLL_SECONDS = 10;
-/** Bound on the polling loop: 180 × 10 s = 30 minutes, longer than any EKS create. */
-export const MAX_POLLS = 180;
-
-export type HostClusterStep =
-  | 'provision'
-  | 'describe'
-  | 'scale'
-  | 'upgrade'
-  | 'delete'
-  | 'validateImport'
-  | 'applyAddons'
-  | 'finish'
-  | 'markError';
 
 class Builder {
   private count = 0;
@@ -88,7 +66,7 @@ class Builder {
     const choice = new sfn.Choice(this.scope, `${prefix} Reached${target}?`)
       .when(sfn.Condition.stringEquals('$.poll.phase', target), next)
       .when(sfn.Condition.stringEquals('$.poll.phase', 'Failed'), providerFailed)
-      .when(sfn.Condition.numberGreaterThanEquals('$.poll.attempts', MAX_POLLS), timedOut)
+      .when(sfn.Condition.numberGreaterThanEqualsJsonPath('$.poll.attempts', '$.maxPolls'), timedOut)
       .otherwise(wait);
     return wait.next(describe).next(choice);
   }
@@ -158,6 +136,3 @@ export const hostClusterWorkflows: WorkflowDefinition[] = [
 ];
 
 export const workflowDefinitions: WorkflowDefinition[] = [...hostClusterWorkflows];
-
-/** The environment variable that carries a workflow's state machine ARN to the API functions. */
-export const stateMachineArnVariable = (name: string) => `STATE_MACHINE_${name.toUpperCase().replaceAll('-', '_')}`;

@@ -66,7 +66,7 @@ export const handler = createApiHandler('clusters', {
       nodePools: body.nodePools,
       hostCluster: body.hostCluster,
       variables: values,
-    });
+    }, { simProvisionSeconds: account.sim?.provisionSeconds });
     return { status: 202, body: { ...toHostCluster(cluster), operationId: operation.id }, etag: cluster.version, resourceId: cluster.id };
   },
 

@@ -16,7 +16,7 @@ import { clusterRef, providerFor } from '../providers/index.ts';
 import { PermanentProviderError } from '../providers/provider.ts';
 import { hostClusterItem, type HostClusterItem } from './cluster-items.ts';
 import { markClusterError, type WorkflowInput } from './host-clusters.ts';
-import type { HostClusterStep } from '../../workflows/host-cluster.ts';
+import type { HostClusterStep } from '../../workflows/names.ts';
 import { logger } from '../http/logger.ts';
 
 export interface StepEvent {

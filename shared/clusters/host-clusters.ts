@@ -8,7 +8,7 @@ import { newOperation, finishOperation } from '../operations/operations.ts';
 import { preconditionFailed } from '../tenancy/projects.ts';
 import { hostClusterItem, type HostClusterItem, type HostClusterPhase, type NodePool, type PendingChange } from './cluster-items.ts';
 import { startWorkflow } from './workflow-starter.ts';
-import { POLL_SECONDS } from '../../workflows/host-cluster.ts';
+import { POLL_SECONDS } from '../../workflows/names.ts';
 import { logger } from '../http/logger.ts';
 
 export const toHostCluster = (item: HostClusterItem) => ({
@@ -34,6 +34,15 @@ export const toHostCluster = (item: HostClusterItem) => ({
 /** How often a workflow polls its provider: EKS takes minutes, the simulated cloud seconds. */
 const pollSecondsFor = (provider: HostClusterItem['provider']) => (provider === 'eks' ? 30 : provider === 'sim' ? 1 : POLL_SECONDS);
 
+/**
+ * The polling bound, in polls: 45 minutes for EKS (control plane and node groups take
+ * 15–25), and for the simulated cloud its configured provisioning time plus a minute.
+ */
+export function maxPollsFor(provider: HostClusterItem['provider'], simProvisionSeconds = 0) {
+  const seconds = provider === 'eks' ? 45 * 60 : provider === 'sim' ? simProvisionSeconds + 60 : 5 * 60;
+  return Math.max(3, Math.ceil(seconds / pollSecondsFor(provider)));
+}
+
 export interface WorkflowInput {
   tenantId: string;
   projectId: string;
@@ -41,6 +50,7 @@ export interface WorkflowInput {
   operationId: string;
   workflow: string;
   pollSeconds: number;
+  maxPolls: number;
 }
 
 const workflowKind = {
@@ -63,7 +73,7 @@ function clusterPut(item: HostClusterItem, condition: { expression: string; valu
 }
 
 /** Starts the workflow for a change already written; a failure to start is recorded, not lost. */
-async function launch(store: Store, cluster: HostClusterItem, operationId: string) {
+async function launch(store: Store, cluster: HostClusterItem, operationId: string, options: { simProvisionSeconds?: number } = {}) {
   const kind = cluster.pending!.kind;
   const input: WorkflowInput = {
     tenantId: cluster.tenantId,
@@ -72,6 +82,7 @@ async function launch(store: Store, cluster: HostClusterItem, operationId: strin
     operationId,
     workflow: workflowKind[kind],
     pollSeconds: pollSecondsFor(cluster.provider),
+    maxPolls: maxPollsFor(cluster.provider, options.simProvisionSeconds),
   };
   try {
     await startWorkflow(workflowKind[kind], operationId, input as unknown as Record<string, unknown>);
@@ -101,7 +112,12 @@ export interface NewClusterSpec {
  * one transaction, then starts the create (or import) workflow. A cluster of the same
  * name left in `Error` is retried in place with the new spec.
  */
-export async function createHostCluster(store: Store, scope: { tenantId: string; projectId: string }, spec: NewClusterSpec) {
+export async function createHostCluster(
+  store: Store,
+  scope: { tenantId: string; projectId: string },
+  spec: NewClusterSpec,
+  options: { simProvisionSeconds?: number } = {},
+) {
   const now = nowIso();
   const kind = spec.provider === 'imported' ? 'import' : 'create';
   const reservation = await getItem(store, keys.clusterName(scope.tenantId, scope.projectId, spec.name), hostClusterItem.pick({ id: true }).partial().passthrough());
@@ -152,7 +168,7 @@ export async function createHostCluster(store: Store, scope: { tenantId: string;
     if (error instanceof TransactionConflict) throw new ApiError('conflict', `a cluster named ${spec.name} already exists in this project`);
     throw error;
   }
-  await launch(store, cluster, operation.id);
+  await launch(store, cluster, operation.id, options);
   return { cluster, operation };
 }
 

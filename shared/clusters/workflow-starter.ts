@@ -1,5 +1,5 @@
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { stateMachineArnVariable } from '../../workflows/host-cluster.ts';
+import { stateMachineArnVariable } from '../../workflows/names.ts';
 
 let client: SFNClient | undefined;
 
