@@ -38,6 +38,8 @@ export const hostClusterItem = z.object({
   variables: z.record(z.string(), z.string()),
   status: z.object({ phase: z.enum(hostClusterPhases), message: z.string().optional() }),
   providerName: z.string(),
+  /** A failed earlier attempt's provider resource, removed by the next provision step. */
+  staleProviderName: z.string().optional(),
   endpoint: z.string().optional(),
   /** Imported clusters only: how to reach them. */
   kubeconfig: z.string().optional(),

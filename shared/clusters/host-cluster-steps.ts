@@ -77,6 +77,12 @@ export async function runHostClusterStep(store: Store, event: StepEvent): Promis
 
   switch (event.step) {
     case 'provision':
+      if (cluster.staleProviderName) {
+        // Best effort: the failed attempt's resources must not linger at the provider.
+        await provider.delete({ ...ref, providerName: cluster.staleProviderName }).catch((error: unknown) =>
+          logger.warn('could not remove the failed attempt', { providerName: cluster.staleProviderName, error: error as Error }),
+        );
+      }
       await provider.create({
         ...ref,
         kubernetesVersion: cluster.kubernetesVersion ?? '1.31',

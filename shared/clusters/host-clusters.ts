@@ -127,6 +127,11 @@ export async function createHostCluster(
     if (previous && previous.status.phase !== 'Error') {
       throw new ApiError('conflict', `a cluster named ${spec.name} already exists in this project (${previous.status.phase})`);
     }
+    // Only a failed create is retried by creating again; a cluster that failed a day-2
+    // change still exists at its provider and is retried with that change (or deleted).
+    if (previous && previous.pending?.kind !== 'create' && previous.pending?.kind !== 'import') {
+      throw new ApiError('conflict', `cluster ${spec.name} exists and failed a ${previous.pending?.kind ?? 'change'}; retry that or delete it`);
+    }
   }
   const id = previous?.id ?? newId('cluster');
   const { operation, put: operationPut } = newOperation({
@@ -143,7 +148,9 @@ export async function createHostCluster(
     projectId: scope.projectId,
     ...spec,
     status: { phase: 'Provisioning', message: kind === 'import' ? 'validating the kubeconfig' : 'provisioning the control plane' },
-    providerName: `palette-${id.slice(3).toLowerCase()}`,
+    // A retry provisions afresh under a new provider name; the failed attempt is cleaned up.
+    providerName: previous ? `palette-${id.slice(3).toLowerCase()}-${previous.version + 1}` : `palette-${id.slice(3).toLowerCase()}`,
+    ...(previous && previous.provider !== 'imported' ? { staleProviderName: previous.providerName } : {}),
     pending: { kind },
     operationId: operation.id,
     createdAt: previous?.createdAt ?? now,
@@ -211,8 +218,9 @@ export async function beginChange(
   options: { ifMatch?: number } = {},
 ) {
   if (options.ifMatch !== undefined && options.ifMatch !== cluster.version) throw preconditionFailed(cluster.version);
-  const allowed: HostClusterPhase[] = change.kind === 'delete' ? ['Running', 'Error'] : ['Running'];
-  if (!allowed.includes(cluster.status.phase)) {
+  // From Error: delete always; a failed scale or upgrade may be retried (the cluster exists).
+  const retryable = cluster.status.phase === 'Error' && (change.kind === 'delete' || cluster.pending?.kind === 'scale' || cluster.pending?.kind === 'upgrade');
+  if (cluster.status.phase !== 'Running' && !retryable) {
     throw new ApiError(
       'invalid_state',
       `cannot ${change.kind} cluster ${cluster.name} while it is ${cluster.status.phase}` +

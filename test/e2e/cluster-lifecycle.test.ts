@@ -163,6 +163,32 @@ describe('host cluster lifecycle on the simulated cloud', () => {
     expect((await api.get(`${base}/clusters/${created.body.id}`)).status).toBe(404);
   });
 
+  it('retries a cluster in Error in place when it is created again under the same name', async () => {
+    const spec = { name: 'second-try', region: 'sim-local-1', profileId: v1, nodePools: [{ name: 'workers', instanceType: 'sim.small', count: 1 }] };
+    const first = await api.post(`${base}/clusters`, { ...spec, cloudAccountId: failingAccountId });
+    await until('first try', () => api.get(`/v1/operations/${first.body.operationId}`), (r) => r.body.status === 'Failed');
+    const retry = await api.post(`${base}/clusters`, { ...spec, cloudAccountId: accountId });
+    expect(retry.status).toBe(202);
+    expect(retry.body.id).toBe(first.body.id);
+    expect(retry.body.operationId).not.toBe(first.body.operationId);
+    await until('retry', () => api.get(`/v1/operations/${retry.body.operationId}`), (r) => r.body.status === 'Succeeded');
+    expect((await api.get(`${base}/clusters/${first.body.id}`)).body.status).toEqual({ phase: 'Running' });
+    // A Running cluster's name is taken.
+    expect((await api.post(`${base}/clusters`, { ...spec, cloudAccountId: accountId })).status).toBe(409);
+  });
+
+  it('keeps the deleted-after-error path clean', async () => {
+    const created = await api.post(`${base}/clusters`, {
+      name: 'doomed-2', cloudAccountId: failingAccountId, region: 'sim-local-1', profileId: v1,
+      nodePools: [{ name: 'workers', instanceType: 'sim.small', count: 1 }],
+    });
+    await until('failed create', () => api.get(`/v1/operations/${created.body.operationId}`), (r) => r.body.status === 'Failed');
+    const deleted = await api.delete(`${base}/clusters/${created.body.id}`);
+    expect(deleted.status).toBe(202);
+    await until('delete after error', () => api.get(`/v1/operations/${deleted.body.operationId}`), (r) => r.body.status !== 'Running');
+    expect((await api.get(`${base}/clusters/${created.body.id}`)).status).toBe(404);
+  });
+
   it('checks the profile against the account and the required variables', async () => {
     const eksOnly = await api.post(`${base}/clusterprofiles`, { ...profile('2.0.0', '1.31'), name: 'eks-only', cloud: 'eks' });
     const mismatch = await api.post(`${base}/clusters`, {
