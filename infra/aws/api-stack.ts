@@ -1,25 +1,21 @@
 /**
  * The Palette stack: the table, one Lambda function per route group, the REQUEST
- * authorizer and an HTTP API whose routes come one-for-one from the route table.
+ * authorizer, an HTTP API whose routes come one-for-one from the route table, and the
+ * host-cluster workflows (step Lambda + state machines) the route-group functions start.
  */
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as cdk from 'aws-cdk-lib';
 import { Duration } from 'aws-cdk-lib';
 import * as apigatewayv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaAuthorizer, HttpLambdaResponseType } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import type { TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
-import * as logs from 'aws-cdk-lib/aws-logs';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { Construct } from 'constructs';
 import { routeGroups, routeList, type RouteGroup } from '../../shared/api/route-table.ts';
+import { stateMachineArnVariable } from '../../workflows/names.ts';
+import { createPaletteFunction } from './function-defaults.ts';
 import { createPaletteTable } from './table.ts';
-
-/** Repository root (this file is infra/aws/api-stack.ts). */
-const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
-const fromRoot = (relative: string) => join(repoRoot, relative);
+import { HostClusterWorkflows } from './workflows.ts';
 
 /** Upper-camel-case construct id for a route group, e.g. `tenancy` → `Tenancy`. */
 const pascal = (name: string) => name.charAt(0).toUpperCase() + name.slice(1);
@@ -31,47 +27,29 @@ export class PaletteStack extends cdk.Stack {
   readonly api: apigatewayv2.HttpApi;
   readonly groupFunctions: ReadonlyMap<RouteGroup, NodejsFunction>;
   readonly authorizerFunction: NodejsFunction;
+  readonly workflows: HostClusterWorkflows;
 
   constructor(scope: Construct, id: string, props?: PaletteStackProps) {
     super(scope, id, props);
 
     this.table = createPaletteTable(this, 'Table');
 
-    const makeFunction = (constructId: string, entry: string) =>
-      new NodejsFunction(this, constructId, {
-        entry: fromRoot(entry),
-        handler: 'handler',
-        projectRoot: repoRoot,
-        depsLockFilePath: fromRoot('package-lock.json'),
-        runtime: lambda.Runtime.NODEJS_24_X,
-        architecture: lambda.Architecture.ARM_64,
-        memorySize: 1024,
-        timeout: Duration.seconds(29),
-        bundling: {
-          format: OutputFormat.ESM,
-          minify: true,
-          sourceMap: true,
-          target: 'node24',
-          mainFields: ['module', 'main'],
-          banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
-        },
-        environment: {
-          TABLE_NAME: this.table.tableName,
-          NODE_OPTIONS: '--enable-source-maps',
-          POWERTOOLS_SERVICE_NAME: 'palette-api',
-          LOG_LEVEL: 'INFO',
-        },
-        logGroup: new logs.LogGroup(this, `${constructId}Logs`, {
-          retention: logs.RetentionDays.ONE_MONTH,
-          removalPolicy: cdk.RemovalPolicy.DESTROY,
-        }),
-      });
+    this.workflows = new HostClusterWorkflows(this, 'Workflows', { table: this.table });
+    /** Every route-group function can start any workflow: one STATE_MACHINE_* ARN each. */
+    const stateMachineArns = Object.fromEntries(
+      [...this.workflows.stateMachines].map(([name, stateMachine]) => [stateMachineArnVariable(name), stateMachine.stateMachineArn]),
+    );
+
+    const makeFunction = (constructId: string, entry: string, environment?: Record<string, string>) =>
+      createPaletteFunction(this, constructId, { entry, table: this.table, ...(environment ? { environment } : {}) });
 
     const groupFunctions = new Map<RouteGroup, NodejsFunction>();
     const integrations = new Map<RouteGroup, HttpLambdaIntegration>();
     for (const group of routeGroups) {
-      const fn = makeFunction(`${pascal(group)}Function`, `functions/api/${group}.ts`);
+      const fn = makeFunction(`${pascal(group)}Function`, `functions/api/${group}.ts`, stateMachineArns);
       this.table.grantReadWriteData(fn);
+      // states:StartExecution on exactly these state machines; the API never stops or reads executions.
+      for (const stateMachine of this.workflows.stateMachines.values()) stateMachine.grantStartExecution(fn);
       groupFunctions.set(group, fn);
       integrations.set(group, new HttpLambdaIntegration(`${pascal(group)}Integration`, fn));
     }

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { routeGroups, routeKey, routeList } from '../../shared/api/route-table.ts';
 import { tableDefinition } from '../../shared/store/table-definition.ts';
 import { PaletteStack } from '../../infra/aws/api-stack.ts';
+import { workflowDefinitions } from '../../workflows/host-cluster.ts';
 
 /** Synthesized CloudFormation is untyped JSON. */
  
@@ -16,6 +17,9 @@ type Resource = { Type: string; Properties: Record<string, Json>; DeletionPolicy
 const dynamoWriteActions = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
 
 const asArray = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
+
+/** The route-group functions, the authorizer and the workflow step Lambda. */
+const ourFunctionCount = routeGroups.length + 2;
 
 /** Our functions are the NodejsFunctions; CDK's helper functions use other handlers. */
 const ourFunctions = (template: Template) =>
@@ -80,21 +84,22 @@ describe('PaletteStack (bundling skipped)', () => {
 
   it('runs every function on Node.js 24 on arm64 with the table name in its environment', () => {
     const functions = ourFunctions(template);
-    expect(functions).toHaveLength(routeGroups.length + 1);
+    expect(functions).toHaveLength(ourFunctionCount);
+    const stepFunctionId = logicalId(stack.workflows.stepFunction);
     for (const [id, fn] of functions) {
       expect(fn.Properties.Runtime, id).toBe('nodejs24.x');
       expect(fn.Properties.Architectures, id).toEqual(['arm64']);
       expect(fn.Properties.MemorySize, id).toBe(1024);
-      expect(fn.Properties.Timeout, id).toBe(29);
+      expect(fn.Properties.Timeout, id).toBe(id === stepFunctionId ? 60 : 29);
       expect(fn.Properties.Environment.Variables.TABLE_NAME, id).toEqual({ Ref: tableLogicalId() });
       expect(fn.Properties.Environment.Variables.NODE_OPTIONS, id).toBe('--enable-source-maps');
       expect(fn.Properties.LoggingConfig?.LogGroup, id).toBeDefined();
     }
   });
 
-  it('keeps function logs for one month', () => {
+  it('keeps function and state machine logs for one month', () => {
     const groups = Object.values(template.findResources('AWS::Logs::LogGroup') as Record<string, Resource>);
-    expect(groups).toHaveLength(routeGroups.length + 1);
+    expect(groups).toHaveLength(ourFunctionCount + workflowDefinitions.length);
     for (const group of groups) expect(group.Properties.RetentionInDays).toBe(30);
   });
 
@@ -248,7 +253,7 @@ describe('PaletteStack (bundling with esbuild)', () => {
       const functions = Object.entries(template.Resources).filter(
         ([, r]) => r.Type === 'AWS::Lambda::Function' && r.Properties.Handler === 'index.handler',
       );
-      expect(functions).toHaveLength(routeGroups.length + 1);
+      expect(functions).toHaveLength(ourFunctionCount);
       for (const [id, fn] of functions) {
         // The asset's S3 key is `<hash>.zip`; its staged directory is `asset.<hash>`.
         const key = fn.Properties.Code.S3Key as string;
@@ -260,6 +265,7 @@ describe('PaletteStack (bundling with esbuild)', () => {
         expect(existsSync(`${bundle}.map`), `${id} index.mjs.map`).toBe(true);
       }
     },
-    120_000,
+    // The workflow step Lambda bundles the EKS and Kubernetes clients: tens of seconds alone on a busy machine.
+    300_000,
   );
 });

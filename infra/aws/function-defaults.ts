@@ -1,0 +1,74 @@
+/**
+ * The settings every Palette Lambda function shares (API route groups, the authorizer
+ * and the workflow step functions): Node.js 24 on arm64, an ESM esbuild bundle with
+ * source maps, the table name in the environment and a one-month log group.
+ */
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as cdk from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
+import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+
+/** Repository root (this file is infra/aws/function-defaults.ts). */
+export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+export const fromRoot = (relative: string) => join(repoRoot, relative);
+
+/** API Gateway's HTTP API integration limit is 30 s; the functions stop just before it. */
+export const API_FUNCTION_TIMEOUT = Duration.seconds(29);
+
+export interface PaletteFunctionOptions {
+  /** The handler module, relative to the repository root (it exports `handler`). */
+  entry: string;
+  table: ITableV2;
+  /** Default: {@link API_FUNCTION_TIMEOUT}. */
+  timeout?: Duration;
+  /** Powertools service name. Default: `palette-api`. */
+  serviceName?: string;
+  /** Extra environment variables, merged over the shared ones. */
+  environment?: Record<string, string>;
+}
+
+/**
+ * The NodejsFunction props shared by every Palette function. Creates the function's log
+ * group in `scope` as `<constructId>Logs`.
+ */
+export function paletteFunctionProps(scope: Construct, constructId: string, options: PaletteFunctionOptions): NodejsFunctionProps {
+  return {
+    entry: fromRoot(options.entry),
+    handler: 'handler',
+    projectRoot: repoRoot,
+    depsLockFilePath: fromRoot('package-lock.json'),
+    runtime: lambda.Runtime.NODEJS_24_X,
+    architecture: lambda.Architecture.ARM_64,
+    memorySize: 1024,
+    timeout: options.timeout ?? API_FUNCTION_TIMEOUT,
+    bundling: {
+      format: OutputFormat.ESM,
+      minify: true,
+      sourceMap: true,
+      target: 'node24',
+      mainFields: ['module', 'main'],
+      banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
+    },
+    environment: {
+      TABLE_NAME: options.table.tableName,
+      NODE_OPTIONS: '--enable-source-maps',
+      POWERTOOLS_SERVICE_NAME: options.serviceName ?? 'palette-api',
+      LOG_LEVEL: 'INFO',
+      ...options.environment,
+    },
+    logGroup: new logs.LogGroup(scope, `${constructId}Logs`, {
+      retention: logs.RetentionDays.ONE_MONTH,
+      removalPolicy: cdk.RemovalPolicy.DESTROY,
+    }),
+  };
+}
+
+/** A NodejsFunction with {@link paletteFunctionProps}. */
+export function createPaletteFunction(scope: Construct, constructId: string, options: PaletteFunctionOptions): NodejsFunction {
+  return new NodejsFunction(scope, constructId, paletteFunctionProps(scope, constructId, options));
+}

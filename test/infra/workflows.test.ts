@@ -1,0 +1,258 @@
+import * as cdk from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { routeGroups } from '../../shared/api/route-table.ts';
+import { PaletteStack } from '../../infra/aws/api-stack.ts';
+import { STEP_FUNCTION_TIMEOUT, WORKFLOW_TAG } from '../../infra/aws/workflows.ts';
+import { workflowDefinitions } from '../../workflows/host-cluster.ts';
+import { stateMachineArnVariable } from '../../workflows/names.ts';
+import { localFunctionArn, renderDefinition, stepFunctionNames, type AslDefinition } from '../../workflows/render.ts';
+
+/** Synthesized CloudFormation is untyped JSON. */
+type Json = any;
+type Resource = { Type: string; Properties: Record<string, Json> };
+type Statement = { Effect: string; Action: string | string[]; Resource: Json; Condition?: Json };
+
+/** Stands in for the step Lambda's ARN on both sides of the definition comparison. */
+const PLACEHOLDER_ARN = 'arn:aws:lambda:eu-west-1:123456789012:function:placeholder-host-cluster-steps';
+
+const asArray = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
+const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+/** Every state of a definition, including those inside Parallel branches and Map iterators. */
+function allStates(definition: { States: Record<string, Record<string, Json>> }): Array<[string, Record<string, Json>]> {
+  return Object.entries(definition.States).flatMap(([name, state]) => [
+    [name, state] as [string, Record<string, Json>],
+    ...asArray((state.Branches ?? []) as Json[]).flatMap((branch: Json) => allStates(branch)),
+    ...(state.Iterator ? allStates(state.Iterator) : []),
+    ...(state.ItemProcessor ? allStates(state.ItemProcessor) : []),
+  ]);
+}
+
+describe('HostClusterWorkflows in the Palette stack (bundling skipped)', () => {
+  let stack: PaletteStack;
+  let template: Template;
+  let resources: Record<string, Resource>;
+
+  beforeAll(() => {
+    const app = new cdk.App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    stack = new PaletteStack(app, 'Palette');
+    template = Template.fromStack(stack);
+    resources = (template.toJSON() as { Resources: Record<string, Resource> }).Resources;
+  });
+
+  const logicalId = (construct: { node: { defaultChild?: unknown } }) =>
+    stack.getLogicalId(construct.node.defaultChild as cdk.CfnElement);
+  const stepFunctionId = () => logicalId(stack.workflows.stepFunction);
+  const tableArn = () => ({ 'Fn::GetAtt': [logicalId(stack.table), 'Arn'] });
+  const indexArn = () => ({ 'Fn::Join': ['', [tableArn(), '/index/*']] });
+
+  const stateMachineResources = () =>
+    Object.entries(resources).filter(([, r]) => r.Type === 'AWS::StepFunctions::StateMachine');
+
+  /** The state machine resource tagged with the workflow's name. */
+  function stateMachineFor(name: string): [string, Resource] {
+    const matches = stateMachineResources().filter(([, r]) =>
+      (r.Properties.Tags as Array<{ Key: string; Value: string }> | undefined)?.some((t) => t.Key === WORKFLOW_TAG && t.Value === name),
+    );
+    expect(matches, name).toHaveLength(1);
+    return matches[0]!;
+  }
+
+  /** The template's definition with the step Lambda's GetAtt replaced by the placeholder ARN. */
+  function templateDefinition(resource: Resource): AslDefinition {
+    const body = resource.Properties.DefinitionString as string | { 'Fn::Join': [string, Json[]] };
+    if (typeof body === 'string') return JSON.parse(body) as AslDefinition;
+    const [separator, parts] = body['Fn::Join'];
+    const text = parts
+      .map((part) => {
+        if (typeof part === 'string') return part;
+        if (same(part, { 'Fn::GetAtt': [stepFunctionId(), 'Arn'] })) return PLACEHOLDER_ARN;
+        throw new Error(`unexpected token in the definition: ${JSON.stringify(part)}`);
+      })
+      .join(separator);
+    return JSON.parse(text) as AslDefinition;
+  }
+
+  /** Every statement of the inline policies attached to a role. */
+  function statementsOf(role: { node: { defaultChild?: unknown } }): Statement[] {
+    const roleRef = { Ref: logicalId(role) };
+    return Object.values(resources)
+      .filter((r) => r.Type === 'AWS::IAM::Policy' && (r.Properties.Roles as unknown[]).some((ref) => same(ref, roleRef)))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]);
+  }
+  const actionsOf = (statements: Statement[]) => statements.flatMap((s) => asArray(s.Action));
+
+  it('creates one Standard state machine per workflow definition', () => {
+    const machines = stateMachineResources();
+    expect(machines).toHaveLength(workflowDefinitions.length);
+    expect(stack.workflows.stateMachines.size).toBe(workflowDefinitions.length);
+    for (const [id, machine] of machines) {
+      expect(machine.Properties.StateMachineType, id).toBe('STANDARD');
+      expect(machine.Properties.StateMachineName, id).toBeUndefined();
+    }
+    for (const workflow of workflowDefinitions) {
+      const [id] = stateMachineFor(workflow.name);
+      expect(id, workflow.name).toBe(logicalId(stack.workflows.stateMachines.get(workflow.name)!));
+    }
+  });
+
+  it('deploys exactly the definition workflows/ renders for the local runner', () => {
+    for (const workflow of workflowDefinitions) {
+      const [, machine] = stateMachineFor(workflow.name);
+      expect(templateDefinition(machine), workflow.name).toEqual(renderDefinition(workflow, { hostClusterSteps: PLACEHOLDER_ARN }));
+    }
+  });
+
+  it('logs every execution event to its own one-month log group without execution data', () => {
+    for (const workflow of workflowDefinitions) {
+      const [id, machine] = stateMachineFor(workflow.name);
+      const logging = machine.Properties.LoggingConfiguration as Json;
+      expect(['ALL', 'ERROR'], id).toContain(logging.Level);
+      expect(logging.IncludeExecutionData, id).toBe(false);
+      const destinations = logging.Destinations as Json[];
+      expect(destinations, id).toHaveLength(1);
+      const [groupId] = destinations[0].CloudWatchLogsLogGroup.LogGroupArn['Fn::GetAtt'] as [string, string];
+      expect(resources[groupId]?.Type, id).toBe('AWS::Logs::LogGroup');
+      expect(resources[groupId]!.Properties.RetentionInDays, id).toBe(30);
+    }
+  });
+
+  it('runs the step Lambda with the API functions\' settings, a 60 second timeout and the table name', () => {
+    const fn = resources[stepFunctionId()]!;
+    expect(fn.Properties.Handler).toBe('index.handler');
+    expect(fn.Properties.Runtime).toBe('nodejs24.x');
+    expect(fn.Properties.Architectures).toEqual(['arm64']);
+    expect(fn.Properties.Timeout).toBe(STEP_FUNCTION_TIMEOUT.toSeconds());
+    expect(fn.Properties.Timeout).toBe(60);
+    expect(fn.Properties.FunctionName).toBeUndefined();
+    expect(fn.Properties.Environment.Variables.TABLE_NAME).toEqual({ Ref: logicalId(stack.table) });
+    expect(fn.Properties.Environment.Variables.NODE_OPTIONS).toBe('--enable-source-maps');
+    expect(fn.Properties.LoggingConfig?.LogGroup).toBeDefined();
+  });
+
+  it('lets the step Lambda use the table and assume customer roles, and nothing else', () => {
+    const statements = statementsOf(stack.workflows.stepFunction.role!);
+    expect(statements.length).toBeGreaterThan(0);
+    for (const statement of statements) {
+      expect(statement.Effect).toBe('Allow');
+      const actions = asArray(statement.Action);
+      for (const action of actions) expect(action).toMatch(/^(dynamodb|sts|logs):/);
+      if (actions.some((a) => a.startsWith('dynamodb:'))) {
+        for (const resource of asArray(statement.Resource)) expect([tableArn(), indexArn()]).toContainEqual(resource);
+      }
+      if (actions.some((a) => a.startsWith('sts:'))) {
+        expect(actions).toEqual(['sts:AssumeRole']);
+        expect(asArray(statement.Resource)).toEqual([
+          { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::*:role/*']] },
+        ]);
+      }
+    }
+    const actions = actionsOf(statements);
+    expect(actions).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'sts:AssumeRole']));
+    // EKS is called with the assumed customer credentials, never with this role's own.
+    expect(actions.filter((a) => a.startsWith('eks:') || a === '*')).toEqual([]);
+    expect(actions.filter((a) => a.startsWith('states:') || a.startsWith('iam:'))).toEqual([]);
+  });
+
+  it('lets each state machine invoke only the step Lambda and deliver its logs', () => {
+    const stepArn = { 'Fn::GetAtt': [stepFunctionId(), 'Arn'] };
+    for (const [name, stateMachine] of stack.workflows.stateMachines) {
+      const statements = statementsOf(stateMachine.role);
+      for (const statement of statements) {
+        const actions = asArray(statement.Action);
+        for (const action of actions) expect(action, name).toMatch(/^(lambda:InvokeFunction|logs:\w+)$/);
+        if (actions.includes('lambda:InvokeFunction')) {
+          for (const resource of asArray(statement.Resource)) {
+            expect([stepArn, { 'Fn::Join': ['', [stepArn, ':*']] }], name).toContainEqual(resource);
+          }
+        }
+      }
+      expect(actionsOf(statements), name).toContain('lambda:InvokeFunction');
+    }
+  });
+
+  it('lets every route-group function start exactly the workflow state machines and nothing else in Step Functions', () => {
+    const machineRefs = workflowDefinitions.map((w) => ({ Ref: stateMachineFor(w.name)[0] }));
+    for (const group of routeGroups) {
+      const statements = statementsOf(stack.groupFunctions.get(group)!.role!).filter((s) =>
+        asArray(s.Action).some((a) => a.startsWith('states:') || a === '*'),
+      );
+      expect(actionsOf(statements).every((a) => a === 'states:StartExecution'), group).toBe(true);
+      const granted = statements.flatMap((s) => asArray(s.Resource));
+      expect(granted, group).toHaveLength(machineRefs.length);
+      expect(granted, group).toEqual(expect.arrayContaining(machineRefs));
+    }
+  });
+
+  it('gives Step Functions permissions to no role but the route-group functions\'', () => {
+    const groupRoleIds = [...stack.groupFunctions.values()].map((fn) => logicalId(fn.role!));
+    const authorizerRoleId = logicalId(stack.authorizerFunction.role!);
+    expect(actionsOf(statementsOf(stack.authorizerFunction.role!)).filter((a) => a.startsWith('states:'))).toEqual([]);
+    for (const [id, policy] of Object.entries(resources).filter(([, r]) => r.Type === 'AWS::IAM::Policy')) {
+      const actions = actionsOf(policy.Properties.PolicyDocument.Statement as Statement[]);
+      if (!actions.some((a) => a.startsWith('states:'))) continue;
+      const roles = (policy.Properties.Roles as Array<{ Ref: string }>).map((r) => r.Ref);
+      expect(roles, id).not.toContain(authorizerRoleId);
+      for (const role of roles) expect(groupRoleIds, id).toContain(role);
+    }
+  });
+
+  it('passes every state machine ARN to each route-group function as its STATE_MACHINE_* variable', () => {
+    for (const group of routeGroups) {
+      const variables = resources[logicalId(stack.groupFunctions.get(group)!)]!.Properties.Environment.Variables as Record<string, Json>;
+      for (const workflow of workflowDefinitions) {
+        expect(variables[stateMachineArnVariable(workflow.name)], `${group} ${workflow.name}`).toEqual({ Ref: stateMachineFor(workflow.name)[0] });
+      }
+      expect(Object.keys(variables).filter((k) => k.startsWith('STATE_MACHINE_')), group).toHaveLength(workflowDefinitions.length);
+    }
+    for (const fn of [stack.authorizerFunction, stack.workflows.stepFunction]) {
+      const variables = resources[logicalId(fn)]!.Properties.Environment.Variables as Record<string, Json>;
+      expect(Object.keys(variables).filter((k) => k.startsWith('STATE_MACHINE_'))).toEqual([]);
+    }
+  });
+});
+
+describe('the rendered host-cluster workflow definitions', () => {
+  const rendered = workflowDefinitions.map((w) => [w.name, renderDefinition(w, { hostClusterSteps: PLACEHOLDER_ARN })] as const);
+
+  it('invoke the step Lambda directly (payloadResponseOnly) from every Task', () => {
+    for (const [name, definition] of rendered) {
+      const tasks = allStates(definition).filter(([, s]) => s.Type === 'Task');
+      expect(tasks.length, name).toBeGreaterThan(0);
+      for (const [state, task] of tasks) {
+        expect(task.Resource, `${name} ${state}`).toBe(PLACEHOLDER_ARN);
+        expect(task.Parameters?.FunctionName, `${name} ${state}`).toBeUndefined();
+      }
+    }
+  });
+
+  it('retry TransientProviderError on every Task and catch States.ALL on every Task outside the failure path', () => {
+    for (const [name, definition] of rendered) {
+      const states = Object.fromEntries(allStates(definition));
+      for (const [state, task] of Object.entries(states).filter(([, s]) => s.Type === 'Task')) {
+        const retriedErrors = (task.Retry as Array<{ ErrorEquals: string[] }> | undefined)?.flatMap((r) => r.ErrorEquals) ?? [];
+        expect(retriedErrors, `${name} ${state}`).toContain('TransientProviderError');
+        const caughtErrors = (task.Catch as Array<{ ErrorEquals: string[] }> | undefined)?.flatMap((c) => c.ErrorEquals) ?? [];
+        if (task.Parameters?.step === 'markError') {
+          // The failure path itself: whatever happens, the execution ends in its Fail state.
+          expect(states[task.Next as string]?.Type, `${name} ${state}`).toBe('Fail');
+        } else {
+          expect(caughtErrors, `${name} ${state}`).toContain('States.ALL');
+        }
+      }
+    }
+  });
+
+  it('stay runnable by the local runner: JSONPath only, no variables, and the local step function ARN by default', () => {
+    for (const workflow of workflowDefinitions) {
+      const definition = renderDefinition(workflow);
+      const text = JSON.stringify(definition);
+      expect(definition.QueryLanguage ?? 'JSONPath', workflow.name).toBe('JSONPath');
+      expect(text, workflow.name).not.toMatch(/"QueryLanguage":"JSONata"|"Assign":/);
+      for (const [state, task] of allStates(definition).filter(([, s]) => s.Type === 'Task')) {
+        expect(task.Resource, `${workflow.name} ${state}`).toBe(localFunctionArn(stepFunctionNames.hostClusterSteps));
+      }
+    }
+  });
+});
