@@ -8,7 +8,7 @@ import { newId } from '../ids.ts';
 import type { Store } from '../store/client.ts';
 import { keys, skPrefix } from '../store/keys.ts';
 import { cloudAccountItem, withoutKeys, type CloudAccountItem } from '../store/items.ts';
-import { getItem, nowIso, queryPrefixPage, transact, TransactionConflict, type TransactItem } from '../store/table.ts';
+import { getItem, nowIso, queryPrefixPage, transact, TransactionConflict, type TransactItem, versionIs } from '../store/table.ts';
 import { DEFAULT_SIM_PROVISION_SECONDS, type CreateCloudAccountInput } from '../api/catalog-schemas.ts';
 import { preconditionFailed } from '../tenancy/projects.ts';
 
@@ -108,9 +108,7 @@ export async function deleteCloudAccount(
       {
         Delete: {
           Key: keys.cloudAccount(tenantId, projectId, accountId),
-          ConditionExpression: 'attribute_exists(pk) AND #version = :version',
-          ExpressionAttributeNames: { '#version': 'version' },
-          ExpressionAttributeValues: { ':version': account.version },
+          ...versionIs(account.version),
         },
       },
       {

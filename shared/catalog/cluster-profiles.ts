@@ -20,7 +20,7 @@ import {
   clusterProfileNameItem,
   type ClusterProfileItem,
 } from '../store/items.ts';
-import { getItem, getItems, nowIso, queryPrefixPage, transact, TransactionConflict, type TransactItem } from '../store/table.ts';
+import { getItem, getItems, nowIso, queryPrefixPage, transact, TransactionConflict, type TransactItem, versionIs } from '../store/table.ts';
 import type { Page } from '../store/pagination.ts';
 import type { CreateClusterProfileInput } from '../api/catalog-schemas.ts';
 import { preconditionFailed } from '../tenancy/projects.ts';
@@ -164,9 +164,7 @@ export async function deleteClusterProfile(
       {
         Delete: {
           Key: keys.clusterProfile(tenantId, projectId, profileId),
-          ConditionExpression: 'attribute_exists(pk) AND #version = :version',
-          ExpressionAttributeNames: { '#version': 'version' },
-          ExpressionAttributeValues: { ':version': profile.version },
+          ...versionIs(profile.version),
         },
       },
       {

@@ -3,7 +3,7 @@ import { ApiError, notFound, validationFailed } from '../errors.ts';
 import { newId } from '../ids.ts';
 import type { Store } from '../store/client.ts';
 import { keys, skPrefix, SYSTEM_TENANT } from '../store/keys.ts';
-import { getItem, getItems, isConditionFailure, nowIso, queryPage, transact, TransactionConflict } from '../store/table.ts';
+import { getItem, getItems, isConditionFailure, nowIso, queryPage, transact, TransactionConflict, versionIs } from '../store/table.ts';
 import { preconditionFailed, findProject } from '../tenancy/projects.ts';
 import { clusterGroupItem, hostClusterItem, type ClusterGroupItem, type HostClusterItem } from './cluster-items.ts';
 import { instanceTypes } from './instance-types.ts';
@@ -177,9 +177,7 @@ export async function updateClusterGroup(
       {
         Put: {
           Item: { ...keys.clusterGroup(group.tenantId, group.id), ...next },
-          ConditionExpression: '#version = :v',
-          ExpressionAttributeNames: { '#version': 'version' },
-          ExpressionAttributeValues: { ':v': group.version },
+          ...versionIs(group.version),
         },
       },
       ...(renamed
@@ -213,9 +211,7 @@ export async function deleteClusterGroup(store: Store, group: ClusterGroupItem, 
         Delete: {
           Key: keys.clusterGroup(group.tenantId, group.id),
           // Virtual clusters placed in the group keep it alive.
-          ConditionExpression: '#version = :v AND allocated.virtualClusters = :zero',
-          ExpressionAttributeNames: { '#version': 'version' },
-          ExpressionAttributeValues: { ':v': group.version, ':zero': 0 },
+          ...versionIs(group.version, { clause: 'allocated.virtualClusters = :zero', values: { ':zero': 0 } }),
         },
       },
       { Delete: { Key: keys.clusterGroupName(group.tenantId, group.name.toLowerCase()) } },

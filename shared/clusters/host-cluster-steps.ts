@@ -6,7 +6,7 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Store } from '../store/client.ts';
 import { keys } from '../store/keys.ts';
-import { getItem, nowIso, transact } from '../store/table.ts';
+import { getItem, nowIso, transact, versionIs } from '../store/table.ts';
 import { finishOperation } from '../operations/operations.ts';
 import { getCloudAccount } from '../catalog/cloud-accounts.ts';
 import { getClusterProfile } from '../catalog/cluster-profiles.ts';
@@ -44,9 +44,7 @@ async function save(store: Store, before: HostClusterItem, after: Omit<HostClust
     new PutCommand({
       TableName: store.tableName,
       Item: { ...keys.cluster(before.tenantId, before.projectId, before.id), ...after, updatedAt: nowIso(), version: before.version + 1 },
-      ConditionExpression: '#version = :v',
-      ExpressionAttributeNames: { '#version': 'version' },
-      ExpressionAttributeValues: { ':v': before.version },
+      ...versionIs(before.version),
     }),
   );
 }
@@ -146,9 +144,7 @@ export async function runHostClusterStep(store: Store, event: StepEvent): Promis
           {
             Delete: {
               Key: keys.cluster(cluster.tenantId, cluster.projectId, cluster.id),
-              ConditionExpression: '#version = :v',
-              ExpressionAttributeNames: { '#version': 'version' },
-              ExpressionAttributeValues: { ':v': cluster.version },
+              ...versionIs(cluster.version),
             },
           },
           { Delete: { Key: keys.clusterName(cluster.tenantId, cluster.projectId, cluster.name) } },

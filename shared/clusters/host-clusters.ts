@@ -3,7 +3,7 @@ import { ApiError, notFound, validationFailed } from '../errors.ts';
 import { newId } from '../ids.ts';
 import type { Store } from '../store/client.ts';
 import { keys, skPrefix } from '../store/keys.ts';
-import { getItem, nowIso, queryPage, transact, TransactionConflict, type TransactItem } from '../store/table.ts';
+import { getItem, nowIso, queryPage, transact, TransactionConflict, type TransactItem, versionIs } from '../store/table.ts';
 import { newOperation, finishOperation } from '../operations/operations.ts';
 import { preconditionFailed } from '../tenancy/projects.ts';
 import { hostClusterItem, type HostClusterItem, type HostClusterPhase, type NodePool, type PendingChange } from './cluster-items.ts';
@@ -61,15 +61,8 @@ const workflowKind = {
   delete: 'host-cluster-delete',
 } as const satisfies Record<PendingChange['kind'], string>;
 
-function clusterPut(item: HostClusterItem, condition: { expression: string; values?: Record<string, unknown>; names?: Record<string, string> }): TransactItem {
-  return {
-    Put: {
-      Item: { ...keys.cluster(item.tenantId, item.projectId, item.id), ...item },
-      ConditionExpression: condition.expression,
-      ...(condition.names ? { ExpressionAttributeNames: condition.names } : {}),
-      ...(condition.values ? { ExpressionAttributeValues: condition.values } : {}),
-    },
-  };
+function clusterPut(item: HostClusterItem, condition: { ConditionExpression: string; ExpressionAttributeNames?: Record<string, string>; ExpressionAttributeValues?: Record<string, unknown> }): TransactItem {
+  return { Put: { Item: { ...keys.cluster(item.tenantId, item.projectId, item.id), ...item }, ...condition } };
 }
 
 /** Starts the workflow for a change already written; a failure to start is recorded, not lost. */
@@ -158,9 +151,9 @@ export async function createHostCluster(
     version: (previous?.version ?? 0) + 1,
   };
   const items: TransactItem[] = previous
-    ? [clusterPut(cluster, { expression: '#version = :v', names: { '#version': 'version' }, values: { ':v': previous.version } })]
+    ? [clusterPut(cluster, versionIs(previous.version))]
     : [
-        clusterPut(cluster, { expression: 'attribute_not_exists(pk)' }),
+        clusterPut(cluster, { ConditionExpression: 'attribute_not_exists(pk)' }),
         {
           Put: {
             Item: { ...keys.clusterName(scope.tenantId, scope.projectId, spec.name), type: 'clustername', id },
@@ -245,13 +238,13 @@ export async function beginChange(
   };
   try {
     await transact(store, [
-      clusterPut(next, {
+      clusterPut(
+        next,
         // Virtual clusters (App Mode) keep `virtualClusters` on their host; a host that carries any cannot go.
-        expression:
-          '#version = :v' + (change.kind === 'delete' ? ' AND (attribute_not_exists(virtualClusters) OR virtualClusters = :zero)' : ''),
-        names: { '#version': 'version' },
-        values: { ':v': cluster.version, ...(change.kind === 'delete' ? { ':zero': 0 } : {}) },
-      }),
+        change.kind === 'delete'
+          ? versionIs(cluster.version, { clause: '(attribute_not_exists(virtualClusters) OR virtualClusters = :zero)', values: { ':zero': 0 } })
+          : versionIs(cluster.version),
+      ),
       put,
     ]);
   } catch (error) {
@@ -277,9 +270,7 @@ export async function markClusterError(store: Store, tenantId: string, projectId
     new PutCommand({
       TableName: store.tableName,
       Item: { ...keys.cluster(tenantId, projectId, clusterId), ...next },
-      ConditionExpression: '#version = :v',
-      ExpressionAttributeNames: { '#version': 'version' },
-      ExpressionAttributeValues: { ':v': current.version },
+      ...versionIs(current.version),
     }),
   );
 }

@@ -196,3 +196,15 @@ export function isConditionFailure(error: unknown): boolean {
 }
 
 export const nowIso = () => new Date().toISOString();
+
+/**
+ * The optimistic-concurrency condition: the item still has the version it was read
+ * at (plus an optional extra clause that may use its own `values`).
+ */
+export function versionIs(expected: number, extra?: { clause: string; values?: Record<string, unknown> }) {
+  return {
+    ConditionExpression: `attribute_exists(pk) AND #version = :expectedVersion${extra ? ` AND ${extra.clause}` : ''}`,
+    ExpressionAttributeNames: { '#version': 'version' },
+    ExpressionAttributeValues: { ':expectedVersion': expected, ...extra?.values },
+  };
+}

@@ -2,7 +2,7 @@ import { ApiError, notFound } from '../errors.ts';
 import type { Store } from '../store/client.ts';
 import { keys, skPrefix } from '../store/keys.ts';
 import { memberItem, userItem, type MemberItem, type ProjectItem } from '../store/items.ts';
-import { getItem, isConditionFailure, nowIso, queryAll, queryPage, transact, TransactionConflict } from '../store/table.ts';
+import { getItem, isConditionFailure, nowIso, queryAll, queryPage, transact, TransactionConflict, versionIs } from '../store/table.ts';
 import type { ProjectRole } from '../auth/permissions.ts';
 import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
 
@@ -46,10 +46,7 @@ export async function putMember(
       {
         Put: {
           Item: { ...keys.member(tenantId, project.id, userId), ...keys.userProjectsIndex(tenantId, userId, project.id), ...member },
-          ConditionExpression: existing ? '#version = :expected' : 'attribute_not_exists(pk)',
-          ...(existing
-            ? { ExpressionAttributeNames: { '#version': 'version' }, ExpressionAttributeValues: { ':expected': existing.version } }
-            : {}),
+          ...(existing ? versionIs(existing.version) : { ConditionExpression: 'attribute_not_exists(pk)' }),
         },
       },
       // Both the user and the project must still exist when the membership lands.

@@ -3,7 +3,7 @@ import { isId, newId } from '../ids.ts';
 import type { Store } from '../store/client.ts';
 import { keys, skPrefix } from '../store/keys.ts';
 import { memberItem, projectItem, withoutKeys, type ProjectItem } from '../store/items.ts';
-import { getItem, getItems, nowIso, queryAll, queryPage, transact, TransactionConflict, type TransactItem } from '../store/table.ts';
+import { getItem, getItems, nowIso, queryAll, queryPage, transact, TransactionConflict, type TransactItem, versionIs } from '../store/table.ts';
 import { z } from 'zod';
 import type { ProjectAccess, ProjectRole } from '../auth/permissions.ts';
 import type { Principal } from '../auth/principal.ts';
@@ -130,9 +130,7 @@ export async function updateProject(
     {
       Put: {
         Item: { ...keys.project(tenantId, current.id), ...updated },
-        ConditionExpression: 'attribute_exists(pk) AND #version = :expected',
-        ExpressionAttributeNames: { '#version': 'version' },
-        ExpressionAttributeValues: { ':expected': expectedVersion },
+        ...versionIs(expectedVersion),
       },
     },
   ];
@@ -200,9 +198,7 @@ export async function deleteProject(store: Store, tenantId: string, project: Pro
       {
         Delete: {
           Key: keys.project(tenantId, project.id),
-          ConditionExpression: 'attribute_exists(pk) AND #version = :expected',
-          ExpressionAttributeNames: { '#version': 'version' },
-          ExpressionAttributeValues: { ':expected': project.version },
+          ...versionIs(project.version),
         },
       },
       { Delete: { Key: keys.projectName(tenantId, project.name) } },

@@ -3,7 +3,7 @@ import { newId } from '../ids.ts';
 import type { Store } from '../store/client.ts';
 import { keys, skPrefix } from '../store/keys.ts';
 import { teamItem, withoutKeys, type TeamItem } from '../store/items.ts';
-import { getItem, getItems, isConditionFailure, nowIso, queryPage } from '../store/table.ts';
+import { getItem, getItems, isConditionFailure, nowIso, queryPage, versionIs } from '../store/table.ts';
 import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { preconditionFailed } from './projects.ts';
 
@@ -67,9 +67,7 @@ export async function replaceTeam(
       new PutCommand({
         TableName: store.tableName,
         Item: { ...keys.team(tenantId, teamId), ...team },
-        ConditionExpression: 'attribute_exists(pk) AND #version = :expected',
-        ExpressionAttributeNames: { '#version': 'version' },
-        ExpressionAttributeValues: { ':expected': current.version },
+        ...versionIs(current.version),
       }),
     );
   } catch (error) {
@@ -88,11 +86,7 @@ export async function deleteTeam(store: Store, tenantId: string, teamId: string,
       new DeleteCommand({
         TableName: store.tableName,
         Key: keys.team(tenantId, teamId),
-        ConditionExpression:
-          expectedVersion === undefined ? 'attribute_exists(pk)' : 'attribute_exists(pk) AND #version = :expected',
-        ...(expectedVersion === undefined
-          ? {}
-          : { ExpressionAttributeNames: { '#version': 'version' }, ExpressionAttributeValues: { ':expected': expectedVersion } }),
+        ...(expectedVersion === undefined ? { ConditionExpression: 'attribute_exists(pk)' } : versionIs(expectedVersion)),
       }),
     );
   } catch (error) {
