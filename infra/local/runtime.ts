@@ -5,6 +5,17 @@ import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.ts';
 import { startApiServer } from './api-server.ts';
 import { seed, type SeedResult } from './seed.ts';
 import { seedBeehive } from './seed-beehive.ts';
+import { listRunningOperations } from '../../shared/operations/operations.ts';
+import { resumeClusterOperation } from '../../shared/clusters/host-clusters.ts';
+
+/** Local executions live in memory: operations still Running at start lost theirs. */
+async function resumeInterruptedWorkflows(store: Store): Promise<number> {
+  let resumed = 0;
+  for (const operation of await listRunningOperations(store)) {
+    if (await resumeClusterOperation(store, operation)) resumed++;
+  }
+  return resumed;
+}
 import { startKubeEmulator } from './kube-emulator/index.ts';
 import { startSimCloud } from './sim-cloud.ts';
 import { startWorkflowRuntime } from './workflow-runtime.ts';
@@ -96,6 +107,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     const store = createStore({ tableName, endpoint: dynamoEndpoint });
     await ensureTable(store);
     const seeded = await seed(store, { adminKey: options.adminKey, systemKey: options.systemKey });
+    const resumed = await resumeInterruptedWorkflows(store);
+    if (resumed) options.log?.(`resumed ${resumed} workflow(s) interrupted by the last stop`);
     if (options.seedBeehive !== false) await seedBeehive(store);
     const api = await startApiServer({ port: options.port, log: options.log });
     stops.push(api.close);

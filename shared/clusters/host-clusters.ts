@@ -5,6 +5,7 @@ import type { Store } from '../store/client.ts';
 import { keys, skPrefix } from '../store/keys.ts';
 import { getItem, nowIso, queryPage, transact, TransactionConflict, type TransactItem, versionIs } from '../store/table.ts';
 import { newOperation, finishOperation } from '../operations/operations.ts';
+import type { OperationItem } from '../store/items.ts';
 import { preconditionFailed } from '../tenancy/projects.ts';
 import { hostClusterItem, type HostClusterItem, type HostClusterPhase, type NodePool, type PendingChange } from './cluster-items.ts';
 import { startWorkflow } from './workflow-starter.ts';
@@ -318,4 +319,24 @@ export async function clusterUsing(
     cursor = page.nextCursor ?? undefined;
   } while (cursor);
   return undefined;
+}
+
+/**
+ * Starts again the workflow of a host-cluster operation whose execution was lost (a
+ * local runtime stopped mid-workflow). Steps are idempotent, so the workflow simply
+ * runs from the top; the execution is named after the operation, so a workflow that
+ * is in fact still running is not started twice.
+ */
+export async function resumeClusterOperation(store: Store, operation: OperationItem): Promise<boolean> {
+  if (operation.resourceType !== 'cluster' || !operation.projectId) return false;
+  const cluster = await getItem(store, keys.cluster(operation.tenantId, operation.projectId, operation.resourceId), hostClusterItem);
+  if (!cluster || cluster.operationId !== operation.id || !cluster.pending) {
+    await finishOperation(store, operation.tenantId, operation.id, {
+      status: 'Failed',
+      error: { code: 'Superseded', message: 'the cluster is gone or another operation replaced this one' },
+    });
+    return false;
+  }
+  await launch(store, cluster, operation.id);
+  return true;
 }

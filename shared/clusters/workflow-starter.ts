@@ -1,7 +1,7 @@
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { stateMachineArnVariable } from '../../workflows/names.ts';
 
-let client: SFNClient | undefined;
+let cached: { endpoint: string | undefined; client: SFNClient } | undefined;
 
 /**
  * Starts a workflow execution through the Step Functions API. On AWS the endpoint is
@@ -13,11 +13,16 @@ export async function startWorkflow(workflow: string, operationId: string, input
   const stateMachineArn = process.env[stateMachineArnVariable(workflow)];
   if (!stateMachineArn) throw new Error(`${stateMachineArnVariable(workflow)} is not set`);
   const endpoint = process.env.STEP_FUNCTIONS_ENDPOINT;
-  client ??= new SFNClient({
-    region: process.env.AWS_REGION ?? 'us-east-1',
-    ...(endpoint ? { endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
-  });
-  const out = await client.send(
+  if (cached?.endpoint !== endpoint) {
+    cached = {
+      endpoint,
+      client: new SFNClient({
+        region: process.env.AWS_REGION ?? 'us-east-1',
+        ...(endpoint ? { endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
+      }),
+    };
+  }
+  const out = await cached.client.send(
     new StartExecutionCommand({ stateMachineArn, name: operationId, input: JSON.stringify(input) }),
   );
   return out.executionArn!;

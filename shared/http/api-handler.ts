@@ -124,7 +124,7 @@ export function createApiHandler<G extends RouteGroup>(group: G, impls: GroupImp
   for (const route of byKey.values()) {
     if (!implOf[route.operationId]) throw new Error(`route ${route.operationId} has no implementation in group ${group}`);
   }
-  let idempotent: ReturnType<typeof createIdempotentRunner> | undefined;
+  const idempotentRunners = new WeakMap<Store, ReturnType<typeof createIdempotentRunner>>();
 
   const dispatch = async (event: APIGatewayProxyEventV2, context: Context): Promise<APIGatewayProxyStructuredResultV2> => {
     const state = stateOf.get(event) ?? {};
@@ -171,7 +171,8 @@ export function createApiHandler<G extends RouteGroup>(group: G, impls: GroupImp
         { path: 'Idempotency-Key', message: 'invalid header' },
       ]);
     }
-    idempotent ??= createIdempotentRunner(store);
+    let idempotent = idempotentRunners.get(store);
+    if (!idempotent) idempotentRunners.set(store, (idempotent = createIdempotentRunner(store)));
     const scope = `${state.principal?.tenantId ?? 'system'}|${state.principal?.userId}|${route.operationId}|${JSON.stringify(params ?? {})}`;
     const stored = await idempotent({ scope, key: idempotencyKey, body: body ?? null }, context, work);
     return toResponse(stored, requestId);

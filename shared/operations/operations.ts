@@ -2,9 +2,9 @@ import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { notFound } from '../errors.ts';
 import { newId } from '../ids.ts';
 import type { Store } from '../store/client.ts';
-import { keys } from '../store/keys.ts';
+import { keys, RUNNING_OPERATION_SHARDS } from '../store/keys.ts';
 import { operationItem, withoutKeys, type OperationItem } from '../store/items.ts';
-import { getItem, nowIso, type TransactItem } from '../store/table.ts';
+import { getItem, nowIso, queryAll, type TransactItem } from '../store/table.ts';
 
 export const toOperation = (item: OperationItem) => {
   const { tenantId, executionArn, ...rest } = withoutKeys(item);
@@ -38,9 +38,8 @@ export function newOperation(input: {
       Put: {
         Item: {
           ...keys.operation(input.tenantId, operation.id),
-          // Scheduled repair finds running operations through this key, not a Scan.
-          gsi2pk: 'OPERATIONS#Running',
-          gsi2sk: `${operation.startedAt}#${operation.id}`,
+          // Repair finds running operations through this sharded key, not a Scan.
+          ...keys.runningOperationsIndex(operation.id, operation.startedAt),
           ...operation,
         },
         ConditionExpression: 'attribute_not_exists(pk)',
@@ -94,4 +93,24 @@ export async function getOperation(store: Store, tenantId: string, operationId: 
   const operation = await getItem(store, keys.operation(tenantId, operationId), operationItem);
   if (!operation) throw notFound(`operation ${operationId}`);
   return operation;
+}
+
+/** Every operation still Running, across tenants: one Query per shard of the gsi2 key. */
+export async function listRunningOperations(store: Store, startedBefore = new Date().toISOString()) {
+  const running: OperationItem[] = [];
+  for (let shard = 0; shard < RUNNING_OPERATION_SHARDS; shard++) {
+    running.push(
+      ...(await queryAll(
+        store,
+        {
+          index: 'gsi2',
+          partition: { attribute: 'gsi2pk', value: keys.runningOperationsShard(shard) },
+          skBetween: { attribute: 'gsi2sk', from: '0', to: startedBefore },
+        },
+        operationItem,
+        10_000,
+      )),
+    );
+  }
+  return running;
 }

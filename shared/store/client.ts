@@ -43,10 +43,15 @@ export function createStore(config: StoreConfig): Store {
   return { tableName: config.tableName, client, doc: createDocumentClient(client) };
 }
 
-let fromEnv: Store | undefined;
+let fromEnv: { key: string; store: Store } | undefined;
 
-/** The process-wide store of a Lambda (or of the local runtime, which sets the same env). */
+/**
+ * The process-wide store of a Lambda (or of the local runtime, which sets the same
+ * env). Rebuilt if the env changes, as when a test restarts the local runtime.
+ */
 export function storeFromEnv(): Store {
-  fromEnv ??= createStore(storeConfigFromEnv());
-  return fromEnv;
+  const config = storeConfigFromEnv();
+  const key = `${config.tableName}|${config.endpoint ?? ''}|${config.region ?? ''}`;
+  if (fromEnv?.key !== key) fromEnv = { key, store: createStore(config) };
+  return fromEnv.store;
 }

@@ -33,6 +33,8 @@ import { tableDefinition } from './table-definition.ts';
  *   AUDIT#<t>               <at>#<id>                 audit entry
  *   IDEMPOTENCY             <hash>                    idempotency record (Powertools)
  *
+ *   gsi2: OPERATIONS#Running#<0-7> / <startedAt>#<op>   running operations, sharded (repair)
+ *
  *   gsi1: TENANTS / <t>                 tenants in creation order
  *         USERPROJECTS#<t>#<u> / <p>    a user's project memberships
  *         USERKEYS#<t>#<u> / <k>        a user's API keys
@@ -98,6 +100,12 @@ export const keys = {
   clusterGroup: (tenantId: string, groupId: string) => ({ pk: `TENANT#${tenantId}`, sk: `CLUSTERGROUP#${groupId}` }),
   clusterGroupName: (tenantId: string, name: string) => ({ pk: `TENANT#${tenantId}`, sk: `CLUSTERGROUPNAME#${name}` }),
 
+  runningOperationsShard: (shard: number) => `OPERATIONS#Running#${shard}`,
+  runningOperationsIndex: (operationId: string, startedAt: string) => ({
+    gsi2pk: `OPERATIONS#Running#${shardOf(operationId)}`,
+    gsi2sk: `${startedAt}#${operationId}`,
+  }),
+
   audit: (tenantId: string, at: string, auditId: string) => ({ pk: `AUDIT#${tenantId}`, sk: `${at}#${auditId}` }),
   auditPartition: (tenantId: string) => `AUDIT#${tenantId}`,
 
@@ -118,6 +126,15 @@ export const skPrefix = {
 } as const;
 
 export const IDEMPOTENCY_PARTITION = 'IDEMPOTENCY';
+
+/** Running operations spread over this many gsi2 partitions, so no key runs hot. */
+export const RUNNING_OPERATION_SHARDS = 8;
+
+function shardOf(id: string): number {
+  let hash = 0;
+  for (const char of id) hash = (hash * 31 + char.charCodeAt(0)) >>> 0;
+  return hash % RUNNING_OPERATION_SHARDS;
+}
 
 /** Attribute names of the table's keys, for libraries that need them spelled out. */
 export const tableDefinitionKeys = {
