@@ -13,7 +13,7 @@ export async function startWorkflow(workflow: string, operationId: string, input
   const stateMachineArn = process.env[stateMachineArnVariable(workflow)];
   if (!stateMachineArn) throw new Error(`${stateMachineArnVariable(workflow)} is not set`);
   const endpoint = process.env.STEP_FUNCTIONS_ENDPOINT;
-  if (cached?.endpoint !== endpoint) {
+  if (!cached || cached.endpoint !== endpoint) {
     cached = {
       endpoint,
       client: new SFNClient({
