@@ -4,6 +4,7 @@
  * mid-workflow is repaired by re-running from the operation.
  */
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
 import type { Store } from '../store/client.ts';
 import { keys } from '../store/keys.ts';
 import { getItem, nowIso, transact, versionIs } from '../store/table.ts';
@@ -19,11 +20,26 @@ import { markClusterError, type WorkflowInput } from './host-clusters.ts';
 import type { HostClusterStep } from '../../workflows/names.ts';
 import { logger } from '../http/logger.ts';
 
-export interface StepEvent {
-  step: HostClusterStep;
-  args: WorkflowInput & { poll?: { attempts?: number }; error?: { Error?: string; Cause?: string } };
-  target?: 'Running' | 'Deleted';
-}
+/** What every Task passes: `{ step, args: <the execution state>, target? }`. */
+export const stepEventSchema = z.object({
+  step: z.enum(['provision', 'describe', 'scale', 'upgrade', 'delete', 'validateImport', 'applyAddons', 'finish', 'markError']),
+  args: z
+    .object({
+      tenantId: z.string().min(1),
+      projectId: z.string().min(1),
+      clusterId: z.string().min(1),
+      operationId: z.string().min(1),
+      workflow: z.string(),
+      pollSeconds: z.number(),
+      maxPolls: z.number(),
+      poll: z.object({ attempts: z.number().optional() }).passthrough().optional(),
+      error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).optional(),
+    })
+    .passthrough(),
+  target: z.enum(['Running', 'Deleted']).optional(),
+}) satisfies z.ZodType<{ step: HostClusterStep }>;
+
+export type StepEvent = z.infer<typeof stepEventSchema>;
 
 async function load(store: Store, args: WorkflowInput): Promise<HostClusterItem> {
   const cluster = await getItem(store, keys.cluster(args.tenantId, args.projectId, args.clusterId), hostClusterItem);

@@ -2,6 +2,8 @@ import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import httpJsonBodyParser from '@middy/http-json-body-parser';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type {
   APIGatewayProxyEventV2,
   APIGatewayProxyStructuredResultV2,
@@ -18,7 +20,7 @@ import { storeFromEnv, type Store } from '../store/client.ts';
 import { createIdempotentRunner, type StoredResult } from './idempotency.ts';
 import { fieldErrors } from './field-errors.ts';
 import { problemResponse, toApiError } from './problem.ts';
-import { logger } from './logger.ts';
+import { logger, metrics } from './logger.ts';
 import { authorizerContextSchema } from './authorizer-context.ts';
 
 export const MAX_BODY_BYTES = 256 * 1024;
@@ -59,6 +61,7 @@ export type GroupImpls<G extends RouteGroup> = {
 };
 
 interface RequestState {
+  startedAt: number;
   route?: RouteSpec & { operationId: OperationId };
   principal?: Principal;
   projectId?: string | null;
@@ -127,7 +130,7 @@ export function createApiHandler<G extends RouteGroup>(group: G, impls: GroupImp
   const idempotentRunners = new WeakMap<Store, ReturnType<typeof createIdempotentRunner>>();
 
   const dispatch = async (event: APIGatewayProxyEventV2, context: Context): Promise<APIGatewayProxyStructuredResultV2> => {
-    const state = stateOf.get(event) ?? {};
+    const state = stateOf.get(event)!;
     const route = state.route!;
     const requestId = requestIdOf(event, context);
     const store = storeFromEnv();
@@ -180,8 +183,9 @@ export function createApiHandler<G extends RouteGroup>(group: G, impls: GroupImp
 
   return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, Context>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(logMetrics(metrics))
     .use(httpHeaderNormalizer())
-    .use(auditMutations())
+    .use(recordOutcome())
     .use(problemResponses())
     .use(resolveRoute(byKey))
     .use(authenticate())
@@ -196,7 +200,7 @@ function resolveRoute(byKey: Map<string, RouteSpec & { operationId: OperationId 
     before: (request) => {
       const route = byKey.get(request.event.routeKey);
       if (!route) throw new ApiError('not_found', `no route ${request.event.routeKey}`);
-      stateOf.set(request.event, { route });
+      stateOf.set(request.event, { startedAt: Date.now(), route });
       logger.appendKeys({ route: route.operationId });
     },
   };
@@ -265,19 +269,23 @@ function problemResponses(): middy.MiddlewareObj<APIGatewayProxyEventV2, APIGate
   };
 }
 
-/** Every mutation, refused ones too, lands in the audit log of the caller's tenant. */
-function auditMutations(): middy.MiddlewareObj<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2> {
+/**
+ * After every request: one log line, request metrics per route, and for every
+ * mutation, refused ones too, an entry in the audit log of the caller's tenant.
+ */
+function recordOutcome(): middy.MiddlewareObj<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2> {
   const record = async (request: middy.Request<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>) => {
     const state = stateOf.get(request.event);
     const method = request.event.requestContext?.http?.method as RouteSpec['method'] | undefined;
     const statusCode = request.response?.statusCode ?? 500;
-    logger.info('request', {
-      method,
-      path: request.event.rawPath,
-      status: statusCode,
-    });
-    if (!method || !isMutation(method)) return;
     const route = state?.route;
+    const latencyMs = state ? Date.now() - state.startedAt : undefined;
+    logger.info('request', { method, path: request.event.rawPath, status: statusCode, latencyMs });
+    metrics.addDimension('route', route?.operationId ?? 'unmatched');
+    metrics.addMetric('Requests', MetricUnit.Count, 1);
+    metrics.addMetric(statusCode >= 500 ? 'ServerErrors' : statusCode >= 400 ? 'ClientErrors' : 'Successes', MetricUnit.Count, 1);
+    if (latencyMs !== undefined) metrics.addMetric('Latency', MetricUnit.Milliseconds, latencyMs);
+    if (!method || !isMutation(method)) return;
     const path = request.event.pathParameters ?? {};
     try {
       await recordAudit(storeFromEnv(), {

@@ -1,4 +1,13 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+
+const serviceName = process.env.POWERTOOLS_SERVICE_NAME ?? 'palette-api';
 
 /** One structured logger per process; each request appends its request id, route and caller. */
-export const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'palette-api' });
+export const logger = new Logger({ serviceName });
+
+/**
+ * Request metrics as CloudWatch EMF. The local runtime turns them off
+ * (POWERTOOLS_METRICS_DISABLED) so its terminal shows logs only.
+ */
+export const metrics = new Metrics({ namespace: 'Palette', serviceName });

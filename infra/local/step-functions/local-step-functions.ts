@@ -57,17 +57,30 @@ class AwsJsonError extends Error {
   }
 }
 
-const eventTypes: Record<string, string> = {
-  ExecutionStarted: 'ExecutionStarted',
-  ExecutionSucceeded: 'ExecutionSucceeded',
-  ExecutionFailed: 'ExecutionFailed',
-  ExecutionAborted: 'ExecutionAborted',
-  StateEntered: 'StateEntered',
-  StateExited: 'StateExited',
-  StateRetried: 'StateRetried',
-  StateCaught: 'StateCaught',
-  StateFailed: 'StateFailed',
-};
+/**
+ * aws-local-stepfunctions event → AWS history event type. State events get the state's
+ * type as on AWS (TaskStateEntered, WaitStateExited, ChoiceStateEntered, …); retries
+ * and catches have no event of their own on AWS and are kept under local names.
+ */
+function historyType(eventType: string, stateType: string | undefined): string | undefined {
+  switch (eventType) {
+    case 'ExecutionStarted':
+    case 'ExecutionSucceeded':
+    case 'ExecutionFailed':
+    case 'ExecutionAborted':
+      return eventType;
+    case 'StateEntered':
+    case 'StateExited':
+      return `${stateType ?? ''}${eventType}`;
+    case 'StateFailed':
+      return stateType === 'Task' ? 'TaskFailed' : 'StateFailed';
+    case 'StateRetried':
+    case 'StateCaught':
+      return eventType;
+    default:
+      return undefined;
+  }
+}
 
 export async function startLocalStepFunctions(options: LocalStepFunctionsOptions) {
   const region = options.region ?? 'us-east-1';
@@ -96,12 +109,17 @@ export async function startLocalStepFunctions(options: LocalStepFunctionsOptions
     const overrides: Record<string, number> = {};
     for (const [stateName, state] of Object.entries(definition.States)) {
       if (state.Type !== 'Wait') continue;
-      let seconds = typeof state.Seconds === 'number' ? state.Seconds : 0;
-      if (typeof state.SecondsPath === 'string' && input && typeof input === 'object' && !Array.isArray(input)) {
-        const key = state.SecondsPath.replace(/^\$\./, '');
-        const value = (input as Record<string, JsonValue>)[key];
-        if (typeof value === 'number') seconds = value;
+      let seconds: number | undefined = typeof state.Seconds === 'number' ? state.Seconds : undefined;
+      if (typeof state.SecondsPath === 'string') {
+        // A simple `$.a.b` path read from the execution input; anything else is left to
+        // the interpreter (unscaled, and failing like AWS when the path is missing).
+        let value: unknown = input;
+        for (const part of state.SecondsPath.replace(/^\$\.?/, '').split('.').filter(Boolean)) {
+          value = value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>)[part] : undefined;
+        }
+        seconds = typeof value === 'number' ? value : undefined;
       }
+      if (seconds === undefined) continue;
       overrides[stateName] = Math.round((seconds * 1000) / speed);
     }
     return overrides;
@@ -159,9 +177,9 @@ export async function startLocalStepFunctions(options: LocalStepFunctionsOptions
     executions.set(executionArn, execution);
     void (async () => {
       for await (const event of run.eventLogs) {
-        const type = eventTypes[event.type];
-        if (!type) continue;
         const stateName = 'state' in event ? (event.state as { name?: string }).name : undefined;
+        const type = historyType(event.type, stateName ? String(sm.definition.States[stateName]?.Type ?? '') : undefined);
+        if (!type) continue;
         execution.events.push({ id: execution.events.length + 1, timestamp: new Date(event.timestamp), type, stateName });
       }
     })().catch(() => undefined);
@@ -231,7 +249,11 @@ export async function startLocalStepFunctions(options: LocalStepFunctionsOptions
           id: event.id,
           timestamp: epoch(event.timestamp),
           type: event.type,
-          ...(event.stateName ? { stateEnteredEventDetails: { name: event.stateName } } : {}),
+          ...(event.stateName
+            ? event.type.endsWith('StateExited')
+              ? { stateExitedEventDetails: { name: event.stateName } }
+              : { stateEnteredEventDetails: { name: event.stateName } }
+            : {}),
         })),
       };
     },
