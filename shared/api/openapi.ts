@@ -1,6 +1,6 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
-import { routeList } from './route-table.ts';
-import { problem } from './schema-kit.ts';
+import { routeList, type RouteSpec } from './route-table.ts';
+import { problem, z } from './schema-kit.ts';
 
 const errorStatuses: Record<number, string> = {
   400: 'validation_failed',
@@ -13,6 +13,18 @@ const errorStatuses: Record<number, string> = {
 };
 
 let cached: object | undefined;
+
+const idempotencyKey = z.string().min(1).max(255).optional().openapi({
+  description: 'A repeat with the same key and body within 24 h returns the first response; another body → 409 idempotency_conflict',
+});
+const ifMatch = z.string().optional().openapi({ description: '`"<version>"`: the change applies only to that version (else 412)' });
+
+function headersOf(route: RouteSpec) {
+  const headers: Record<string, z.ZodType> = {};
+  if (route.idempotent) headers['Idempotency-Key'] = idempotencyKey;
+  if (route.method === 'PATCH' || route.method === 'PUT' || route.method === 'DELETE') headers['If-Match'] = ifMatch;
+  return Object.keys(headers).length ? z.object(headers) : undefined;
+}
 
 /** The OpenAPI 3.1 document, generated from the route table (once per process). */
 export function openApiDocument(): object {
@@ -51,7 +63,7 @@ export function openApiDocument(): object {
       request: {
         params: route.params,
         query: route.query,
-        headers: undefined,
+        headers: headersOf(route),
         ...(route.body ? { body: { required: true, content: { 'application/json': { schema: route.body } } } } : {}),
       },
       responses,

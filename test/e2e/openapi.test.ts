@@ -36,6 +36,9 @@ describe('GET /v1/openapi.json', () => {
     expect(create.requestBody.content['application/json'].schema).toBeDefined();
     expect(create.responses['400'].content['application/problem+json']).toBeDefined();
     expect(create.security).toEqual([{ apiKey: [] }]);
+    expect(create.parameters).toEqual(expect.arrayContaining([expect.objectContaining({ in: 'header', name: 'Idempotency-Key' })]));
+    const patch = body.paths['/v1/projects/{p}'].patch;
+    expect(patch.parameters).toEqual(expect.arrayContaining([expect.objectContaining({ in: 'header', name: 'If-Match' })]));
     expect(body.paths['/healthz'].get.security).toEqual([]);
     expect(body.components.securitySchemes.apiKey).toMatchObject({ type: 'http', scheme: 'bearer' });
   });
