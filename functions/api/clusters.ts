@@ -24,6 +24,7 @@ import {
   toClusterGroup,
   updateClusterGroup,
 } from '../../shared/clusters/cluster-groups.ts';
+import { compareKubernetesVersions } from '../../shared/clusters/kubernetes-version.ts';
 import { parseKubeconfig } from '../../shared/providers/imported.ts';
 import { clusterRef, providerFor } from '../../shared/providers/index.ts';
 import { PermanentProviderError } from '../../shared/providers/provider.ts';
@@ -122,6 +123,11 @@ export const handler = createApiHandler('clusters', {
     }
     if (target.id === current.id) throw new ApiError('invalid_state', `the cluster already runs ${current.name}@${current.profileVersion}`);
     if (target.profileType === 'add-on') throw validationFailed('an add-on profile cannot define a cluster', [{ path: 'profileId', message: 'add-on profile' }]);
+    if (target.kubernetesVersion && cluster.kubernetesVersion && compareKubernetesVersions(target.kubernetesVersion, cluster.kubernetesVersion) < 0) {
+      throw validationFailed(`Kubernetes cannot be downgraded from ${cluster.kubernetesVersion} to ${target.kubernetesVersion}`, [
+        { path: 'profileId', message: `Kubernetes ${target.kubernetesVersion} is older than the cluster's ${cluster.kubernetesVersion}` },
+      ]);
+    }
     const given = body.variables ? stringify(body.variables) : {};
     const carried = Object.fromEntries(Object.entries(cluster.variables).filter(([name]) => target.variables.some((v) => v.name === name)));
     const { values } = resolveProfileVariables(target.variables, { ...carried, ...given });

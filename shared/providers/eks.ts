@@ -17,6 +17,9 @@ import {
 } from '@aws-sdk/client-eks';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { KubeConfig } from '@kubernetes/client-node';
+import { compareKubernetesVersions } from '../clusters/kubernetes-version.ts';
+
+export { compareKubernetesVersions };
 import { eksBearerToken, type AwsCredentials } from './eks-token.ts';
 import {
   PermanentProviderError,
@@ -328,17 +331,6 @@ export function scalingConfigFor(pool: NodePoolSpec): Required<Pick<NodegroupSca
 // ---------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------
-
-/** `-1`, `0` or `1` comparing Kubernetes versions like `1.29` / `1.30`. */
-export function compareKubernetesVersions(a: string, b: string): number {
-  const pa = a.split('.').map((p) => Number.parseInt(p, 10) || 0);
-  const pb = b.split('.').map((p) => Number.parseInt(p, 10) || 0);
-  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
-    if (d !== 0) return d < 0 ? -1 : 1;
-  }
-  return 0;
-}
 
 function sessionNameFor(clusterId: string): string {
   const name = `palette-${clusterId}`.replace(/[^\w+=,.@-]/g, '-');

@@ -122,6 +122,11 @@ describe('host cluster lifecycle on the simulated cloud', () => {
     expect(outOfBounds.status).toBe(400);
     expect((await api.patch(`${base}/clusters/${id}/nodepools/nope`, { count: 1 })).status).toBe(404);
 
+    const older = await api.post(`${base}/clusterprofiles`, profile('0.9.0', '1.29'));
+    const downgrade = await api.post(`${base}/clusters/${id}/upgrade`, { profileId: older.body.id });
+    expect(downgrade.status).toBe(400);
+    expect(downgrade.body.errors[0]).toMatchObject({ path: 'profileId', message: expect.stringContaining('older') });
+
     const upgraded = await api.post(`${base}/clusters/${id}/upgrade`, { profileId: v2 });
     expect(upgraded.status).toBe(202);
     expect(upgraded.body.status.phase).toBe('Updating');
