@@ -5,8 +5,12 @@
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { startLocalRuntime } from './runtime.ts';
-import { DEMO_ADMIN_EMAIL, DEMO_TENANT } from './seed.ts';
+
+// Powertools reads these when the handler modules load, so set them before importing:
+// locally the terminal shows one log line per request and no EMF metric documents.
+process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+const { startLocalRuntime } = await import('./runtime.ts');
+const { DEMO_ADMIN_EMAIL, DEMO_TENANT } = await import('./seed.ts');
 
 const dataDir = resolve(process.env.PALETTE_DATA_DIR ?? '.palette/data');
 const port = Number(process.env.PORT ?? 3000);

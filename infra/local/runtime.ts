@@ -101,7 +101,6 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     process.env.DYNAMODB_ENDPOINT = dynamoEndpoint;
     process.env.PALETTE_SIM_ENDPOINT = sim.endpoint;
     process.env.AWS_REGION ??= 'us-east-1';
-    process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
     const workflows = await startWorkflowRuntime({ speed, log: options.log });
     stops.push(workflows.stop);
 

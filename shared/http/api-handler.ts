@@ -17,6 +17,7 @@ import { checkPermission, type ProjectAccess } from '../auth/permissions.ts';
 import { projectAccess } from '../tenancy/projects.ts';
 import { recordAudit } from '../audit/audit-log.ts';
 import { storeFromEnv, type Store } from '../store/client.ts';
+import { SYSTEM_TENANT } from '../store/keys.ts';
 import { createIdempotentRunner, type StoredResult } from './idempotency.ts';
 import { fieldErrors } from './field-errors.ts';
 import { problemResponse, toApiError } from './problem.ts';
@@ -127,7 +128,8 @@ export function createApiHandler<G extends RouteGroup>(group: G, impls: GroupImp
   for (const route of byKey.values()) {
     if (!implOf[route.operationId]) throw new Error(`route ${route.operationId} has no implementation in group ${group}`);
   }
-  const idempotentRunners = new WeakMap<Store, ReturnType<typeof createIdempotentRunner>>();
+  /** One Powertools persistence layer per store and tenant; a warm Lambda sees few. */
+  const idempotentRunners = new WeakMap<Store, Map<string, ReturnType<typeof createIdempotentRunner>>>();
 
   const dispatch = async (event: APIGatewayProxyEventV2, context: Context): Promise<APIGatewayProxyStructuredResultV2> => {
     const state = stateOf.get(event)!;
@@ -174,9 +176,15 @@ export function createApiHandler<G extends RouteGroup>(group: G, impls: GroupImp
         { path: 'Idempotency-Key', message: 'invalid header' },
       ]);
     }
-    let idempotent = idempotentRunners.get(store);
-    if (!idempotent) idempotentRunners.set(store, (idempotent = createIdempotentRunner(store)));
-    const scope = `${state.principal?.tenantId ?? 'system'}|${state.principal?.userId}|${route.operationId}|${JSON.stringify(params ?? {})}`;
+    const tenant = state.principal?.tenantId ?? SYSTEM_TENANT;
+    let runners = idempotentRunners.get(store);
+    if (!runners) idempotentRunners.set(store, (runners = new Map()));
+    let idempotent = runners.get(tenant);
+    if (!idempotent) {
+      if (runners.size >= 1000) runners.clear();
+      runners.set(tenant, (idempotent = createIdempotentRunner(store, tenant)));
+    }
+    const scope = `${tenant}|${state.principal?.userId}|${route.operationId}|${JSON.stringify(params ?? {})}`;
     const stored = await idempotent({ scope, key: idempotencyKey, body: body ?? null }, context, work);
     return toResponse(stored, requestId);
   };

@@ -2,7 +2,7 @@ import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempo
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { Context } from 'aws-lambda';
 import type { Store } from '../store/client.ts';
-import { IDEMPOTENCY_PARTITION, tableDefinitionKeys } from '../store/keys.ts';
+import { keys, tableDefinitionKeys } from '../store/keys.ts';
 
 /** What identifies a create for Idempotency-Key purposes; `body` must match on replay. */
 export interface IdempotentCall {
@@ -21,10 +21,11 @@ const DAY_SECONDS = 86_400;
 
 /**
  * Powertools idempotency persisted in our one table: records live under the
- * IDEMPOTENCY partition with the `ttl` attribute, keyed by (tenant, route, key);
+ * caller's tenant's IDEMPOTENCY#<t> partition (so no one partition takes every
+ * tenant's creates) with the `ttl` attribute, keyed by (caller, route, key);
  * a different body under the same key raises IdempotencyValidationError.
  */
-export function createIdempotentRunner(store: Store) {
+export function createIdempotentRunner(store: Store, tenantId: string) {
   const config = new IdempotencyConfig({
     eventKeyJmesPath: '[scope, key]',
     payloadValidationJmesPath: 'body',
@@ -34,7 +35,7 @@ export function createIdempotentRunner(store: Store) {
     tableName: store.tableName,
     keyAttr: tableDefinitionKeys.partition,
     sortKeyAttr: tableDefinitionKeys.sort,
-    staticPkValue: IDEMPOTENCY_PARTITION,
+    staticPkValue: keys.idempotencyPartition(tenantId),
     expiryAttr: tableDefinitionKeys.ttl,
     awsSdkV3Client: store.client,
   });

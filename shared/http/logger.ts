@@ -7,7 +7,7 @@ const serviceName = process.env.POWERTOOLS_SERVICE_NAME ?? 'palette-api';
 export const logger = new Logger({ serviceName });
 
 /**
- * Request metrics as CloudWatch EMF. The local runtime turns them off
- * (POWERTOOLS_METRICS_DISABLED) so its terminal shows logs only.
+ * Request metrics as CloudWatch EMF. `npm start` and the tests turn them off with
+ * POWERTOOLS_METRICS_DISABLED, read when this module loads.
  */
 export const metrics = new Metrics({ namespace: 'Palette', serviceName });

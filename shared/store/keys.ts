@@ -31,7 +31,7 @@ import { tableDefinition } from './table-definition.ts';
  *   TENANT#<t>              CLUSTERGROUP#<cg>         cluster group ("system" tenant: beehive)
  *   TENANT#<t>              CLUSTERGROUPNAME#<name>   cluster group name reservation
  *   AUDIT#<t>               <at>#<id>                 audit entry
- *   IDEMPOTENCY             <hash>                    idempotency record (Powertools)
+ *   IDEMPOTENCY#<t>         api#<hash>                idempotency record (Powertools)
  *
  *   gsi2: OPERATIONS#Running#<0-7> / <startedAt>#<op>   running operations, sharded (repair)
  *
@@ -100,6 +100,8 @@ export const keys = {
   clusterGroup: (tenantId: string, groupId: string) => ({ pk: `TENANT#${tenantId}`, sk: `CLUSTERGROUP#${groupId}` }),
   clusterGroupName: (tenantId: string, name: string) => ({ pk: `TENANT#${tenantId}`, sk: `CLUSTERGROUPNAME#${name}` }),
 
+  idempotencyPartition: (tenantId: string) => `IDEMPOTENCY#${tenantId}`,
+
   runningOperationsShard: (shard: number) => `OPERATIONS#Running#${shard}`,
   runningOperationsIndex: (operationId: string, startedAt: string) => ({
     gsi2pk: `OPERATIONS#Running#${shardOf(operationId)}`,
@@ -124,8 +126,6 @@ export const skPrefix = {
   cluster: (projectId: string) => `CLUSTER#${projectId}#`,
   clusterGroup: 'CLUSTERGROUP#',
 } as const;
-
-export const IDEMPOTENCY_PARTITION = 'IDEMPOTENCY';
 
 /** Running operations spread over this many gsi2 partitions, so no key runs hot. */
 export const RUNNING_OPERATION_SHARDS = 8;

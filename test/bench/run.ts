@@ -49,6 +49,7 @@ import { fileURLToPath } from 'node:url';
 // Before any handler module loads: the Powertools logger would print every request.
 process.env.POWERTOOLS_LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'WARN';
 process.env.LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'WARN';
+process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 
 const { benchApi } = await import('./api-latency.ts');
 const { benchColdStart, BASELINE } = await import('./cold-start.ts');

@@ -1,3 +1,4 @@
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestRuntime, type TestRuntime } from '../support/local-api.ts';
 
@@ -20,6 +21,19 @@ describe('Idempotency-Key', () => {
     expect(again.headers.get('etag')).toBe(first.headers.get('etag'));
     const all = await rt.admin.get('/v1/projects?limit=100');
     expect(all.body.items.filter((p: { name: string }) => p.name === 'analytics')).toHaveLength(1);
+
+    // The record lives in the table, in the tenant's own partition, for 24 hours.
+    const records = await rt.store.doc.send(
+      new QueryCommand({
+        TableName: rt.store.tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': `IDEMPOTENCY#${rt.seeded.tenantId}` },
+      }),
+    );
+    expect(records.Items?.length).toBeGreaterThanOrEqual(1);
+    const ttl = Number(records.Items![0]!.ttl);
+    expect(ttl * 1000 - Date.now()).toBeGreaterThan(23.9 * 3600_000);
+    expect(ttl * 1000 - Date.now()).toBeLessThan(24.1 * 3600_000);
   });
 
   it('answers 409 idempotency_conflict for the same key with a different body', async () => {
