@@ -1,6 +1,7 @@
 import { ApiError } from '../../shared/errors.ts';
 import { clusterUsing } from '../../shared/clusters/host-clusters.ts';
 import { createApiHandler } from '../../shared/http/api-handler.ts';
+import { mapPage } from '../../shared/store/pagination.ts';
 import { requireTenant } from '../../shared/auth/permissions.ts';
 import {
   createCloudAccount,
@@ -17,11 +18,6 @@ import {
   toClusterProfile,
 } from '../../shared/catalog/cluster-profiles.ts';
 
-const page = <T, R>(result: { items: T[]; nextCursor: string | null }, map: (item: T) => R) => ({
-  items: result.items.map(map),
-  nextCursor: result.nextCursor,
-});
-
 export const handler = createApiHandler('catalog', {
   'cloudaccount.create': async ({ store, principal, project, body }) => {
     const account = await createCloudAccount(store, requireTenant(principal), project.project.id, body);
@@ -29,7 +25,7 @@ export const handler = createApiHandler('catalog', {
   },
   'cloudaccount.list': async ({ store, principal, project, query }) => ({
     status: 200,
-    body: page(await listCloudAccounts(store, requireTenant(principal), project.project.id, query), toCloudAccount),
+    body: mapPage(await listCloudAccounts(store, requireTenant(principal), project.project.id, query), toCloudAccount),
   }),
   'cloudaccount.get': async ({ store, principal, project, params }) => {
     const account = await getCloudAccount(store, requireTenant(principal), project.project.id, params.id);
@@ -49,7 +45,7 @@ export const handler = createApiHandler('catalog', {
   },
   'clusterprofile.list': async ({ store, principal, project, query }) => ({
     status: 200,
-    body: page(await listClusterProfiles(store, requireTenant(principal), project.project.id, query), toClusterProfile),
+    body: mapPage(await listClusterProfiles(store, requireTenant(principal), project.project.id, query), toClusterProfile),
   }),
   'clusterprofile.get': async ({ store, principal, project, params }) => {
     const profile = await getClusterProfile(store, requireTenant(principal), project.project.id, params.id);

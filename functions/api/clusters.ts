@@ -1,5 +1,6 @@
 import { dumpYaml } from '@kubernetes/client-node';
 import { createApiHandler } from '../../shared/http/api-handler.ts';
+import { mapPage } from '../../shared/store/pagination.ts';
 import { ApiError, validationFailed } from '../../shared/errors.ts';
 import { requireTenant } from '../../shared/auth/permissions.ts';
 import { getCloudAccount } from '../../shared/catalog/cloud-accounts.ts';
@@ -95,7 +96,7 @@ export const handler = createApiHandler('clusters', {
 
   'cluster.list': async ({ store, principal, project, query }) => {
     const page = await listHostClusters(store, requireTenant(principal), project.project.id, query);
-    return { status: 200, body: { items: page.items.map(toHostCluster), nextCursor: page.nextCursor } };
+    return { status: 200, body: mapPage(page, toHostCluster) };
   },
 
   'cluster.get': async ({ store, principal, project, params }) => {

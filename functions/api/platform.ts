@@ -1,4 +1,5 @@
 import { createApiHandler } from '../../shared/http/api-handler.ts';
+import { mapPage } from '../../shared/store/pagination.ts';
 import { listAudit, toAuditEntry } from '../../shared/audit/audit-log.ts';
 import { getOperation, toOperation } from '../../shared/operations/operations.ts';
 import { requireTenant } from '../../shared/auth/permissions.ts';
@@ -17,6 +18,6 @@ export const handler = createApiHandler('platform', {
   'audit.list': async ({ store, principal, query }) => {
     const { limit, cursor, ...filter } = query;
     const result = await listAudit(store, principal.tenantId, filter, { limit, cursor });
-    return { status: 200, body: { items: result.items.map(toAuditEntry), nextCursor: result.nextCursor } };
+    return { status: 200, body: mapPage(result, toAuditEntry) };
   },
 });

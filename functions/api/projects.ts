@@ -1,4 +1,5 @@
 import { createApiHandler } from '../../shared/http/api-handler.ts';
+import { mapPage } from '../../shared/store/pagination.ts';
 import { requireTenant } from '../../shared/auth/permissions.ts';
 import {
   createProject,
@@ -17,7 +18,7 @@ export const handler = createApiHandler('projects', {
   'project.list': async ({ store, principal, query }) => {
     const tenantId = requireTenant(principal);
     const result = await listVisibleProjects(store, { ...principal, tenantId }, query);
-    return { status: 200, body: { items: result.items.map(toProject), nextCursor: result.nextCursor } };
+    return { status: 200, body: mapPage(result, toProject) };
   },
   'project.get': async ({ project }) => ({
     status: 200,
@@ -40,7 +41,7 @@ export const handler = createApiHandler('projects', {
   },
   'member.list': async ({ store, principal, project, query }) => {
     const result = await listMembers(store, requireTenant(principal), project.project.id, query);
-    return { status: 200, body: { items: result.items.map(toMember), nextCursor: result.nextCursor } };
+    return { status: 200, body: mapPage(result, toMember) };
   },
   'member.put': async ({ store, principal, project, params, body }) => {
     const member = await putMember(store, requireTenant(principal), project.project, params.userId, body.role);

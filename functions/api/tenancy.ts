@@ -1,4 +1,5 @@
 import { createApiHandler } from '../../shared/http/api-handler.ts';
+import { mapPage } from '../../shared/store/pagination.ts';
 import { ApiError } from '../../shared/errors.ts';
 import { requireTenant } from '../../shared/auth/permissions.ts';
 import { createTenant, getTenant, listTenants, toTenant } from '../../shared/tenancy/tenants.ts';
@@ -10,11 +11,6 @@ import { getItem } from '../../shared/store/table.ts';
 import { keys, SYSTEM_TENANT } from '../../shared/store/keys.ts';
 import { userItem } from '../../shared/store/items.ts';
 
-const page = <T, R>(result: { items: T[]; nextCursor: string | null }, map: (item: T) => R) => ({
-  items: result.items.map(map),
-  nextCursor: result.nextCursor,
-});
-
 export const handler = createApiHandler('tenancy', {
   'tenant.create': async ({ store, body }) => {
     const created = await createTenant(store, body);
@@ -25,7 +21,7 @@ export const handler = createApiHandler('tenancy', {
       resourceId: created.tenant.id,
     };
   },
-  'tenant.list': async ({ store, query }) => ({ status: 200, body: page(await listTenants(store, query), toTenant) }),
+  'tenant.list': async ({ store, query }) => ({ status: 200, body: mapPage(await listTenants(store, query), toTenant) }),
 
   'me.get': async ({ store, principal }) => {
     const user = await getItem(store, keys.user(principal.tenantId ?? SYSTEM_TENANT, principal.userId), userItem);
@@ -49,7 +45,7 @@ export const handler = createApiHandler('tenancy', {
   },
   'user.list': async ({ store, principal, query }) => ({
     status: 200,
-    body: page(await listUsers(store, requireTenant(principal), query), toUser),
+    body: mapPage(await listUsers(store, requireTenant(principal), query), toUser),
   }),
   'user.get': async ({ store, principal, params }) => {
     const user = await getUser(store, requireTenant(principal), params.id);
@@ -69,7 +65,7 @@ export const handler = createApiHandler('tenancy', {
   'apikey.list': async ({ store, principal, query }) => {
     const tenantId = requireTenant(principal);
     const scope = principal.role === 'tenant.admin' ? { tenantId } : { tenantId, userId: principal.userId };
-    return { status: 200, body: page(await listApiKeys(store, scope, query), toApiKey) };
+    return { status: 200, body: mapPage(await listApiKeys(store, scope, query), toApiKey) };
   },
   'apikey.delete': async ({ store, principal, params }) => {
     const tenantId = requireTenant(principal);
@@ -83,7 +79,7 @@ export const handler = createApiHandler('tenancy', {
   },
   'team.list': async ({ store, principal, query }) => ({
     status: 200,
-    body: page(await listTeams(store, requireTenant(principal), query), toTeam),
+    body: mapPage(await listTeams(store, requireTenant(principal), query), toTeam),
   }),
   'team.get': async ({ store, principal, params }) => {
     const team = await getTeam(store, requireTenant(principal), params.id);

@@ -38,3 +38,8 @@ export interface Page<T> {
   items: T[];
   nextCursor: string | null;
 }
+
+/** A page with each item turned into its API shape. */
+export function mapPage<T, R>(page: Page<T>, toResource: (item: T) => R): Page<R> {
+  return { items: page.items.map(toResource), nextCursor: page.nextCursor };
+}
