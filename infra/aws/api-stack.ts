@@ -20,6 +20,10 @@ import { HostClusterWorkflows } from './workflows.ts';
 /** Upper-camel-case construct id for a route group, e.g. `tenancy` → `Tenancy`. */
 const pascal = (name: string) => name.charAt(0).toUpperCase() + name.slice(1);
 
+/** Requests per second across the API, and the burst above it (API Gateway token bucket). */
+export const API_RATE_LIMIT = 500;
+export const API_BURST_LIMIT = 1000;
+
 export type PaletteStackProps = cdk.StackProps;
 
 export class PaletteStack extends cdk.Stack {
@@ -68,7 +72,14 @@ export class PaletteStack extends cdk.Stack {
 
     this.api = new apigatewayv2.HttpApi(this, 'HttpApi', {
       apiName: 'palette-api',
-      createDefaultStage: true,
+      createDefaultStage: false,
+    });
+    // Requests beyond this get API Gateway's own 429 before any Lambda runs.
+    new apigatewayv2.HttpStage(this, 'DefaultStage', {
+      httpApi: this.api,
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: { rateLimit: API_RATE_LIMIT, burstLimit: API_BURST_LIMIT },
     });
 
     for (const route of routeList) {

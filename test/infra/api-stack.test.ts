@@ -6,7 +6,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { routeGroups, routeKey, routeList } from '../../shared/api/route-table.ts';
 import { tableDefinition } from '../../shared/store/table-definition.ts';
-import { PaletteStack } from '../../infra/aws/api-stack.ts';
+import { API_BURST_LIMIT, API_RATE_LIMIT, PaletteStack } from '../../infra/aws/api-stack.ts';
 import { workflowDefinitions } from '../../workflows/host-cluster.ts';
 
 /** Synthesized CloudFormation is untyped JSON. */
@@ -268,4 +268,17 @@ describe('PaletteStack (bundling with esbuild)', () => {
     // The workflow step Lambda bundles the EKS and Kubernetes clients: tens of seconds alone on a busy machine.
     300_000,
   );
+});
+
+describe('API throttling', () => {
+  it('throttles the default stage so overload gets a 429 before any Lambda runs', () => {
+    const app = new cdk.App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const template = Template.fromStack(new PaletteStack(app, 'Throttled'));
+    template.resourceCountIs('AWS::ApiGatewayV2::Stage', 1);
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      AutoDeploy: true,
+      DefaultRouteSettings: { ThrottlingRateLimit: API_RATE_LIMIT, ThrottlingBurstLimit: API_BURST_LIMIT },
+    });
+  });
 });
