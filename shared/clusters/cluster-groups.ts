@@ -5,6 +5,7 @@ import type { Store } from '../store/client.ts';
 import { keys, skPrefix, SYSTEM_TENANT } from '../store/keys.ts';
 import { getItem, getItems, isConditionFailure, nowIso, queryPage, transact, TransactionConflict, versionIs } from '../store/table.ts';
 import { preconditionFailed, findProject } from '../tenancy/projects.ts';
+import { encodeCursor } from '../store/pagination.ts';
 import { clusterGroupItem, hostClusterItem, type ClusterGroupItem, type HostClusterItem } from './cluster-items.ts';
 import { instanceTypes } from './instance-types.ts';
 
@@ -143,12 +144,17 @@ export async function getClusterGroup(store: Store, tenantId: string | null, gro
 export async function listClusterGroups(store: Store, tenantId: string | null, page: { limit: number; cursor?: string }) {
   const beehive = page.cursor ? undefined : await getItem(store, keys.clusterGroup(SYSTEM_TENANT, BEEHIVE), clusterGroupItem);
   if (!tenantId) return { items: beehive ? [beehive] : [], nextCursor: null };
+  if (beehive && page.limit === 1) {
+    // beehive fills the page; the next one starts before the tenant's first group.
+    return { items: [beehive], nextCursor: encodeCursor({ ...keys.clusterGroup(tenantId, ''), sk: skPrefix.clusterGroup }) };
+  }
   const own = await queryPage(
     store,
     {
       partition: { attribute: 'pk', value: keys.tenantPartition(tenantId) },
       skBeginsWith: { attribute: 'sk', value: skPrefix.clusterGroup },
-      limit: page.limit,
+      // beehive takes one place on the first page, so a page never exceeds `limit`.
+      limit: beehive ? page.limit - 1 : page.limit,
       cursor: page.cursor,
     },
     clusterGroupItem,

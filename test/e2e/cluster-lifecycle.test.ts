@@ -247,7 +247,12 @@ describe('host cluster lifecycle on the simulated cloud', () => {
     // 3 × sim.xlarge (16 CPU, 64 GiB, 400 GiB) at 120 %.
     expect(group.body.capacity).toMatchObject({ cpu: 57, memoryMiB: 235929, storageGiB: 1440 });
     const groups = await api.get('/v1/clustergroups');
-    expect(groups.body.items.map((g: { id: string }) => g.id)).toContain(group.body.id);
+    expect(groups.body.items.map((g: { id: string }) => g.id)).toEqual(['beehive', group.body.id]);
+    // Page by page, beehive first, and never more than `limit`.
+    const first = await api.get('/v1/clustergroups?limit=1');
+    expect(first.body.items.map((g: { id: string }) => g.id)).toEqual(['beehive']);
+    const second = await api.get(`/v1/clustergroups?limit=1&cursor=${first.body.nextCursor}`);
+    expect(second.body.items.map((g: { id: string }) => g.id)).toEqual([group.body.id]);
 
     // Unlinking an imported cluster leaves nothing behind.
     const unlinked = await api.delete(`${base}/clusters/${imported.body.id}`);
