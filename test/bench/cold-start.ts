@@ -173,6 +173,7 @@ export async function benchColdStart(
     { name: BASELINE, entry: baselineEntry },
     ...routeGroups.map((group) => ({ name: `api/${group}`, entry: join(repoRoot, `functions/api/${group}.ts`) })),
     { name: 'authorizer', entry: join(repoRoot, 'functions/authorizer.ts') },
+    { name: 'steps/host-cluster', entry: join(repoRoot, 'functions/steps/host-cluster.ts') },
   ];
 
   // Bundle everything first, then time in rounds that visit every (bundle, flags) pair
