@@ -286,22 +286,29 @@ export class Controllers implements ClusterHooks {
     if (created?.metadata.uid) this.readyAt.set(created.metadata.uid, Date.now() + this.options.readyDelayMs);
   }
 
-  private reconcilePod(cluster: ClusterState, namespace: string, name: string): void {
-    const pod = cluster.peek(POD, namespace, name);
-    const uid = pod?.metadata.uid;
-    if (!pod || !uid || pod.metadata.deletionTimestamp) return;
-    const status = isObject(pod.status) ? pod.status : {};
-    if (status.phase === 'Running' || status.phase === 'Succeeded' || status.phase === 'Failed') return;
+  /**
+   * An object becomes ready `readyDelayMs` after it was first seen; until then this
+   * schedules `retry` for that moment and answers true.
+   */
+  private notReadyYet(cluster: ClusterState, uid: string, key: string, retry: () => void): boolean {
     let readyAt = this.readyAt.get(uid);
     if (readyAt === undefined) {
       readyAt = Date.now() + this.options.readyDelayMs;
       this.readyAt.set(uid, readyAt);
     }
     const wait = readyAt - Date.now();
-    if (wait > 0) {
-      this.later(cluster, wait, `pod/${namespace}/${name}`, () => this.reconcilePod(cluster, namespace, name));
-      return;
-    }
+    if (wait <= 0) return false;
+    this.later(cluster, wait, key, retry);
+    return true;
+  }
+
+  private reconcilePod(cluster: ClusterState, namespace: string, name: string): void {
+    const pod = cluster.peek(POD, namespace, name);
+    const uid = pod?.metadata.uid;
+    if (!pod || !uid || pod.metadata.deletionTimestamp) return;
+    const status = isObject(pod.status) ? pod.status : {};
+    if (status.phase === 'Running' || status.phase === 'Succeeded' || status.phase === 'Failed') return;
+    if (this.notReadyYet(cluster, uid, `pod/${namespace}/${name}`, () => this.reconcilePod(cluster, namespace, name))) return;
     const now = kubeTimestamp();
     const spec = isObject(pod.spec) ? pod.spec : {};
     const containers = Array.isArray(spec.containers) ? spec.containers.filter(isObject) : [];
@@ -341,16 +348,7 @@ export class Controllers implements ClusterHooks {
     if (!pvc || !uid || pvc.metadata.deletionTimestamp) return;
     const status = isObject(pvc.status) ? pvc.status : {};
     if (status.phase === 'Bound') return;
-    let readyAt = this.readyAt.get(uid);
-    if (readyAt === undefined) {
-      readyAt = Date.now() + this.options.readyDelayMs;
-      this.readyAt.set(uid, readyAt);
-    }
-    const wait = readyAt - Date.now();
-    if (wait > 0) {
-      this.later(cluster, wait, `pvc/${namespace}/${name}`, () => this.reconcilePvc(cluster, namespace, name));
-      return;
-    }
+    if (this.notReadyYet(cluster, uid, `pvc/${namespace}/${name}`, () => this.reconcilePvc(cluster, namespace, name))) return;
     const spec = isObject(pvc.spec) ? pvc.spec : {};
     const requests = isObject(spec.resources) && isObject(spec.resources.requests) ? spec.resources.requests : {};
     const bound = clone(pvc);
