@@ -1,15 +1,11 @@
 import { createApiHandler } from '../../shared/http/api-handler.ts';
 import { mapPage } from '../../shared/store/pagination.ts';
-import { ApiError } from '../../shared/errors.ts';
 import { requireTenant } from '../../shared/auth/permissions.ts';
 import { createTenant, getTenant, listTenants, toTenant } from '../../shared/tenancy/tenants.ts';
 import { createUser, deleteUser, getUser, listUsers, toUser } from '../../shared/tenancy/users.ts';
 import { assertCanIssueKey, createApiKey, deleteApiKey, listApiKeys, toApiKey } from '../../shared/tenancy/api-keys.ts';
 import { createTeam, deleteTeam, getTeam, listTeams, replaceTeam, toTeam } from '../../shared/tenancy/teams.ts';
 import { listUserMemberships } from '../../shared/tenancy/members.ts';
-import { getItem } from '../../shared/store/table.ts';
-import { keys, SYSTEM_TENANT } from '../../shared/store/keys.ts';
-import { userItem } from '../../shared/store/items.ts';
 
 export const handler = createApiHandler('tenancy', {
   'tenant.create': async ({ store, body }) => {
@@ -24,14 +20,14 @@ export const handler = createApiHandler('tenancy', {
   'tenant.list': async ({ store, query }) => ({ status: 200, body: mapPage(await listTenants(store, query), toTenant) }),
 
   'me.get': async ({ store, principal }) => {
-    const user = await getItem(store, keys.user(principal.tenantId ?? SYSTEM_TENANT, principal.userId), userItem);
-    if (!user) throw new ApiError('unauthorized', 'the caller no longer exists');
-    const tenant = principal.tenantId ? await getTenant(store, principal.tenantId) : undefined;
-    const memberships = principal.tenantId ? await listUserMemberships(store, principal.tenantId, principal.userId) : [];
+    // The caller's user item was read (consistently) when the request was authenticated.
+    const [tenant, memberships] = principal.tenantId
+      ? await Promise.all([getTenant(store, principal.tenantId), listUserMemberships(store, principal.tenantId, principal.userId)])
+      : [undefined, []];
     return {
       status: 200,
       body: {
-        user: toUser(user),
+        user: toUser(principal.user),
         tenant: tenant ? toTenant(tenant) : null,
         roles: [principal.role],
         projectRoles: memberships.map((m) => ({ projectId: m.projectId, role: m.role })),

@@ -14,6 +14,8 @@ export interface Principal {
   keyHash: string;
   email: string;
   name: string;
+  /** The user item as read for this request (handlers need not read it again). */
+  user: UserItem;
 }
 
 const isLive = (expiresAt: string | null, now: Date) => expiresAt === null || Date.parse(expiresAt) > now.getTime();
@@ -56,5 +58,6 @@ function toPrincipal(keyId: string, keyHash: string, user: UserItem): Principal 
     keyHash,
     email: user.email,
     name: user.name,
+    user,
   };
 }
