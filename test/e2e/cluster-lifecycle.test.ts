@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestRuntime, type TestRuntime, type ApiClient } from '../support/local-api.ts';
+import { startTestRuntime, until, type TestRuntime, type ApiClient } from '../support/local-api.ts';
 
 let rt: TestRuntime;
 let api: ApiClient;
@@ -13,15 +13,6 @@ afterAll(async () => {
   await rt?.stop();
 });
 
-async function until<T>(what: string, read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const addonManifest = `apiVersion: v1
 kind: Namespace

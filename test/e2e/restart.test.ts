@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startLocalRuntime, type LocalRuntime } from '../../infra/local/runtime.ts';
-import { apiClient } from '../support/local-api.ts';
+import { apiClient, until } from '../support/local-api.ts';
 
 const adminKey = 'plt_restart-test-admin-key-0123456789abcdefghijk';
 let dataDir: string;
@@ -14,14 +14,6 @@ afterAll(async () => {
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 
-async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value) || Date.now() > deadline) return value;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 describe('the local runtime across a restart', () => {
   it('keeps data, simulated clusters and their API servers, and finishes workflows the stop interrupted', { timeout: 120_000 }, async () => {
@@ -35,7 +27,7 @@ describe('the local runtime across a restart', () => {
     });
     const spec = { cloudAccountId: account.body.id, region: 'sim-local-1', profileId: profile.body.id, nodePools: [{ name: 'w', instanceType: 'sim.small', count: 1 }] };
     const done = await api.post(`${base}/clusters`, { name: 'done-before', ...spec });
-    await until(() => api.get(`/v1/operations/${done.body.operationId}`), (r) => r.body.status === 'Succeeded');
+    await until('the first cluster', () => api.get(`/v1/operations/${done.body.operationId}`), (r) => r.body.status === 'Succeeded', 30_000);
     const kubeconfigBefore = (await api.get(`${base}/clusters/${done.body.id}/kubeconfig`)).text;
 
     const interrupted = await api.post(`${base}/clusters`, { name: 'interrupted', ...spec });
@@ -44,7 +36,7 @@ describe('the local runtime across a restart', () => {
 
     runtime = await startLocalRuntime({ dataDir, adminKey, seedBeehive: false });
     api = apiClient(runtime.url, adminKey);
-    const op = await until(() => api.get(`/v1/operations/${interrupted.body.operationId}`), (r) => r.body.status !== 'Running');
+    const op = await until('the resumed workflow', () => api.get(`/v1/operations/${interrupted.body.operationId}`), (r) => r.body.status !== 'Running', 30_000);
     expect(op.body.status).toBe('Succeeded');
     expect((await api.get(`${base}/clusters/${interrupted.body.id}`)).body.status.phase).toBe('Running');
 
