@@ -10,6 +10,7 @@ export const errorStatus = {
   idempotency_conflict: 409,
   precondition_failed: 412,
   payload_too_large: 413,
+  unsupported_media_type: 415,
   rate_limited: 429,
   internal: 500,
 } as const;
@@ -32,6 +33,7 @@ const titles: Record<ErrorCode, string> = {
   idempotency_conflict: 'Idempotency conflict',
   precondition_failed: 'Precondition failed',
   payload_too_large: 'Payload too large',
+  unsupported_media_type: 'Unsupported media type',
   rate_limited: 'Rate limited',
   internal: 'Internal error',
 };
@@ -58,3 +60,12 @@ export class ApiError extends Error {
 export const notFound = (what: string) => new ApiError('not_found', `${what} was not found`);
 export const validationFailed = (detail: string, errors?: FieldError[]) =>
   new ApiError('validation_failed', detail, errors);
+
+/** An If-Match (or a concurrent writer) that no longer names the current version; reports the real one. */
+export const preconditionFailed = (actualVersion: number) =>
+  new ApiError('precondition_failed', `the resource has changed; its current version is ${actualVersion}`);
+
+/** Refuses a change whose If-Match names another version than the one just read. */
+export function assertIfMatch(current: { version: number }, ifMatch: number | undefined): void {
+  if (ifMatch !== undefined && ifMatch !== current.version) throw preconditionFailed(current.version);
+}

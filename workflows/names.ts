@@ -1,6 +1,7 @@
 /**
- * The workflows' names and constants, without CDK: the API and step Lambdas import
- * these, and must not pull aws-cdk-lib into their bundles.
+ * The workflows' names, steps and step Lambdas, without CDK: the API and step Lambdas
+ * import these, and must not pull aws-cdk-lib into their bundles. The CDK side of each
+ * family (its state machines) is in `<family>.ts`; registry.ts lists them all.
  */
 
 /** Errors a retry can cure: provider throttling/5xx and Lambda's own hiccups. */
@@ -12,21 +13,34 @@ export const TRANSIENT_ERRORS = [
   'Lambda.TooManyRequestsException',
 ];
 
-/** Seconds between two Describe calls; the local runner scales it by PALETTE_SIM_SPEED. */
+/** Seconds between two Describe calls unless a workflow's input says otherwise; the local runner scales Wait states by PALETTE_SIM_SPEED. */
 export const POLL_SECONDS = 10;
-/** Default bound on a polling loop (the API sets `maxPolls` per provider and account). */
-export const MAX_POLLS = 180;
 
-export type HostClusterStep =
-  | 'provision'
-  | 'describe'
-  | 'scale'
-  | 'upgrade'
-  | 'delete'
-  | 'validateImport'
-  | 'applyAddons'
-  | 'finish'
-  | 'markError';
+/** One Lambda that runs every step of a workflow family, as deployed (CDK) and as loaded locally. */
+export interface StepLambda {
+  /** The function name: on AWS its Powertools service name, locally the ARN a Task names. */
+  functionName: string;
+  /** The handler module, from the repository root. */
+  entry: string;
+}
+
+export const hostClusterSteps = ['provision', 'describe', 'scale', 'upgrade', 'delete', 'validateImport', 'applyAddons', 'finish', 'markError'] as const;
+export type HostClusterStep = (typeof hostClusterSteps)[number];
+
+/** Every workflow family: its step Lambda, its steps and its workflows (`<family>-<workflow>`). */
+export const workflowFamilies = {
+  'host-cluster': {
+    stepLambda: { functionName: 'palette-host-cluster-steps', entry: 'functions/steps/host-cluster.ts' },
+    steps: hostClusterSteps,
+    workflows: ['create', 'import', 'scale', 'upgrade', 'delete'],
+  },
+} as const satisfies Record<string, { stepLambda: StepLambda; steps: readonly string[]; workflows: readonly string[] }>;
+
+export type WorkflowFamily = keyof typeof workflowFamilies;
+
+/** `host-cluster` + `create` → `host-cluster-create`. */
+export const workflowName = <F extends WorkflowFamily>(family: F, workflow: (typeof workflowFamilies)[F]['workflows'][number]) =>
+  `${family}-${workflow}` as const;
 
 /** The environment variable that carries a workflow's state machine ARN to the API functions. */
 export const stateMachineArnVariable = (name: string) => `STATE_MACHINE_${name.toUpperCase().replaceAll('-', '_')}`;

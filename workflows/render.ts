@@ -5,28 +5,24 @@
 import * as cdk from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import type { WorkflowDefinition, WorkflowFunctions } from './host-cluster.ts';
+import { WorkflowKit, type WorkflowDefinition } from './kit.ts';
+import { familyOf } from './registry.ts';
 
 export const LOCAL_ACCOUNT = '000000000000';
 export const LOCAL_REGION = 'us-east-1';
 
-/** The step Lambdas' names; locally their ARNs identify which handler a Task runs. */
-export const stepFunctionNames = { hostClusterSteps: 'palette-host-cluster-steps' } as const;
-
-export const localFunctionArn = (name: string) => `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${name}`;
+/** Locally a step Lambda's ARN identifies which handler a Task runs. */
+export const localFunctionArn = (functionName: string) => `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${functionName}`;
 
 export type AslDefinition = { StartAt: string; States: Record<string, Record<string, unknown>>; [key: string]: unknown };
 
-export function renderDefinition(workflow: WorkflowDefinition, functionArns?: Partial<Record<keyof WorkflowFunctions, string>>): AslDefinition {
+/** The definition as CDK renders it, with the family's step Lambda at `functionArn` (default: its local ARN). */
+export function renderDefinition(workflow: WorkflowDefinition, functionArn?: string): AslDefinition {
+  const family = familyOf(workflow);
   const app = new cdk.App();
   const stack = new cdk.Stack(app, 'Render', { env: { account: LOCAL_ACCOUNT, region: LOCAL_REGION } });
-  const fns = Object.fromEntries(
-    Object.entries(stepFunctionNames).map(([key, name]) => [
-      key,
-      lambda.Function.fromFunctionArn(stack, key, functionArns?.[key as keyof WorkflowFunctions] ?? localFunctionArn(name)),
-    ]),
-  ) as unknown as WorkflowFunctions;
-  const chain = workflow.build(stack, fns);
+  const fn = lambda.Function.fromFunctionArn(stack, 'Steps', functionArn ?? localFunctionArn(family.stepLambda.functionName));
+  const chain = workflow.build(new WorkflowKit(stack, fn, family.failError));
   const graph = new sfn.StateGraph(sfn.Chain.start(chain).startState, workflow.name);
   return stack.resolve(graph.toGraphJson()) as AslDefinition;
 }

@@ -1,7 +1,8 @@
-import { createApiHandler } from '../../shared/http/api-handler.ts';
-import { openApiDocument } from '../../shared/api/openapi.ts';
+import { createApiHandler } from '#shared/http/api-handler.ts';
+import { publicRoutes } from '#shared/api/public-routes.ts';
+import { openApiDocument } from '#shared/api/openapi.ts';
 
-export const handler = createApiHandler('public', {
+export const handler = createApiHandler(publicRoutes, {
   'health.get': async () => ({ status: 200, body: { status: 'ok' } }),
   'openapi.get': async () => ({ status: 200, body: openApiDocument() }),
 });

@@ -1,9 +1,9 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { parser } from '@aws-lambda-powertools/parser/middleware';
 import middy from '@middy/core';
-import { runHostClusterStep, stepEventSchema, type StepEvent } from '../../shared/clusters/host-cluster-steps.ts';
-import { logger } from '../../shared/http/logger.ts';
-import { storeFromEnv } from '../../shared/store/client.ts';
+import { runHostClusterStep, stepEventSchema, type StepEvent } from '#shared/host-clusters/steps.ts';
+import { withInvocationLogger } from '#shared/observability/logger.ts';
+import { storeFromEnv } from '#shared/store/client.ts';
+import { workflowFamilies } from '#workflows/names.ts';
 
 /**
  * The host-cluster workflows' step Lambda. Its input is checked by Powertools' parser
@@ -11,7 +11,8 @@ import { storeFromEnv } from '../../shared/store/client.ts';
  * keep their names (TransientProviderError, PermanentProviderError) so the state
  * machine's Retry and Catch can tell them apart.
  */
-export const handler = middy<StepEvent, Record<string, unknown>>()
-  .use(injectLambdaContext(logger, { resetKeys: true }))
+const steps = middy<StepEvent, Record<string, unknown>>()
   .use(parser({ schema: stepEventSchema }))
   .handler((event) => runHostClusterStep(storeFromEnv(), event));
+
+export const handler = withInvocationLogger(workflowFamilies['host-cluster'].stepLambda.functionName, (event: StepEvent, context) => steps(event, context));

@@ -1,7 +1,7 @@
 /**
  * The Palette stack: the table, one Lambda function per route group, the REQUEST
  * authorizer, an HTTP API whose routes come one-for-one from the route table, and the
- * host-cluster workflows (step Lambda + state machines) the route-group functions start.
+ * workflows (step Lambdas + state machines) the route-group functions start.
  */
 import * as cdk from 'aws-cdk-lib';
 import { Duration } from 'aws-cdk-lib';
@@ -11,14 +11,11 @@ import type { TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { Construct } from 'constructs';
-import { routeGroups, routeList, type RouteGroup } from '../../shared/api/route-table.ts';
-import { stateMachineArnVariable } from '../../workflows/names.ts';
-import { createPaletteFunction } from './function-defaults.ts';
+import { routeGroups, routeList, type RouteGroup } from '#shared/api/route-table.ts';
+import { stateMachineArnVariable } from '#workflows/names.ts';
+import { createPaletteFunction, pascal } from './function-defaults.ts';
 import { createPaletteTable } from './table.ts';
-import { HostClusterWorkflows } from './workflows.ts';
-
-/** Upper-camel-case construct id for a route group, e.g. `tenancy` → `Tenancy`. */
-const pascal = (name: string) => name.charAt(0).toUpperCase() + name.slice(1);
+import { Workflows } from './workflows.ts';
 
 /** Requests per second across the API, and the burst above it (API Gateway token bucket). */
 export const API_RATE_LIMIT = 500;
@@ -31,14 +28,14 @@ export class PaletteStack extends cdk.Stack {
   readonly api: apigatewayv2.HttpApi;
   readonly groupFunctions: ReadonlyMap<RouteGroup, NodejsFunction>;
   readonly authorizerFunction: NodejsFunction;
-  readonly workflows: HostClusterWorkflows;
+  readonly workflows: Workflows;
 
   constructor(scope: Construct, id: string, props?: PaletteStackProps) {
     super(scope, id, props);
 
     this.table = createPaletteTable(this, 'Table');
 
-    this.workflows = new HostClusterWorkflows(this, 'Workflows', { table: this.table });
+    this.workflows = new Workflows(this, 'Workflows', { table: this.table });
     /** Every route-group function can start any workflow: one STATE_MACHINE_* ARN each. */
     const stateMachineArns = Object.fromEntries(
       [...this.workflows.stateMachines].map(([name, stateMachine]) => [stateMachineArnVariable(name), stateMachine.stateMachineArn]),

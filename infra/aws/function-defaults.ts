@@ -9,16 +9,39 @@ import * as cdk from 'aws-cdk-lib';
 import { Duration } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction, OutputFormat, type BundlingOptions, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 
 /** Repository root (this file is infra/aws/function-defaults.ts). */
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
-export const fromRoot = (relative: string) => join(repoRoot, relative);
+const fromRoot = (relative: string) => join(repoRoot, relative);
+
+/** Upper-camel-case construct id: `host-cluster` → `HostCluster`, `tenancy` → `Tenancy`. */
+export const pascal = (name: string) =>
+  name
+    .split('-')
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join('');
 
 /** API Gateway's HTTP API integration limit is 30 s; the functions stop just before it. */
 export const API_FUNCTION_TIMEOUT = Duration.seconds(29);
+
+/**
+ * How every function is bundled (NodejsFunction runs esbuild with these); the
+ * benchmark bundles with the same object, so its numbers are the deployed bundles'.
+ */
+export const bundlingOptions = {
+  format: OutputFormat.ESM,
+  minify: true,
+  sourceMap: true,
+  target: 'node24',
+  mainFields: ['module', 'main'],
+  banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
+} as const satisfies BundlingOptions;
+
+/** Dependencies the Node.js 24 Lambda runtime provides, so CDK leaves them out of every bundle (its default). */
+export const runtimeProvidedModules = ['@aws-sdk/*'];
 
 export interface PaletteFunctionOptions {
   /** The handler module, relative to the repository root (it exports `handler`). */
@@ -36,7 +59,7 @@ export interface PaletteFunctionOptions {
  * The NodejsFunction props shared by every Palette function. Creates the function's log
  * group in `scope` as `<constructId>Logs`.
  */
-export function paletteFunctionProps(scope: Construct, constructId: string, options: PaletteFunctionOptions): NodejsFunctionProps {
+function paletteFunctionProps(scope: Construct, constructId: string, options: PaletteFunctionOptions): NodejsFunctionProps {
   return {
     entry: fromRoot(options.entry),
     handler: 'handler',
@@ -46,14 +69,7 @@ export function paletteFunctionProps(scope: Construct, constructId: string, opti
     architecture: lambda.Architecture.ARM_64,
     memorySize: 1024,
     timeout: options.timeout ?? API_FUNCTION_TIMEOUT,
-    bundling: {
-      format: OutputFormat.ESM,
-      minify: true,
-      sourceMap: true,
-      target: 'node24',
-      mainFields: ['module', 'main'],
-      banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
-    },
+    bundling: { ...bundlingOptions, mainFields: [...bundlingOptions.mainFields] },
     environment: {
       TABLE_NAME: options.table.tableName,
       NODE_OPTIONS: '--enable-source-maps',

@@ -5,7 +5,7 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
-import { tableDefinition, type KeyAttribute } from '../../shared/store/table-definition.ts';
+import { tableDefinition, type KeyAttribute } from '#shared/store/table-definition.ts';
 
 const attributeTypes: Record<KeyAttribute['type'], dynamodb.AttributeType> = {
   S: dynamodb.AttributeType.STRING,
@@ -13,7 +13,7 @@ const attributeTypes: Record<KeyAttribute['type'], dynamodb.AttributeType> = {
 };
 
 /** A `tableDefinition` key as a CDK attribute. */
-export function toAttribute(key: KeyAttribute): dynamodb.Attribute {
+function toAttribute(key: KeyAttribute): dynamodb.Attribute {
   return { name: key.name, type: attributeTypes[key.type] };
 }
 

@@ -1,4 +1,4 @@
-import type { RouteSpec } from '../../shared/api/route-table.ts';
+import type { RouteSpec } from '#shared/api/route-table.ts';
 
 export interface MatchedRoute<R> {
   route: R;

@@ -1,21 +1,12 @@
 import { CreateTableCommand, DescribeTableCommand, ResourceNotFoundException, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
-import { createTableInput, tableDefinition } from '../../shared/store/table-definition.ts';
-import { createStore, type Store } from '../../shared/store/client.ts';
+import { createTableInput, tableDefinition } from '#shared/store/table-definition.ts';
+import { createStore, type Store } from '#shared/store/client.ts';
+import { resumeRunningOperations } from '#shared/operations/recovery.ts';
+import { recoveries } from '#shared/operations/recoveries.ts';
 import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.ts';
 import { startApiServer } from './api-server.ts';
 import { seed, type SeedResult } from './seed.ts';
 import { seedBeehive } from './seed-beehive.ts';
-import { listRunningOperations } from '../../shared/operations/operations.ts';
-import { resumeClusterOperation } from '../../shared/clusters/host-clusters.ts';
-
-/** Local executions live in memory: operations still Running at start lost theirs. */
-async function resumeInterruptedWorkflows(store: Store): Promise<number> {
-  let resumed = 0;
-  for (const operation of await listRunningOperations(store)) {
-    if (await resumeClusterOperation(store, operation)) resumed++;
-  }
-  return resumed;
-}
 import { startKubeEmulator } from './kube-emulator/index.ts';
 import { startSimCloud } from './sim-cloud.ts';
 import { startWorkflowRuntime } from './workflow-runtime.ts';
@@ -107,8 +98,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     const store = createStore({ tableName, endpoint: dynamoEndpoint });
     await ensureTable(store);
     const seeded = await seed(store, { adminKey: options.adminKey, systemKey: options.systemKey });
-    const resumed = await resumeInterruptedWorkflows(store);
-    if (resumed) options.log?.(`resumed ${resumed} workflow(s) interrupted by the last stop`);
+    // Local executions live in memory: operations still Running at start lost theirs.
+    const { resumed, failed } = await resumeRunningOperations(store, recoveries);
+    if (resumed || failed) options.log?.(`resumed ${resumed} workflow(s) interrupted by the last stop; failed ${failed} that could not be`);
     if (options.seedBeehive !== false) await seedBeehive(store);
     const api = await startApiServer({ port: options.port, log: options.log });
     stops.push(api.close);

@@ -1,14 +1,14 @@
-import { z } from 'zod';
-import { hashApiKey, generateApiKey } from '../../shared/auth/api-keys.ts';
-import type { Store } from '../../shared/store/client.ts';
-import { keys, SYSTEM_TENANT } from '../../shared/store/keys.ts';
-import { apiKeyItem } from '../../shared/store/items.ts';
-import { getItem, transact } from '../../shared/store/table.ts';
-import { createTenant, findTenantByName } from '../../shared/tenancy/tenants.ts';
-import { newUserItems } from '../../shared/tenancy/users.ts';
-import { newApiKeyItems } from '../../shared/tenancy/api-keys.ts';
-import { DEFAULT_PROJECT, findProject } from '../../shared/tenancy/projects.ts';
-import { createCloudAccount, listCloudAccounts } from '../../shared/catalog/cloud-accounts.ts';
+import { hashApiKey, generateApiKey } from '#shared/auth/api-keys.ts';
+import type { Store } from '#shared/store/client.ts';
+import { keys, SYSTEM_TENANT } from '#shared/store/keys.ts';
+import { getItem, transact } from '#shared/store/table.ts';
+import { createTx } from '#shared/store/tx.ts';
+import { apiKeyItem, emailItem } from '#shared/tenancy/items.ts';
+import { createTenant, findTenantByName } from '#shared/tenancy/tenants.ts';
+import { newUserItems } from '#shared/tenancy/users.ts';
+import { newApiKeyItems } from '#shared/tenancy/api-keys.ts';
+import { DEFAULT_PROJECT, findProject } from '#shared/tenancy/projects.ts';
+import { createCloudAccount, listCloudAccounts } from '#shared/cloud-accounts/cloud-accounts.ts';
 
 export const DEMO_TENANT = 'demo';
 export const DEMO_ADMIN_EMAIL = 'admin@demo.local';
@@ -22,8 +22,6 @@ export interface SeedResult {
   adminKey?: string;
   systemKey?: string;
 }
-
-const emailReservation = z.object({ userId: z.string() });
 
 /** Makes sure `secret` is a live key of the user, issuing it if the store lacks it. */
 async function ensureKey(store: Store, owner: { tenantId: string | null; userId: string }, secret: string, name: string) {
@@ -40,15 +38,13 @@ async function ensureKey(store: Store, owner: { tenantId: string | null; userId:
  * system admin, with the keys from PALETTE_ADMIN_KEY / PALETTE_SYSTEM_KEY or fresh
  * ones. Later starts change nothing but add a key given in those variables.
  */
-export async function seed(
-  store: Store,
-  options: { adminKey?: string; systemKey?: string } = {},
-): Promise<SeedResult> {
+export async function seed(store: Store, options: { adminKey?: string; systemKey?: string } = {}): Promise<SeedResult> {
   const result: Partial<SeedResult> = {};
+  const tx = createTx(store);
 
   const tenant = await findTenantByName(store, DEMO_TENANT);
   if (tenant) {
-    const admin = await getItem(store, keys.userEmail(tenant.id, DEMO_ADMIN_EMAIL), emailReservation);
+    const admin = await getItem(store, keys.userEmail(tenant.id, DEMO_ADMIN_EMAIL), emailItem);
     if (!admin) throw new Error(`tenant ${DEMO_TENANT} has no ${DEMO_ADMIN_EMAIL}`);
     result.tenantId = tenant.id;
     result.adminUserId = admin.userId;
@@ -57,12 +53,7 @@ export async function seed(
       result.adminKey = options.adminKey;
     }
   } else {
-    const created = await createTenant(store, {
-      name: DEMO_TENANT,
-      adminEmail: DEMO_ADMIN_EMAIL,
-      adminName: 'Demo Admin',
-      adminKey: options.adminKey ?? generateApiKey(),
-    });
+    const created = await createTenant(tx, { name: DEMO_TENANT, adminEmail: DEMO_ADMIN_EMAIL, adminName: 'Demo Admin', adminKey: options.adminKey ?? generateApiKey() });
     result.tenantId = created.tenant.id;
     result.adminUserId = created.admin.user.id;
     result.adminKey = created.admin.apiKey.key;
@@ -70,7 +61,7 @@ export async function seed(
 
   await ensureDemoCloudAccount(store, result.tenantId!);
 
-  const system = await getItem(store, keys.userEmail(SYSTEM_TENANT, SYSTEM_ADMIN_EMAIL), emailReservation);
+  const system = await getItem(store, keys.userEmail(SYSTEM_TENANT, SYSTEM_ADMIN_EMAIL), emailItem);
   if (system) {
     result.systemUserId = system.userId;
     if (options.systemKey) {
@@ -93,9 +84,5 @@ async function ensureDemoCloudAccount(store: Store, tenantId: string) {
   if (!project) return;
   const accounts = await listCloudAccounts(store, tenantId, project.id, { limit: 100 });
   if (accounts.items.some((a) => a.name === 'sim')) return;
-  await createCloudAccount(store, tenantId, project.id, {
-    name: 'sim',
-    provider: 'sim',
-    sim: { provisionSeconds: 5, failProvisioning: false },
-  });
+  await createCloudAccount(createTx(store), tenantId, project.id, { name: 'sim', provider: 'sim' });
 }

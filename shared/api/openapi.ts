@@ -10,14 +10,15 @@ const errorStatuses: Record<number, string> = {
   409: 'conflict, invalid_state, quota_exceeded or idempotency_conflict',
   412: 'precondition_failed',
   413: 'payload_too_large',
+  415: 'unsupported_media_type',
 };
 
 let cached: object | undefined;
 
-const idempotencyKey = z.string().min(1).max(255).optional().openapi({
+const idempotencyKey = z.string().min(1).max(255).optional().meta({
   description: 'A repeat with the same key and body within 24 h returns the first response; another body → 409 idempotency_conflict',
 });
-const ifMatch = z.string().optional().openapi({ description: '`"<version>"`: the change applies only to that version (else 412)' });
+const ifMatch = z.string().optional().meta({ description: '`"<version>"`: the change applies only to that version (else 412)' });
 
 function headersOf(route: RouteSpec) {
   const headers: Record<string, z.ZodType> = {};
@@ -46,7 +47,7 @@ export function openApiDocument(): object {
     const errors = Object.entries(errorStatuses).filter(([status]) => {
       if (route.permission === 'public') return status === '400';
       if (status === '412') return route.method === 'PATCH' || route.method === 'PUT' || route.method === 'DELETE';
-      if (status === '413') return route.body !== undefined;
+      if (status === '413' || status === '415') return route.body !== undefined;
       return true;
     });
     for (const [status, codes] of errors) {
@@ -74,7 +75,7 @@ export function openApiDocument(): object {
     info: {
       title: 'Palette-style Kubernetes platform API',
       version: '1.0.0',
-      description: 'Cluster Mode and App Mode over one HTTP API. Errors are application/problem+json.',
+      description: 'Tenancy and Cluster Mode over one HTTP API. Errors are application/problem+json.',
     },
     servers: [{ url: '/' }],
   });

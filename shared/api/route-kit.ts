@@ -1,4 +1,4 @@
-/** The vocabulary of route definitions; the route files under routes/ use it. */
+/** The vocabulary of route definitions; each feature's routes.ts uses it. */
 import { idOf, z } from './schema-kit.ts';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -16,8 +16,16 @@ export type Permission =
   | 'project.editor'
   | 'project.admin';
 
-/** Each group becomes one Lambda function on AWS. */
-export type RouteGroup = 'public' | 'tenancy' | 'projects' | 'platform' | 'clusters' | 'catalog';
+/** Each group is one feature folder of shared/ and becomes one Lambda function (functions/api/<group>.ts). */
+export type RouteGroup =
+  | 'public'
+  | 'tenancy'
+  | 'cloud-accounts'
+  | 'cluster-profiles'
+  | 'host-clusters'
+  | 'cluster-groups'
+  | 'operations'
+  | 'audit';
 
 export interface ResponseSpec {
   description: string;
@@ -43,22 +51,33 @@ export interface RouteSpec {
   responses: Record<number, ResponseSpec>;
 }
 
-export const projectRef = z
-  .string()
-  .min(1)
-  .max(64)
-  .openapi({ description: 'project id (`prj_…`) or project name' });
+export type RouteList = Record<string, RouteSpec>;
+
+/** A feature's routes, each stamped with the feature's group. */
+export function featureRoutes<const G extends RouteGroup, const R extends Record<string, Omit<RouteSpec, 'group'>>>(
+  group: G,
+  routes: R,
+): { [K in keyof R]: R[K] & { group: G } } {
+  return Object.fromEntries(Object.entries(routes).map(([id, spec]) => [id, { ...spec, group }])) as never;
+}
+
+export const projectRef = z.string().min(1).max(64).meta({ description: 'project id (`prj_…`) or project name' });
 export const projectParams = z.strictObject({ p: projectRef });
 export const idParams = (kind: Parameters<typeof idOf>[0]) => z.strictObject({ id: idOf(kind) });
+export const projectResourceParams = (kind: Parameters<typeof idOf>[0]) => z.strictObject({ p: projectRef, id: idOf(kind) });
 
 export const ok = (schema: z.ZodType, description = 'OK'): Record<number, ResponseSpec> => ({ 200: { description, schema } });
 export const created = (schema: z.ZodType): Record<number, ResponseSpec> => ({ 201: { description: 'Created', schema } });
 export const noContent: Record<number, ResponseSpec> = { 204: { description: 'Deleted' } };
-
-export function route<const S extends RouteSpec>(spec: S): S {
-  return spec;
-}
-
 export const accepted = (schema: z.ZodType): Record<number, ResponseSpec> => ({
   202: { description: 'Accepted: the work goes on; follow operationId', schema },
 });
+
+/** API Gateway's route key, e.g. `GET /v1/projects/{p}`. */
+export const routeKey = (route: Pick<RouteSpec, 'method' | 'path'>) => `${route.method} ${route.path}`;
+
+export const isMutation = (method: Method) => method !== 'GET';
+
+/** The status a route answers when it succeeds (the first 2xx it documents). */
+export const successStatus = (route: Pick<RouteSpec, 'responses'>) =>
+  Number(Object.keys(route.responses).find((status) => Number(status) < 300) ?? 200);

@@ -1,26 +1,32 @@
 /**
- * The route table: the single source of truth for the HTTP API. The CDK stack makes
- * API Gateway routes from it, the local runtime serves it, the Lambda handlers
- * dispatch on it and /v1/openapi.json is generated from it. Each area's routes live
- * in routes/<area>.ts.
+ * The route table: the single source of truth for the HTTP API. It composes every
+ * feature's routes; the CDK stack makes API Gateway routes (and one function per
+ * group) from it, the local runtime serves it and /v1/openapi.json is generated from
+ * it. Each feature's Lambda handler imports only its own routes.
  */
-import type { Method, RouteGroup, RouteSpec } from './route-kit.ts';
-import { publicRoutes } from './routes/public.ts';
-import { tenancyRoutes } from './routes/tenancy.ts';
-import { platformRoutes } from './routes/platform.ts';
-import { clusterRoutes } from './routes/clusters.ts';
-import { catalogRoutes } from './routes/catalog.ts';
+import type { RouteGroup, RouteSpec } from './route-kit.ts';
+import { publicRoutes } from './public-routes.ts';
+import { tenancyRoutes } from '../tenancy/routes.ts';
+import { cloudAccountRoutes } from '../cloud-accounts/routes.ts';
+import { clusterProfileRoutes } from '../cluster-profiles/routes.ts';
+import { hostClusterRoutes } from '../host-clusters/routes.ts';
+import { clusterGroupRoutes } from '../cluster-groups/routes.ts';
+import { operationRoutes } from '../operations/routes.ts';
+import { auditRoutes } from '../audit/routes.ts';
 
 export type { Method, Permission, ResponseSpec, RouteGroup, RouteSpec } from './route-kit.ts';
+export { isMutation, routeKey } from './route-kit.ts';
 
 export const routes = {
   ...publicRoutes,
   ...tenancyRoutes,
-  ...platformRoutes,
-  ...clusterRoutes,
-  ...catalogRoutes,
+  ...cloudAccountRoutes,
+  ...clusterProfileRoutes,
+  ...hostClusterRoutes,
+  ...clusterGroupRoutes,
+  ...operationRoutes,
+  ...auditRoutes,
 } satisfies Record<string, RouteSpec>;
-
 
 export type Routes = typeof routes;
 export type OperationId = keyof Routes;
@@ -30,8 +36,3 @@ export const routeList: Array<RouteSpec & { operationId: OperationId }> = Object
 );
 
 export const routeGroups: RouteGroup[] = [...new Set(routeList.map((r) => r.group))];
-
-/** API Gateway's route key, e.g. `GET /v1/projects/{p}`. */
-export const routeKey = (route: Pick<RouteSpec, 'method' | 'path'>) => `${route.method} ${route.path}`;
-
-export const isMutation = (method: Method) => method !== 'GET';

@@ -1,15 +1,17 @@
-import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
+/**
+ * The vocabulary of request and response schemas: zod 4 with OpenAPI metadata in
+ * zod's own `.meta()`, so the API functions carry no OpenAPI generator; only the
+ * function serving /v1/openapi.json turns these schemas into a document.
+ */
 import { z } from 'zod';
-import { idPattern, type IdKind } from '../ids.ts';
-
-extendZodWithOpenApi(z);
+import { idPattern, idPrefixes, type IdKind } from '../ids.ts';
 
 export { z };
 
-export const timestamp = z.string().openapi({ format: 'date-time', example: '2026-11-24T10:00:00.000Z' });
+export const timestamp = z.string().meta({ format: 'date-time', example: '2026-11-24T10:00:00.000Z' });
 
 export const idOf = (kind: IdKind) =>
-  z.string().regex(idPattern(kind), `must be a ${kind} id`).openapi({ example: `${idPattern(kind).source.slice(1, 4)}_01JD0000000000000000000000` });
+  z.string().regex(idPattern(kind), `must be a ${kind} id`).meta({ example: `${idPrefixes[kind]}_01JD0000000000000000000000` });
 
 /** Fields every resource carries (API.md conventions). */
 export const resourceFields = {
@@ -18,25 +20,21 @@ export const resourceFields = {
   version: z.number().int().min(1),
 };
 
+/** C0 and C1 control characters (Unicode category Cc), written so JSON Schema validators read it too. */
+const NO_CONTROL_CHARACTERS = /^[^\x00-\x1f\x7f-\x9f]+$/;
+
 /** Human-facing names: trimmed, 1–64 chars, no control characters. */
-export const displayName = z
-  .string()
-  .trim()
-  .min(1)
-  .max(64)
-  .regex(/^[^\p{Cc}]+$/u, 'must not contain control characters');
+export const displayName = z.string().trim().min(1).max(64).regex(NO_CONTROL_CHARACTERS, 'must not contain control characters');
 
 export const email = z.email().max(254).transform((value) => value.toLowerCase());
 
 export const listQuery = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(100).default(25).openapi({ type: 'integer' }),
+  limit: z.coerce.number().int().min(1).max(100).default(25).meta({ type: 'integer' }),
   cursor: z.string().min(1).max(2048).optional(),
 });
 
 export const listOf = <T extends z.ZodType>(item: T, name: string) =>
-  z
-    .object({ items: z.array(item), nextCursor: z.string().nullable() })
-    .openapi(name);
+  z.object({ items: z.array(item), nextCursor: z.string().nullable() }).meta({ id: name });
 
 export const problem = z
   .object({
@@ -47,4 +45,4 @@ export const problem = z
     detail: z.string(),
     errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
   })
-  .openapi('Problem');
+  .meta({ id: 'Problem' });

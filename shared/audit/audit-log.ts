@@ -1,9 +1,11 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { newId } from '../ids.ts';
 import type { Store } from '../store/client.ts';
-import { keys, SYSTEM_TENANT } from '../store/keys.ts';
-import { auditItem, withoutKeys, type AuditItem } from '../store/items.ts';
-import { queryPage } from '../store/table.ts';
+import { keys, lists, tenantOrSystem } from '../store/keys.ts';
+import { pickFields } from '../store/items.ts';
+import { queryPage, type TransactItem } from '../store/table.ts';
+import { auditItem, type AuditItem } from './items.ts';
+import { auditEntry } from './schemas.ts';
 
 export type AuditResult = AuditItem['result'];
 
@@ -21,10 +23,10 @@ export interface AuditRecord {
   requestId: string;
 }
 
-/** One entry per mutation, refused ones included; calls without a tenant go to the platform's log. */
-export async function recordAudit(store: Store, record: AuditRecord): Promise<AuditItem> {
+/** The entry of one mutation; calls without a tenant go to the platform's log. */
+export function auditPut(record: AuditRecord): TransactItem {
   const at = new Date().toISOString();
-  const tenantId = record.tenantId ?? SYSTEM_TENANT;
+  const tenantId = tenantOrSystem(record.tenantId);
   const entry: AuditItem = {
     type: 'audit',
     id: newId('audit'),
@@ -39,15 +41,21 @@ export async function recordAudit(store: Store, record: AuditRecord): Promise<Au
     statusCode: record.statusCode,
     requestId: record.requestId,
   };
-  await store.doc.send(new PutCommand({ TableName: store.tableName, Item: { ...keys.audit(tenantId, at, entry.id), ...entry } }));
-  return entry;
+  return { Put: { Item: { ...keys.audit(tenantId, at, entry.id), ...entry } } };
 }
 
-export const toAuditEntry = (item: AuditItem) => {
-  const { tenantId, ...rest } = withoutKeys(item);
-  void tenantId;
-  return rest;
-};
+/**
+ * An entry written on its own: for refused mutations (nothing else was written) and
+ * for accepted ones that wrote nothing (an idempotent replay). Accepted changes carry
+ * theirs inside their own transaction (store/tx.ts).
+ */
+export async function recordAudit(store: Store, record: AuditRecord): Promise<void> {
+  const put = auditPut(record);
+  if (!('Put' in put)) return;
+  await store.doc.send(new PutCommand({ TableName: store.tableName, ...put.Put }));
+}
+
+export const toAuditEntry = (item: AuditItem) => pickFields(auditEntry, item);
 
 export interface AuditFilter {
   projectId?: string;
@@ -58,12 +66,7 @@ export interface AuditFilter {
 }
 
 /** Newest first; time bounds use the sort key, the other filters a FilterExpression. */
-export function listAudit(
-  store: Store,
-  tenantId: string | null,
-  filter: AuditFilter,
-  page: { limit: number; cursor?: string },
-) {
+export function listAudit(store: Store, tenantId: string | null, filter: AuditFilter, page: { limit: number; cursor?: string }) {
   const conditions: string[] = [];
   const names: Record<string, string> = {};
   const values: Record<string, unknown> = {};
@@ -81,8 +84,7 @@ export function listAudit(
   return queryPage(
     store,
     {
-      partition: { attribute: 'pk', value: keys.auditPartition(tenantId ?? SYSTEM_TENANT) },
-      skBetween: { attribute: 'sk', from, to },
+      ...lists.audit(tenantOrSystem(tenantId), from, to),
       newestFirst: true,
       filter: conditions.length ? { expression: conditions.join(' AND '), names, values } : undefined,
       ...page,

@@ -1,7 +1,7 @@
 import { ApiError, notFound } from '../errors.ts';
-import type { Permission } from '../api/route-table.ts';
+import type { Permission } from '../api/route-kit.ts';
 import type { Principal } from './principal.ts';
-import type { ProjectItem, MemberItem } from '../store/items.ts';
+import type { ProjectItem, MemberItem } from '../tenancy/items.ts';
 
 export type ProjectRole = MemberItem['role'];
 

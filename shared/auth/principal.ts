@@ -1,6 +1,6 @@
-import { keys } from '../store/keys.ts';
-import { apiKeyItem, userItem, type UserItem } from '../store/items.ts';
-import { getItem, getItems } from '../store/table.ts';
+import { keys, tenantOrSystem } from '../store/keys.ts';
+import { apiKeyItem, userItem, type UserItem } from '../tenancy/items.ts';
+import { getItem, getItems, type TransactItem } from '../store/table.ts';
 import type { Store } from '../store/client.ts';
 
 export type PrincipalRole = UserItem['role'];
@@ -24,7 +24,7 @@ const isLive = (expiresAt: string | null, now: Date) => expiresAt === null || Da
 export async function principalFromKeyHash(store: Store, keyHash: string, now = new Date()): Promise<Principal | undefined> {
   const key = await getItem(store, keys.apiKeyByHash(keyHash), apiKeyItem);
   if (!key || !isLive(key.expiresAt, now)) return undefined;
-  const user = await getItem(store, keys.user(key.tenantId ?? 'system', key.userId), userItem);
+  const user = await getItem(store, keys.user(tenantOrSystem(key.tenantId), key.userId), userItem);
   return user ? toPrincipal(key.id, keyHash, user) : undefined;
 }
 
@@ -40,7 +40,7 @@ export async function revalidatePrincipal(
 ): Promise<Principal | undefined> {
   const [keyRaw, userRaw] = await getItems(store, [
     keys.apiKeyByHash(claimed.keyHash),
-    keys.user(claimed.tenantId ?? 'system', claimed.userId),
+    keys.user(tenantOrSystem(claimed.tenantId), claimed.userId),
   ]);
   if (!keyRaw || !userRaw) return undefined;
   const key = apiKeyItem.parse(keyRaw);
@@ -60,4 +60,29 @@ function toPrincipal(keyId: string, keyHash: string, user: UserItem): Principal 
     name: user.name,
     user,
   };
+}
+
+/**
+ * The checks every write of this caller carries inside its own transaction: the key
+ * still exists for this user and has not expired, and the user still exists with the
+ * role it was authorized with. A key revoked a moment ago cannot change anything.
+ */
+export function principalGuards(principal: Principal): TransactItem[] {
+  return [
+    {
+      ConditionCheck: {
+        Key: keys.apiKeyByHash(principal.keyHash),
+        ConditionExpression: 'attribute_exists(pk) AND userId = :user AND (attribute_type(expiresAt, :null) OR expiresAt > :now)',
+        ExpressionAttributeValues: { ':user': principal.userId, ':null': 'NULL', ':now': new Date().toISOString() },
+      },
+    },
+    {
+      ConditionCheck: {
+        Key: keys.user(tenantOrSystem(principal.tenantId), principal.userId),
+        ConditionExpression: 'attribute_exists(pk) AND #role = :role',
+        ExpressionAttributeNames: { '#role': 'role' },
+        ExpressionAttributeValues: { ':role': principal.role },
+      },
+    },
+  ];
 }

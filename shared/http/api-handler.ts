@@ -1,27 +1,22 @@
 import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import httpJsonBodyParser from '@middy/http-json-body-parser';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import type {
-  APIGatewayProxyEventV2,
-  APIGatewayProxyStructuredResultV2,
-  Context,
-} from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { z } from 'zod';
 import { ApiError, validationFailed } from '../errors.ts';
-import { routes, isMutation, routeKey, routeList, type OperationId, type RouteGroup, type RouteSpec, type Routes } from '../api/route-table.ts';
-import { revalidatePrincipal, type Principal } from '../auth/principal.ts';
+import { isMutation, routeKey, successStatus, type RouteGroup, type RouteList, type RouteSpec } from '../api/route-kit.ts';
+import { revalidatePrincipal, principalGuards, type Principal } from '../auth/principal.ts';
 import { checkPermission, type ProjectAccess } from '../auth/permissions.ts';
 import { projectAccess } from '../tenancy/projects.ts';
-import { recordAudit } from '../audit/audit-log.ts';
+import { auditPut, recordAudit, type AuditRecord } from '../audit/audit-log.ts';
+import { logger, withInvocationLogger } from '../observability/logger.ts';
+import { invocationMetrics, MetricUnit } from '../observability/metrics.ts';
 import { storeFromEnv, type Store } from '../store/client.ts';
 import { SYSTEM_TENANT } from '../store/keys.ts';
+import { createTx, type Tx } from '../store/tx.ts';
 import { createIdempotentRunner, type StoredResult } from './idempotency.ts';
 import { fieldErrors } from './field-errors.ts';
 import { problemResponse, toApiError } from './problem.ts';
-import { logger, metrics } from './logger.ts';
 import { authorizerContextSchema } from './authorizer-context.ts';
 
 export const MAX_BODY_BYTES = 256 * 1024;
@@ -40,6 +35,8 @@ export interface RouteRequest<R extends RouteSpec> {
   ifMatch: number | undefined;
   requestId: string;
   store: Store;
+  /** How this request's mutations commit: with the caller's guards and its audit entry. */
+  tx: Tx;
   event: APIGatewayProxyEventV2;
 }
 
@@ -55,18 +52,18 @@ export interface RouteResult {
   resourceId?: string;
 }
 
-export type RouteImpl<K extends OperationId> = (request: RouteRequest<Routes[K]>) => Promise<RouteResult>;
+export type RouteImpl<R extends RouteSpec> = (request: RouteRequest<R>) => Promise<RouteResult>;
+export type RouteImpls<L extends RouteList> = { [K in keyof L]: RouteImpl<L[K]> };
 
-export type GroupImpls<G extends RouteGroup> = {
-  [K in OperationId as Routes[K]['group'] extends G ? K : never]: RouteImpl<K>;
-};
+type NamedRoute = RouteSpec & { operationId: string };
 
 interface RequestState {
   startedAt: number;
-  route?: RouteSpec & { operationId: OperationId };
+  route?: NamedRoute;
   principal?: Principal;
   projectId?: string | null;
   resourceId?: string | null;
+  tx?: Tx;
 }
 
 const stateOf = new WeakMap<object, RequestState>();
@@ -86,9 +83,7 @@ export function parseIfMatch(header: string | undefined): number | undefined {
 function parsePart<S extends z.ZodType | undefined>(schema: S, value: unknown, root: string): Infer<S> {
   if (!schema) return undefined as Infer<S>;
   const result = schema.safeParse(value);
-  if (!result.success) {
-    throw validationFailed(`the request ${root} is invalid`, fieldErrors(result.error.issues, root));
-  }
+  if (!result.success) throw validationFailed(`the request ${root} is invalid`, fieldErrors(result.error.issues, root));
   return result.data as Infer<S>;
 }
 
@@ -98,11 +93,7 @@ function toResponse(result: StoredResult, requestId: string): APIGatewayProxyStr
   if (typeof result.body === 'string' && headers['content-type'] && !headers['content-type'].includes('json')) {
     return { statusCode: result.statusCode, headers, body: result.body };
   }
-  return {
-    statusCode: result.statusCode,
-    headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify(result.body),
-  };
+  return { statusCode: result.statusCode, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(result.body) };
 }
 
 function toStored(result: RouteResult): StoredResult {
@@ -115,17 +106,37 @@ function toStored(result: RouteResult): StoredResult {
   return { statusCode: result.status, headers, body: result.body };
 }
 
+/** What an audit entry of this request says, given its outcome. */
+function auditRecordOf(event: APIGatewayProxyEventV2, context: Context, state: RequestState | undefined, statusCode: number, resourceId?: string): AuditRecord {
+  const path = event.pathParameters ?? {};
+  const route = state?.route;
+  return {
+    tenantId: state?.principal?.tenantId ?? null,
+    actor: state?.principal?.userId ?? 'anonymous',
+    action: route?.operationId ?? `${event.requestContext?.http?.method} ${event.rawPath}`,
+    resourceType: route?.resourceType ?? 'unknown',
+    resourceId: resourceId ?? state?.resourceId ?? path.id ?? path.userId ?? state?.projectId ?? null,
+    projectId: state?.projectId ?? null,
+    statusCode,
+    requestId: requestIdOf(event, context),
+  };
+}
+
 /**
- * The Lambda handler of one route group: API Gateway (or the local runtime) picks the
- * route and passes its key; this re-checks the caller, authorizes against the route
- * table's permission, validates params/query/body with the route's zod schemas, runs
+ * The Lambda handler of one feature's routes: API Gateway (or the local runtime) picks
+ * the route and passes its key; this re-checks the caller, authorizes against the
+ * route's permission, validates params/query/body with the route's zod schemas, runs
  * the implementation (idempotently when asked), audits mutations and answers
  * problem+json on any failure.
  */
-export function createApiHandler<G extends RouteGroup>(group: G, impls: GroupImpls<G>) {
-  const byKey = new Map(routeList.filter((r) => r.group === group).map((r) => [routeKey(r), r]));
-  const implOf = impls as unknown as Record<string, RouteImpl<OperationId>>;
-  for (const route of byKey.values()) {
+export function createApiHandler<const L extends RouteList>(routes: L, impls: RouteImpls<L>) {
+  const named: NamedRoute[] = Object.entries(routes).map(([operationId, spec]) => ({ ...spec, operationId }));
+  const groups = new Set(named.map((r) => r.group));
+  if (groups.size !== 1) throw new Error(`one handler serves one route group, not ${[...groups].join(', ')}`);
+  const group = [...groups][0] as RouteGroup;
+  const byKey = new Map(named.map((r) => [routeKey(r), r]));
+  const implOf = impls as unknown as Record<string, RouteImpl<RouteSpec>>;
+  for (const route of named) {
     if (!implOf[route.operationId]) throw new Error(`route ${route.operationId} has no implementation in group ${group}`);
   }
   /** One Powertools persistence layer per store and tenant; a warm Lambda sees few. */
@@ -155,26 +166,32 @@ export function createApiHandler<G extends RouteGroup>(group: G, impls: GroupImp
     if (!route.body && event.body !== undefined && event.body !== null && event.body !== '') {
       throw validationFailed('this route takes no request body', [{ path: 'body', message: 'unexpected body' }]);
     }
+    const tx = createTx(store, {
+      guards: state.principal ? principalGuards(state.principal) : [],
+      audit: (resourceId) => auditPut(auditRecordOf(event, context, state, successStatus(route), resourceId)),
+    });
+    state.tx = tx;
     const request: RouteRequest<RouteSpec> = {
-      params, query, body,
+      params,
+      query,
+      body,
       principal: state.principal!,
       project: project!,
       ifMatch: isMutation(route.method) ? parseIfMatch(event.headers?.['if-match']) : undefined,
       requestId,
       store,
+      tx,
       event,
-    } as RouteRequest<RouteSpec>;
+    };
     const work = async () => {
-      const result = await implOf[route.operationId]!(request as never);
+      const result = await implOf[route.operationId]!(request);
       state.resourceId = result.resourceId ?? state.resourceId;
       return toStored(result);
     };
     const idempotencyKey = route.idempotent ? event.headers?.['idempotency-key'] : undefined;
     if (idempotencyKey === undefined) return toResponse(await work(), requestId);
     if (!/^[\x21-\x7e]{1,255}$/.test(idempotencyKey)) {
-      throw validationFailed('Idempotency-Key must be 1–255 visible ASCII characters', [
-        { path: 'Idempotency-Key', message: 'invalid header' },
-      ]);
+      throw validationFailed('Idempotency-Key must be 1–255 visible ASCII characters', [{ path: 'Idempotency-Key', message: 'invalid header' }]);
     }
     const tenant = state.principal?.tenantId ?? SYSTEM_TENANT;
     let runners = idempotentRunners.get(store);
@@ -189,27 +206,26 @@ export function createApiHandler<G extends RouteGroup>(group: G, impls: GroupImp
     return toResponse(stored, requestId);
   };
 
-  return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, Context>()
-    .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(logMetrics(metrics))
+  const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, Context>()
     .use(httpHeaderNormalizer())
-    .use(recordOutcome())
+    .use(recordOutcome(`palette-${group}`))
     .use(problemResponses())
     .use(resolveRoute(byKey))
     .use(authenticate())
     .use(limitBodySize())
     .use(parseJsonBody())
     .handler(dispatch);
+  return withInvocationLogger(`palette-${group}`, (event: APIGatewayProxyEventV2, context: Context) => handler(event, context));
 }
 
 /** Picks the route by API Gateway's route key (set by the local runtime the same way). */
-function resolveRoute(byKey: Map<string, RouteSpec & { operationId: OperationId }>): middy.MiddlewareObj<APIGatewayProxyEventV2> {
+function resolveRoute(byKey: Map<string, NamedRoute>): middy.MiddlewareObj<APIGatewayProxyEventV2> {
   return {
     before: (request) => {
       const route = byKey.get(request.event.routeKey);
+      stateOf.set(request.event, { startedAt: stateOf.get(request.event)?.startedAt ?? Date.now(), route });
       if (!route) throw new ApiError('not_found', `no route ${request.event.routeKey}`);
-      stateOf.set(request.event, { startedAt: Date.now(), route });
-      logger.appendKeys({ route: route.operationId });
+      logger.appendKeys({ route: route.operationId, requestId: requestIdOf(request.event, request.context) });
     },
   };
 }
@@ -278,10 +294,11 @@ function problemResponses(): middy.MiddlewareObj<APIGatewayProxyEventV2, APIGate
 }
 
 /**
- * After every request: one log line, request metrics per route, and for every
- * mutation, refused ones too, an entry in the audit log of the caller's tenant.
+ * After every request: one log line and request metrics per route; and for a mutation
+ * whose transaction did not already carry its audit entry (refused, or accepted without
+ * a write, such as an idempotent replay), an entry written on its own.
  */
-function recordOutcome(): middy.MiddlewareObj<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2> {
+function recordOutcome(serviceName: string): middy.MiddlewareObj<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2> {
   const record = async (request: middy.Request<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>) => {
     const state = stateOf.get(request.event);
     const method = request.event.requestContext?.http?.method as RouteSpec['method'] | undefined;
@@ -289,29 +306,27 @@ function recordOutcome(): middy.MiddlewareObj<APIGatewayProxyEventV2, APIGateway
     const route = state?.route;
     const latencyMs = state ? Date.now() - state.startedAt : undefined;
     logger.info('request', { method, path: request.event.rawPath, status: statusCode, latencyMs });
+    const metrics = invocationMetrics(serviceName);
     metrics.addDimension('route', route?.operationId ?? 'unmatched');
     metrics.addMetric('Requests', MetricUnit.Count, 1);
     metrics.addMetric(statusCode >= 500 ? 'ServerErrors' : statusCode >= 400 ? 'ClientErrors' : 'Successes', MetricUnit.Count, 1);
     if (latencyMs !== undefined) metrics.addMetric('Latency', MetricUnit.Milliseconds, latencyMs);
+    metrics.publishStoredMetrics();
     if (!method || !isMutation(method)) return;
-    const path = request.event.pathParameters ?? {};
+    // An accepted change already recorded itself; a failure after it is recorded too.
+    if (state?.tx?.audited && statusCode < 500) return;
     try {
-      await recordAudit(storeFromEnv(), {
-        tenantId: state?.principal?.tenantId ?? null,
-        actor: state?.principal?.userId ?? 'anonymous',
-        action: route?.operationId ?? `${method} ${request.event.rawPath}`,
-        resourceType: route?.resourceType ?? 'unknown',
-        resourceId: state?.resourceId ?? path.id ?? path.userId ?? (state?.projectId ?? null),
-        projectId: state?.projectId ?? null,
-        statusCode,
-        requestId: requestIdOf(request.event, request.context),
-      });
+      await recordAudit(storeFromEnv(), auditRecordOf(request.event, request.context, state, statusCode));
     } catch (error) {
       // The response is already decided; a lost audit entry must at least be loud.
       logger.error('audit write failed', { error: error as Error });
     }
   };
-  return { after: record, onError: record };
+  return {
+    before: (request) => {
+      stateOf.set(request.event, { startedAt: Date.now() });
+    },
+    after: record,
+    onError: record,
+  };
 }
-
-export { routes };

@@ -1,90 +1,98 @@
-import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { notFound } from '../errors.ts';
+import { ApiError, notFound } from '../errors.ts';
 import { newId } from '../ids.ts';
+import { logger } from '../observability/logger.ts';
 import type { Store } from '../store/client.ts';
-import { keys, RUNNING_OPERATION_SHARDS } from '../store/keys.ts';
-import { operationItem, withoutKeys, type OperationItem } from '../store/items.ts';
-import { getItem, nowIso, queryAll, type TransactItem } from '../store/table.ts';
+import { keys, lists, RUNNING_OPERATION_SHARDS } from '../store/keys.ts';
+import { pickFields } from '../store/items.ts';
+import { getItem, isConditionFailure, nowIso, queryAll, TransactionConflict, transact, type TransactItem } from '../store/table.ts';
+import type { Tx } from '../store/tx.ts';
+import { operationItem, type OperationItem } from './items.ts';
+import { operation as operationShape } from './schemas.ts';
+import { startExecution } from './start-execution.ts';
 
-export const toOperation = (item: OperationItem) => {
-  const { tenantId, executionArn, ...rest } = withoutKeys(item);
-  void tenantId;
-  void executionArn;
-  return rest;
-};
+export const toOperation = (item: OperationItem) => pickFields(operationShape, item);
 
-/**
- * A long-running action. Workflows (host clusters, virtual clusters, apps) start one
- * together with the resource's phase change, then finish it from their last step.
- */
-export function newOperation(input: {
+/** The resource a workflow works on; steps find it (and nothing else) by these ids. */
+export interface ResourceRef {
+  type: string;
   tenantId: string;
   projectId: string | null;
-  kind: string;
-  resourceType: string;
-  resourceId: string;
-}): { operation: OperationItem; put: TransactItem } {
+  id: string;
+}
+
+/**
+ * What every workflow execution starts with. `context` carries what the steps need
+ * (provider settings, the change to make), so a step does not re-read the table for
+ * it; `pollSeconds` and `maxPolls` drive the Wait → Describe → Choice loop.
+ */
+export interface WorkflowInput<C = Record<string, unknown>> {
+  operationId: string;
+  workflow: string;
+  requestId?: string;
+  resource: ResourceRef;
+  pollSeconds: number;
+  maxPolls: number;
+  context: C;
+}
+
+/**
+ * The polling bound for any workflow, in polls: the time the work is expected to take
+ * plus a margin, at the given interval. Create, change and resume use this one rule.
+ */
+export function pollPlan(expectedSeconds: number, pollSeconds: number, marginSeconds = 60) {
+  return { pollSeconds, maxPolls: Math.max(3, Math.ceil((expectedSeconds + marginSeconds) / pollSeconds)) };
+}
+
+/** A new Running operation and the Put that records it (found by repair through its sharded gsi2 key). */
+export function newOperation(input: { resource: ResourceRef; kind: string; workflow: string; requestId?: string }): { operation: OperationItem; put: TransactItem } {
   const operation: OperationItem = {
     type: 'operation',
     id: newId('operation'),
-    ...input,
+    kind: input.kind,
+    resourceId: input.resource.id,
+    resourceType: input.resource.type,
+    tenantId: input.resource.tenantId,
+    projectId: input.resource.projectId,
     status: 'Running',
     startedAt: nowIso(),
+    workflow: input.workflow,
+    ...(input.requestId ? { requestId: input.requestId } : {}),
     version: 1,
   };
   return {
     operation,
     put: {
       Put: {
-        Item: {
-          ...keys.operation(input.tenantId, operation.id),
-          // Repair finds running operations through this sharded key, not a Scan.
-          ...keys.runningOperationsIndex(operation.id, operation.startedAt),
-          ...operation,
-        },
+        Item: { ...keys.operation(operation.tenantId, operation.id), ...keys.runningOperationsIndex(operation.id, operation.startedAt), ...operation },
         ConditionExpression: 'attribute_not_exists(pk)',
       },
     },
   };
 }
 
-export async function startOperation(store: Store, input: Parameters<typeof newOperation>[0]) {
-  const { operation, put } = newOperation(input);
-  if (!('Put' in put)) throw new Error('unreachable');
-  await store.doc.send(new PutCommand({ TableName: store.tableName, ...put.Put }));
-  return operation;
+export type OperationOutcome = { status: 'Succeeded' } | { status: 'Failed'; error: { code: string; message: string } };
+
+/** The Update that ends a running operation; it fails its condition once the operation has ended. */
+export function finishOperationItem(tenantId: string, operationId: string, outcome: OperationOutcome): TransactItem {
+  const failed = outcome.status === 'Failed';
+  return {
+    Update: {
+      Key: keys.operation(tenantId, operationId),
+      UpdateExpression: `SET #status = :status, endedAt = :now, #version = #version + :one${failed ? ', #error = :error' : ''} REMOVE gsi2pk, gsi2sk`,
+      ConditionExpression: '#status = :running',
+      ExpressionAttributeNames: { '#status': 'status', '#version': 'version', ...(failed ? { '#error': 'error' } : {}) },
+      ExpressionAttributeValues: { ':status': outcome.status, ':now': nowIso(), ':one': 1, ':running': 'Running', ...(failed ? { ':error': outcome.error } : {}) },
+    },
+  };
 }
 
 /** Ends a running operation once; a second finish (a retried step) changes nothing. */
-export async function finishOperation(
-  store: Store,
-  tenantId: string,
-  operationId: string,
-  outcome: { status: 'Succeeded' } | { status: 'Failed'; error: { code: string; message: string } },
-) {
+export async function finishOperation(store: Store, tenantId: string, operationId: string, outcome: OperationOutcome): Promise<boolean> {
   try {
-    await store.doc.send(
-      new UpdateCommand({
-        TableName: store.tableName,
-        Key: keys.operation(tenantId, operationId),
-        UpdateExpression:
-          'SET #status = :status, endedAt = :now, #version = #version + :one' +
-          (outcome.status === 'Failed' ? ', #error = :error' : '') +
-          ' REMOVE gsi2pk, gsi2sk',
-        ConditionExpression: '#status = :running',
-        ExpressionAttributeNames: { '#status': 'status', '#version': 'version', ...(outcome.status === 'Failed' ? { '#error': 'error' } : {}) },
-        ExpressionAttributeValues: {
-          ':status': outcome.status,
-          ':now': nowIso(),
-          ':one': 1,
-          ':running': 'Running',
-          ...(outcome.status === 'Failed' ? { ':error': outcome.error } : {}),
-        },
-      }),
-    );
+    await transact(store, [finishOperationItem(tenantId, operationId, outcome)]);
     return true;
   } catch (error) {
-    if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return false;
+    if (error instanceof TransactionConflict || isConditionFailure(error)) return false;
     throw error;
   }
 }
@@ -96,21 +104,74 @@ export async function getOperation(store: Store, tenantId: string, operationId: 
 }
 
 /** Every operation still Running, across tenants: one Query per shard of the gsi2 key. */
-export async function listRunningOperations(store: Store, startedBefore = new Date().toISOString()) {
-  const running: OperationItem[] = [];
-  for (let shard = 0; shard < RUNNING_OPERATION_SHARDS; shard++) {
-    running.push(
-      ...(await queryAll(
-        store,
-        {
-          index: 'gsi2',
-          partition: { attribute: 'gsi2pk', value: keys.runningOperationsShard(shard) },
-          skBetween: { attribute: 'gsi2sk', from: '0', to: startedBefore },
-        },
-        operationItem,
-        10_000,
-      )),
-    );
+export async function listRunningOperations(store: Store, startedBefore = nowIso()) {
+  const shards = Array.from({ length: RUNNING_OPERATION_SHARDS }, (_, shard) =>
+    queryAll(store, lists.runningOperations(shard, startedBefore), operationItem, 10_000),
+  );
+  return (await Promise.all(shards)).flat();
+}
+
+/** Takes a resource out of its in-progress phase when its workflow could not start. */
+export type StartFailure = (store: Store, operation: OperationItem, message: string) => Promise<void>;
+
+export interface OperationStart<C> {
+  tx: Tx;
+  resource: ResourceRef;
+  kind: string;
+  workflow: string;
+  /** The resource's own writes (phase change, operationId, reservations), committed with the operation. */
+  items: (operationId: string) => TransactItem[];
+  /** Builds the execution input once the operation id is known. */
+  input: (operationId: string) => Omit<WorkflowInput<C>, 'operationId' | 'workflow' | 'resource' | 'requestId'>;
+  requestId?: string;
+  /** Records that the workflow could not start (resource → Error); the operation is failed here. */
+  onStartFailure: StartFailure;
+  /** Maps a cancelled transaction to the caller's error (e.g. a name already taken). */
+  onConflict?: (error: TransactionConflict) => Promise<ApiError> | ApiError;
+}
+
+/**
+ * Starts a long-running action for any resource: the resource's change and its
+ * operation are one transaction (so two changes can never run at once), then the
+ * workflow execution is started, named after the operation so a repeated start is
+ * idempotent. A start that fails is recorded, not lost: the resource goes to Error
+ * and the operation to Failed, and the caller gets a 500 it can retry from.
+ */
+export async function startOperation<C>(start: OperationStart<C>): Promise<OperationItem> {
+  const { operation, put } = newOperation({ resource: start.resource, kind: start.kind, workflow: start.workflow, requestId: start.requestId });
+  try {
+    await start.tx.commit([...start.items(operation.id), put], { resourceId: start.resource.id });
+  } catch (error) {
+    if (error instanceof TransactionConflict && start.onConflict) throw await start.onConflict(error);
+    throw error;
   }
-  return running;
+  await launchWorkflow(start.tx.store, operation, start.input(operation.id), start.onStartFailure);
+  return operation;
+}
+
+/** Starts (or, for a resumed operation, restarts) the execution of an operation already recorded. */
+export async function launchWorkflow<C>(
+  store: Store,
+  operation: OperationItem,
+  input: Omit<WorkflowInput<C>, 'operationId' | 'workflow' | 'resource' | 'requestId'>,
+  onStartFailure: StartFailure,
+): Promise<void> {
+  const workflow = operation.workflow;
+  if (!workflow) throw new Error(`operation ${operation.id} names no workflow`);
+  const full: WorkflowInput<C> = {
+    operationId: operation.id,
+    workflow,
+    ...(operation.requestId ? { requestId: operation.requestId } : {}),
+    resource: { type: operation.resourceType, tenantId: operation.tenantId, projectId: operation.projectId, id: operation.resourceId },
+    ...input,
+  };
+  try {
+    await startExecution(workflow, operation.id, full as unknown as Record<string, unknown>);
+  } catch (error) {
+    const message = `the ${workflow} workflow could not start: ${(error as Error).message}`;
+    logger.error('could not start workflow', { error: error as Error, workflow, operationId: operation.id });
+    await onStartFailure(store, operation, message);
+    await finishOperation(store, operation.tenantId, operation.id, { status: 'Failed', error: { code: 'WorkflowStartFailed', message } });
+    throw new ApiError('internal', `the workflow could not be started; the ${operation.resourceType} is in Error and can be retried`);
+  }
 }

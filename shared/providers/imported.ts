@@ -1,21 +1,15 @@
-import { KubeConfig, VersionApi } from '@kubernetes/client-node';
-import {
-  PermanentProviderError,
-  TransientProviderError,
-  type ClusterProvider,
-  type ProviderClusterStatus,
-} from './provider.ts';
+import { KubeconfigError, parseKubeconfig, type ClusterAccess } from '../kube/kubeconfig.ts';
+import { kubeGet } from '../kube/http.ts';
+import { PermanentProviderError, TransientProviderError, type ClusterProvider, type ProviderClusterStatus } from './provider.ts';
 
-/** Parses a kubeconfig the way kubectl would; a broken one is a permanent error. */
-export function parseKubeconfig(kubeconfig: string): KubeConfig {
-  const config = new KubeConfig();
+/** The imported cluster's access; a broken kubeconfig is a permanent error. */
+export function importedClusterAccess(kubeconfig: string): ClusterAccess {
   try {
-    config.loadFromString(kubeconfig);
+    return parseKubeconfig(kubeconfig);
   } catch (error) {
-    throw new PermanentProviderError(`the kubeconfig cannot be read: ${(error as Error).message}`);
+    if (error instanceof KubeconfigError) throw new PermanentProviderError(error.message);
+    throw error;
   }
-  if (!config.getCurrentCluster()) throw new PermanentProviderError('the kubeconfig names no current cluster');
-  return config;
 }
 
 /**
@@ -23,18 +17,25 @@ export function parseKubeconfig(kubeconfig: string): KubeConfig {
  * answers; deleting only unlinks it (the cluster itself is left alone).
  */
 export function createImportedProvider(kubeconfig: string): ClusterProvider {
-  const config = () => parseKubeconfig(kubeconfig);
   const status = async (): Promise<ProviderClusterStatus> => {
+    const access = importedClusterAccess(kubeconfig);
+    let answer: { status: number; body: unknown };
     try {
-      const version = await config().makeApiClient(VersionApi).getCode();
-      return { phase: 'Running', kubernetesVersion: `${version.major}.${version.minor}`.replace(/\+$/, ''), endpoint: config().getCurrentCluster()?.server, nodePools: [] };
+      answer = await kubeGet(access, '/version');
     } catch (error) {
-      const code = (error as { code?: number }).code;
-      if (code === 401 || code === 403) {
-        throw new PermanentProviderError(`the cluster refused the kubeconfig's credentials (HTTP ${code})`);
-      }
       throw new TransientProviderError(`the cluster's API server did not answer: ${(error as Error).message}`);
     }
+    if (answer.status === 401 || answer.status === 403) {
+      throw new PermanentProviderError(`the cluster refused the kubeconfig's credentials (HTTP ${answer.status})`);
+    }
+    if (answer.status !== 200) throw new TransientProviderError(`the cluster's API server answered /version with HTTP ${answer.status}`);
+    const version = answer.body as { major?: string; minor?: string };
+    return {
+      phase: 'Running',
+      kubernetesVersion: `${version.major ?? ''}.${version.minor ?? ''}`.replace(/\+$/, ''),
+      endpoint: access.server,
+      nodePools: [],
+    };
   };
   return {
     kind: 'imported',
@@ -47,6 +48,6 @@ export function createImportedProvider(kubeconfig: string): ClusterProvider {
       throw new PermanentProviderError('an imported cluster is upgraded outside this platform');
     },
     delete: async () => undefined,
-    kubeConfig: async () => config(),
+    clusterAccess: async () => importedClusterAccess(kubeconfig),
   };
 }

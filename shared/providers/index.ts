@@ -1,35 +1,31 @@
-import type { HostClusterItem } from '../clusters/cluster-items.ts';
+import type { AccountSettings } from '../cloud-accounts/items.ts';
 import { createImportedProvider } from './imported.ts';
-import { createSimProvider } from './sim.ts';
+import { createSimProvider, SIM_DEFAULTS } from './sim.ts';
 import { PermanentProviderError, type ClusterProvider, type ClusterRef } from './provider.ts';
 
-/** What a provider needs from the cluster's cloud account. */
-export interface AccountSettings {
-  provider: 'aws' | 'sim';
-  aws?: { roleArn: string; externalId: string };
-  sim?: { provisionSeconds?: number; failProvisioning?: boolean };
+export type ProviderKind = 'sim' | 'eks' | 'imported';
+
+/** What picks and configures a cluster's provider: its kind, and its account or kubeconfig. */
+export interface ProviderTarget {
+  provider: ProviderKind;
+  account?: AccountSettings;
+  /** Imported clusters only. */
+  kubeconfig?: string;
 }
 
-/** EKS is loaded lazily: the API and sim paths never pay for its SDK. */
-export async function providerFor(cluster: HostClusterItem, account: AccountSettings | undefined): Promise<ClusterProvider> {
-  if (cluster.provider === 'imported') {
-    if (!cluster.kubeconfig) throw new PermanentProviderError('the imported cluster has no kubeconfig');
-    return createImportedProvider(cluster.kubeconfig);
+/** EKS is loaded lazily: the sim and imported paths never pay for its SDK. */
+export async function providerFor(target: ProviderTarget): Promise<ClusterProvider> {
+  if (target.provider === 'imported') {
+    if (!target.kubeconfig) throw new PermanentProviderError('the imported cluster has no kubeconfig');
+    return createImportedProvider(target.kubeconfig);
   }
-  if (!account) throw new PermanentProviderError(`cloud account ${cluster.cloudAccountId} no longer exists`);
-  if (cluster.provider === 'sim') {
-    return createSimProvider({
-      provisionSeconds: account.sim?.provisionSeconds ?? 5,
-      failProvisioning: account.sim?.failProvisioning ?? false,
-    });
-  }
-  if (!account.aws) throw new PermanentProviderError('the cloud account has no AWS role');
-  const { createEksProvider } = await import('./eks.ts');
-  return createEksProvider(account.aws);
+  if (!target.account) throw new PermanentProviderError('the cluster\'s cloud account no longer exists');
+  if (target.provider === 'sim') return createSimProvider({ ...SIM_DEFAULTS, ...target.account.sim });
+  if (!target.account.aws) throw new PermanentProviderError('the cloud account has no AWS role');
+  const { createEksProvider } = await import('./eks/provider.ts');
+  return createEksProvider(target.account.aws);
 }
 
-export const clusterRef = (cluster: HostClusterItem): ClusterRef => ({
-  clusterId: cluster.id,
-  providerName: cluster.providerName,
-  region: cluster.region ?? 'local',
-});
+export function clusterRef(cluster: { id: string; providerName: string; region: string | null }): ClusterRef {
+  return { clusterId: cluster.id, providerName: cluster.providerName, region: cluster.region ?? 'local' };
+}

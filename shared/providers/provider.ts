@@ -1,4 +1,4 @@
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { ClusterAccess } from '../kube/kubeconfig.ts';
 
 /**
  * One interface over every place a host cluster can live (EKS, an imported cluster,
@@ -24,10 +24,19 @@ export interface ClusterRef {
   region: string;
 }
 
+/** Where a cloud cluster lives in the customer's network (EKS: the VPC subnets and endpoint access). */
+export interface ClusterNetwork {
+  subnetIds: string[];
+  securityGroupIds?: string[];
+  endpointPublicAccess?: boolean;
+  endpointPrivateAccess?: boolean;
+}
+
 export interface CreateClusterInput extends ClusterRef {
   kubernetesVersion: string;
   nodePools: NodePoolSpec[];
   tags: Record<string, string>;
+  network?: ClusterNetwork;
 }
 
 export interface ProviderClusterStatus {
@@ -47,8 +56,8 @@ export interface ClusterProvider {
   scaleNodePool(ref: ClusterRef, pool: NodePoolSpec): Promise<void>;
   upgrade(ref: ClusterRef, kubernetesVersion: string): Promise<void>;
   delete(ref: ClusterRef): Promise<void>;
-  /** A client config for the cluster's Kubernetes API (@kubernetes/client-node). */
-  kubeConfig(ref: ClusterRef): Promise<KubeConfig>;
+  /** How to reach the cluster's Kubernetes API (a kubeconfig as data). */
+  clusterAccess(ref: ClusterRef): Promise<ClusterAccess>;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { KubeConfig } from '@kubernetes/client-node';
+import { parseKubeconfig } from '../kube/kubeconfig.ts';
 import {
   PermanentProviderError,
   TransientProviderError,
@@ -11,6 +11,12 @@ export interface SimAccountSettings {
   provisionSeconds: number;
   failProvisioning: boolean;
 }
+
+/** A `sim` cloud account's settings when it names none. */
+export const SIM_DEFAULTS: SimAccountSettings = { provisionSeconds: 5, failProvisioning: false };
+
+/** Seconds a simulated scale or upgrade takes (before PALETTE_SIM_SPEED), as the simulated cloud plays it. */
+export const SIM_UPDATE_SECONDS = 2;
 
 /**
  * The `sim` provider: a client of the simulated cloud's HTTP API, whose address the
@@ -65,12 +71,10 @@ export function createSimProvider(settings: SimAccountSettings, endpoint = proce
     async delete(ref) {
       await call('DELETE', path(ref));
     },
-    async kubeConfig(ref) {
+    async clusterAccess(ref) {
       const { status, payload } = await call('GET', `${path(ref)}/kubeconfig`);
       if (status !== 200) throw new TransientProviderError(`simulated cluster ${ref.providerName} has no API server yet`);
-      const config = new KubeConfig();
-      config.loadFromString(String(payload.kubeconfig));
-      return config;
+      return parseKubeconfig(String(payload.kubeconfig));
     },
   };
 }

@@ -1,8 +1,8 @@
-import { tableDefinition } from './table-definition.ts';
+import { tableDefinition, type IndexName } from './table-definition.ts';
 
 /**
- * Every key of the single table is built here, so the access patterns can be read
- * in one place:
+ * Every key of the single table is built here, and every list is one of `lists`, so
+ * the access patterns can be read in one place:
  *
  *   pk                      sk                        item
  *   TENANT#<t>              #TENANT                   tenant
@@ -29,7 +29,7 @@ import { tableDefinition } from './table-definition.ts';
  *   TENANT#<t>              CLUSTER#<p>#<cl>          host cluster (a project's clusters: begins_with CLUSTER#<p>#)
  *   TENANT#<t>              CLUSTERNAME#<p>#<name>    host cluster name reservation
  *   TENANT#<t>              CLUSTERGROUP#<cg>         cluster group ("system" tenant: beehive)
- *   TENANT#<t>              CLUSTERGROUPNAME#<name>   cluster group name reservation
+ *   TENANT#<t>              CLUSTERGROUPNAME#<name>   cluster group name reservation (lower case)
  *   AUDIT#<t>               <at>#<id>                 audit entry
  *   IDEMPOTENCY#<t>         api#<hash>                idempotency record (Powertools)
  *
@@ -41,91 +41,124 @@ import { tableDefinition } from './table-definition.ts';
  */
 export const SYSTEM_TENANT = 'system';
 
+/** The partition owner of a principal: tenant users live in their tenant, the system admin in `system`. */
+export const tenantOrSystem = (tenantId: string | null) => tenantId ?? SYSTEM_TENANT;
+
+const tenantPk = (tenantId: string) => `TENANT#${tenantId}`;
+const userKeysPk = (tenantId: string, userId: string) => `USERKEYS#${tenantId}#${userId}`;
+const userProjectsPk = (tenantId: string, userId: string) => `USERPROJECTS#${tenantId}#${userId}`;
+const profileName = (name: string) => encodeURIComponent(name);
+
 export const keys = {
-  tenant: (tenantId: string) => ({ pk: `TENANT#${tenantId}`, sk: '#TENANT' }),
+  tenant: (tenantId: string) => ({ pk: tenantPk(tenantId), sk: '#TENANT' }),
   tenantName: (name: string) => ({ pk: `TENANTNAME#${name.toLowerCase()}`, sk: '#UNIQUE' }),
   tenantsIndex: (tenantId: string) => ({ gsi1pk: 'TENANTS', gsi1sk: tenantId }),
 
-  user: (tenantId: string, userId: string) => ({ pk: `TENANT#${tenantId}`, sk: `USER#${userId}` }),
-  userEmail: (tenantId: string, email: string) => ({ pk: `TENANT#${tenantId}`, sk: `EMAIL#${email.toLowerCase()}` }),
+  user: (tenantId: string, userId: string) => ({ pk: tenantPk(tenantId), sk: `USER#${userId}` }),
+  userEmail: (tenantId: string, email: string) => ({ pk: tenantPk(tenantId), sk: `EMAIL#${email.toLowerCase()}` }),
 
   apiKeyByHash: (hash: string) => ({ pk: `APIKEY#${hash}`, sk: '#APIKEY' }),
-  apiKey: (tenantId: string, keyId: string) => ({ pk: `TENANT#${tenantId}`, sk: `APIKEY#${keyId}` }),
-  userKeysIndex: (tenantId: string, userId: string, keyId: string) => ({
-    gsi1pk: `USERKEYS#${tenantId}#${userId}`,
-    gsi1sk: keyId,
-  }),
+  apiKey: (tenantId: string, keyId: string) => ({ pk: tenantPk(tenantId), sk: `APIKEY#${keyId}` }),
+  userKeysIndex: (tenantId: string, userId: string, keyId: string) => ({ gsi1pk: userKeysPk(tenantId, userId), gsi1sk: keyId }),
 
-  team: (tenantId: string, teamId: string) => ({ pk: `TENANT#${tenantId}`, sk: `TEAM#${teamId}` }),
+  team: (tenantId: string, teamId: string) => ({ pk: tenantPk(tenantId), sk: `TEAM#${teamId}` }),
 
-  project: (tenantId: string, projectId: string) => ({ pk: `TENANT#${tenantId}`, sk: `PROJECT#${projectId}` }),
-  projectName: (tenantId: string, name: string) => ({ pk: `TENANT#${tenantId}`, sk: `PROJECTNAME#${name}` }),
+  project: (tenantId: string, projectId: string) => ({ pk: tenantPk(tenantId), sk: `PROJECT#${projectId}` }),
+  projectName: (tenantId: string, name: string) => ({ pk: tenantPk(tenantId), sk: `PROJECTNAME#${name}` }),
 
-  member: (tenantId: string, projectId: string, userId: string) => ({
-    pk: `TENANT#${tenantId}`,
-    sk: `MEMBER#${projectId}#${userId}`,
-  }),
+  member: (tenantId: string, projectId: string, userId: string) => ({ pk: tenantPk(tenantId), sk: `MEMBER#${projectId}#${userId}` }),
   userProjectsIndex: (tenantId: string, userId: string, projectId: string) => ({
-    gsi1pk: `USERPROJECTS#${tenantId}#${userId}`,
+    gsi1pk: userProjectsPk(tenantId, userId),
     gsi1sk: projectId,
   }),
 
-  operation: (tenantId: string, operationId: string) => ({ pk: `TENANT#${tenantId}`, sk: `OPERATION#${operationId}` }),
-
-  cloudAccount: (tenantId: string, projectId: string, accountId: string) => ({
-    pk: `TENANT#${tenantId}`,
-    sk: `CLOUDACCOUNT#${projectId}#${accountId}`,
-  }),
-  cloudAccountName: (tenantId: string, projectId: string, name: string) => ({
-    pk: `TENANT#${tenantId}`,
-    sk: `CLOUDACCOUNTNAME#${projectId}#${name}`,
-  }),
-  clusterProfile: (tenantId: string, projectId: string, profileId: string) => ({
-    pk: `TENANT#${tenantId}`,
-    sk: `CLUSTERPROFILE#${projectId}#${profileId}`,
-  }),
-  clusterProfileName: (tenantId: string, projectId: string, name: string, version: string) => ({
-    pk: `TENANT#${tenantId}`,
-    sk: `CLUSTERPROFILENAME#${projectId}#${encodeURIComponent(name)}#${version}`,
-  }),
-
-  cluster: (tenantId: string, projectId: string, clusterId: string) => ({
-    pk: `TENANT#${tenantId}`,
-    sk: `CLUSTER#${projectId}#${clusterId}`,
-  }),
-  clusterName: (tenantId: string, projectId: string, name: string) => ({
-    pk: `TENANT#${tenantId}`,
-    sk: `CLUSTERNAME#${projectId}#${name}`,
-  }),
-  clusterGroup: (tenantId: string, groupId: string) => ({ pk: `TENANT#${tenantId}`, sk: `CLUSTERGROUP#${groupId}` }),
-  clusterGroupName: (tenantId: string, name: string) => ({ pk: `TENANT#${tenantId}`, sk: `CLUSTERGROUPNAME#${name}` }),
-
-  idempotencyPartition: (tenantId: string) => `IDEMPOTENCY#${tenantId}`,
-
-  runningOperationsShard: (shard: number) => `OPERATIONS#Running#${shard}`,
+  operation: (tenantId: string, operationId: string) => ({ pk: tenantPk(tenantId), sk: `OPERATION#${operationId}` }),
   runningOperationsIndex: (operationId: string, startedAt: string) => ({
     gsi2pk: `OPERATIONS#Running#${shardOf(operationId)}`,
     gsi2sk: `${startedAt}#${operationId}`,
   }),
 
+  cloudAccount: (tenantId: string, projectId: string, accountId: string) => ({
+    pk: tenantPk(tenantId),
+    sk: `CLOUDACCOUNT#${projectId}#${accountId}`,
+  }),
+  cloudAccountName: (tenantId: string, projectId: string, name: string) => ({
+    pk: tenantPk(tenantId),
+    sk: `CLOUDACCOUNTNAME#${projectId}#${name}`,
+  }),
+  clusterProfile: (tenantId: string, projectId: string, profileId: string) => ({
+    pk: tenantPk(tenantId),
+    sk: `CLUSTERPROFILE#${projectId}#${profileId}`,
+  }),
+  clusterProfileName: (tenantId: string, projectId: string, name: string, version: string) => ({
+    pk: tenantPk(tenantId),
+    sk: `CLUSTERPROFILENAME#${projectId}#${profileName(name)}#${version}`,
+  }),
+
+  cluster: (tenantId: string, projectId: string, clusterId: string) => ({ pk: tenantPk(tenantId), sk: `CLUSTER#${projectId}#${clusterId}` }),
+  clusterName: (tenantId: string, projectId: string, name: string) => ({ pk: tenantPk(tenantId), sk: `CLUSTERNAME#${projectId}#${name}` }),
+  clusterGroup: (tenantId: string, groupId: string) => ({ pk: tenantPk(tenantId), sk: `CLUSTERGROUP#${groupId}` }),
+  clusterGroupName: (tenantId: string, name: string) => ({ pk: tenantPk(tenantId), sk: `CLUSTERGROUPNAME#${name.toLowerCase()}` }),
+
+  idempotencyPartition: (tenantId: string) => `IDEMPOTENCY#${tenantId}`,
+
   audit: (tenantId: string, at: string, auditId: string) => ({ pk: `AUDIT#${tenantId}`, sk: `${at}#${auditId}` }),
-  auditPartition: (tenantId: string) => `AUDIT#${tenantId}`,
-
-  tenantPartition: (tenantId: string) => `TENANT#${tenantId}`,
 } as const;
 
-export const skPrefix = {
-  user: 'USER#',
-  apiKey: 'APIKEY#',
-  team: 'TEAM#',
-  project: 'PROJECT#',
-  member: (projectId: string) => `MEMBER#${projectId}#`,
-  cloudAccount: (projectId: string) => `CLOUDACCOUNT#${projectId}#`,
-  clusterProfile: (projectId: string) => `CLUSTERPROFILE#${projectId}#`,
-  clusterProfileName: (projectId: string, name: string) => `CLUSTERPROFILENAME#${projectId}#${encodeURIComponent(name)}#`,
-  cluster: (projectId: string) => `CLUSTER#${projectId}#`,
-  clusterGroup: 'CLUSTERGROUP#',
+/** A Query: a partition (of the table or an index) and optionally a sort-key range. */
+export interface ListSpec {
+  index?: IndexName;
+  partition: { attribute: string; value: string };
+  skBeginsWith?: { attribute: string; value: string };
+  skBetween?: { attribute: string; from: string; to: string };
+}
+
+const inTenant = (tenantId: string, skPrefix: string): ListSpec => ({
+  partition: { attribute: 'pk', value: tenantPk(tenantId) },
+  skBeginsWith: { attribute: 'sk', value: skPrefix },
+});
+
+/** Every list the platform reads, as the Query that reads it. */
+export const lists = {
+  tenants: (): ListSpec => ({ index: 'gsi1', partition: { attribute: 'gsi1pk', value: 'TENANTS' } }),
+  users: (tenantId: string) => inTenant(tenantId, 'USER#'),
+  apiKeys: (tenantId: string) => inTenant(tenantId, 'APIKEY#'),
+  apiKeysOfUser: (tenantId: string, userId: string): ListSpec => ({ index: 'gsi1', partition: { attribute: 'gsi1pk', value: userKeysPk(tenantId, userId) } }),
+  teams: (tenantId: string) => inTenant(tenantId, 'TEAM#'),
+  projects: (tenantId: string) => inTenant(tenantId, 'PROJECT#'),
+  members: (tenantId: string, projectId: string) => inTenant(tenantId, `MEMBER#${projectId}#`),
+  membershipsOfUser: (tenantId: string, userId: string): ListSpec => ({
+    index: 'gsi1',
+    partition: { attribute: 'gsi1pk', value: userProjectsPk(tenantId, userId) },
+  }),
+  cloudAccounts: (tenantId: string, projectId: string) => inTenant(tenantId, `CLOUDACCOUNT#${projectId}#`),
+  cloudAccountNames: (tenantId: string, projectId: string) => inTenant(tenantId, `CLOUDACCOUNTNAME#${projectId}#`),
+  clusterProfiles: (tenantId: string, projectId: string) => inTenant(tenantId, `CLUSTERPROFILE#${projectId}#`),
+  clusterProfileNames: (tenantId: string, projectId: string) => inTenant(tenantId, `CLUSTERPROFILENAME#${projectId}#`),
+  /** The versions of one profile (its reservations), ordered by version string. */
+  clusterProfileVersions: (tenantId: string, projectId: string, name: string) =>
+    inTenant(tenantId, `CLUSTERPROFILENAME#${projectId}#${profileName(name)}#`),
+  clusters: (tenantId: string, projectId: string) => inTenant(tenantId, `CLUSTER#${projectId}#`),
+  clusterGroups: (tenantId: string) => inTenant(tenantId, 'CLUSTERGROUP#'),
+  runningOperations: (shard: number, startedBefore: string): ListSpec => ({
+    index: 'gsi2',
+    partition: { attribute: 'gsi2pk', value: `OPERATIONS#Running#${shard}` },
+    skBetween: { attribute: 'gsi2sk', from: '0', to: startedBefore },
+  }),
+  audit: (tenantId: string, from: string, to: string): ListSpec => ({
+    partition: { attribute: 'pk', value: `AUDIT#${tenantId}` },
+    skBetween: { attribute: 'sk', from, to },
+  }),
 } as const;
+
+/** What a project owns in its tenant's partition besides its clusters; deleted with it. */
+export const projectOwnedLists = (tenantId: string, projectId: string): ListSpec[] => [
+  lists.members(tenantId, projectId),
+  lists.cloudAccounts(tenantId, projectId),
+  lists.cloudAccountNames(tenantId, projectId),
+  lists.clusterProfiles(tenantId, projectId),
+  lists.clusterProfileNames(tenantId, projectId),
+];
 
 /** Running operations spread over this many gsi2 partitions, so no key runs hot. */
 export const RUNNING_OPERATION_SHARDS = 8;

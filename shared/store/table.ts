@@ -1,5 +1,6 @@
 import {
   BatchGetCommand,
+  UpdateCommand,
   type BatchGetCommandOutput,
   GetCommand,
   QueryCommand,
@@ -8,7 +9,9 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { TransactionCanceledException, ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import type { z } from 'zod';
+import { ApiError, notFound, preconditionFailed } from '../errors.ts';
 import type { Store } from './client.ts';
+import type { ListSpec } from './keys.ts';
 import { decodeCursor, encodeCursor, type Page } from './pagination.ts';
 
 export type Key = { pk: string; sk: string };
@@ -51,12 +54,7 @@ export async function getItems(store: Store, keyList: Key[]): Promise<Array<Reco
   return keyList.map((k) => found.get(`${k.pk}|${k.sk}`));
 }
 
-export interface QueryPageOptions {
-  /** Partition to read; with `index`, the index's partition key attribute and value. */
-  partition: { attribute: string; value: string };
-  index?: string;
-  skBeginsWith?: { attribute: string; value: string };
-  skBetween?: { attribute: string; from: string; to: string };
+export interface QueryPageOptions extends ListSpec {
   limit: number;
   cursor?: string;
   newestFirst?: boolean;
@@ -171,26 +169,6 @@ export async function transact(store: Store, items: TransactItem[], attempts = 6
   }
 }
 
-/** One page of a partition's items whose sort key begins with `prefix`. */
-export function queryPrefixPage<S extends z.ZodType>(
-  store: Store,
-  partition: string,
-  prefix: string,
-  page: { limit: number; cursor?: string },
-  schema: S,
-) {
-  return queryPage(
-    store,
-    {
-      partition: { attribute: 'pk', value: partition },
-      skBeginsWith: { attribute: 'sk', value: prefix },
-      limit: page.limit,
-      cursor: page.cursor,
-    },
-    schema,
-  );
-}
-
 export function isConditionFailure(error: unknown): boolean {
   return error instanceof ConditionalCheckFailedException || (error as { name?: string })?.name === 'ConditionalCheckFailedException';
 }
@@ -207,4 +185,100 @@ export function versionIs(expected: number, extra?: { clause: string; values?: R
     ExpressionAttributeNames: { '#version': 'version' },
     ExpressionAttributeValues: { ':expectedVersion': expected, ...extra?.values },
   };
+}
+
+/** A condition clause with the names and values it uses. */
+export interface Condition {
+  expression: string;
+  names?: Record<string, string>;
+  values?: Record<string, unknown>;
+}
+
+export interface FieldChange {
+  /** Attributes to set; an undefined value removes the attribute. */
+  set?: Record<string, unknown>;
+  /** Counters to change atomically (ADD), e.g. `{ clusters: -1 }`. */
+  add?: Record<string, number>;
+  /** The version the caller read; the write fails if the item moved on. */
+  expectedVersion?: number;
+  /** An extra clause the item must satisfy. */
+  condition?: Condition;
+  /** Bump `version` and `updatedAt` (default: true when anything is set). */
+  touch?: boolean;
+  /** The `updatedAt` to write, so the caller can answer with the item as written. */
+  now?: string;
+}
+
+/**
+ * An UpdateItem that writes only the fields a mutation owns, so fields kept by other
+ * writers (counters, allocations) survive it. The item must exist.
+ */
+export function updateItem(key: Key, change: FieldChange): { Update: WithoutTable<SdkTransactItem['Update']> } {
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = {};
+  const sets: string[] = [];
+  const removes: string[] = [];
+  const adds: string[] = [];
+  Object.entries(change.set ?? {}).forEach(([field, value], i) => {
+    names[`#s${i}`] = field;
+    if (value === undefined) removes.push(`#s${i}`);
+    else {
+      values[`:s${i}`] = value;
+      sets.push(`#s${i} = :s${i}`);
+    }
+  });
+  Object.entries(change.add ?? {}).forEach(([field, delta], i) => {
+    names[`#a${i}`] = field;
+    values[`:a${i}`] = delta;
+    adds.push(`#a${i} :a${i}`);
+  });
+  if (change.touch ?? sets.length + removes.length > 0) {
+    names['#version'] = 'version';
+    names['#updatedAt'] = 'updatedAt';
+    values[':one'] = 1;
+    values[':now'] = change.now ?? nowIso();
+    sets.push('#version = #version + :one', '#updatedAt = :now');
+  }
+  const clauses = ['attribute_exists(pk)'];
+  if (change.expectedVersion !== undefined) {
+    names['#version'] = 'version';
+    values[':expectedVersion'] = change.expectedVersion;
+    clauses.push('#version = :expectedVersion');
+  }
+  if (change.condition) {
+    clauses.push(`(${change.condition.expression})`);
+    Object.assign(names, change.condition.names);
+    Object.assign(values, change.condition.values);
+  }
+  const expression = [
+    sets.length ? `SET ${sets.join(', ')}` : '',
+    removes.length ? `REMOVE ${removes.join(', ')}` : '',
+    adds.length ? `ADD ${adds.join(', ')}` : '',
+  ].filter(Boolean).join(' ');
+  return {
+    Update: {
+      Key: key,
+      UpdateExpression: expression,
+      ConditionExpression: clauses.join(' AND '),
+      ExpressionAttributeNames: names,
+      ...(Object.keys(values).length ? { ExpressionAttributeValues: values } : {}),
+    },
+  };
+}
+
+/** Sends one {@link updateItem} on its own (outside a transaction). */
+export async function update(store: Store, item: ReturnType<typeof updateItem>): Promise<void> {
+  await store.doc.send(new UpdateCommand({ TableName: store.tableName, ...item.Update } as never));
+}
+
+/**
+ * Why a guarded write of an existing item failed: it is gone (404), it moved past the
+ * If-Match the caller gave (412, with the version it has now), or another writer got
+ * there first (409).
+ */
+export async function versionConflict(store: Store, key: Key, what: string, ifMatch?: number): Promise<ApiError> {
+  const { Item } = await store.doc.send(new GetCommand({ TableName: store.tableName, Key: key, ConsistentRead: true, ProjectionExpression: '#v', ExpressionAttributeNames: { '#v': 'version' } }));
+  if (!Item) return notFound(what);
+  if (ifMatch !== undefined && Item.version !== ifMatch) return preconditionFailed(Number(Item.version));
+  return new ApiError('conflict', `${what} changed at the same time; retry`);
 }

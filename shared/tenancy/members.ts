@@ -1,10 +1,10 @@
-import { ApiError, notFound } from '../errors.ts';
+import { ApiError, assertIfMatch, notFound } from '../errors.ts';
 import type { Store } from '../store/client.ts';
-import { keys, skPrefix } from '../store/keys.ts';
-import { memberItem, userItem, type MemberItem, type ProjectItem } from '../store/items.ts';
-import { getItem, isConditionFailure, nowIso, queryAll, queryPage, transact, TransactionConflict, versionIs } from '../store/table.ts';
+import { keys, lists } from '../store/keys.ts';
+import { getItem, nowIso, queryAll, queryPage, TransactionConflict, updateItem, versionConflict, versionIs, type TransactItem } from '../store/table.ts';
+import type { Tx } from '../store/tx.ts';
 import type { ProjectRole } from '../auth/permissions.ts';
-import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
+import { memberItem, userItem, type MemberItem, type ProjectItem } from './items.ts';
 
 export const toMember = (item: MemberItem) => ({
   id: `${item.projectId}:${item.userId}`,
@@ -17,44 +17,39 @@ export const toMember = (item: MemberItem) => ({
   version: item.version,
 });
 
-/** Creates or changes a membership; the user must exist in the same tenant. */
-export async function putMember(
-  store: Store,
-  tenantId: string,
-  project: ProjectItem,
-  userId: string,
-  role: ProjectRole,
-): Promise<MemberItem> {
-  const user = await getItem(store, keys.user(tenantId, userId), userItem);
+/**
+ * Creates or changes a membership; the user and the project must still exist when it
+ * lands. With If-Match the membership must exist at that version.
+ */
+export async function putMember(tx: Tx, tenantId: string, project: ProjectItem, userId: string, role: ProjectRole, ifMatch?: number): Promise<MemberItem> {
+  const [user, existing] = await Promise.all([
+    getItem(tx.store, keys.user(tenantId, userId), userItem),
+    getItem(tx.store, keys.member(tenantId, project.id, userId), memberItem),
+  ]);
   if (!user) throw notFound(`user ${userId}`);
-  const existing = await getItem(store, keys.member(tenantId, project.id, userId), memberItem);
-  const now = nowIso();
-  const member: MemberItem = {
-    type: 'member',
-    id: `${project.id}:${userId}`,
-    name: user.name,
-    projectId: project.id,
-    userId,
-    role,
-    createdAt: existing?.createdAt ?? now,
-    updatedAt: now,
-    version: (existing?.version ?? 0) + (existing?.role === role ? 0 : 1),
-  };
+  if (!existing && ifMatch !== undefined) throw new ApiError('precondition_failed', `user ${userId} is not a member of project ${project.name} yet; send the PUT without If-Match`);
+  if (existing) assertIfMatch(existing, ifMatch);
   if (existing && existing.role === role) return existing;
+  const now = nowIso();
+  const key = keys.member(tenantId, project.id, userId);
+  const member: MemberItem = existing
+    ? { ...existing, role, updatedAt: now, version: existing.version + 1 }
+    : { type: 'member', id: `${project.id}:${userId}`, name: user.name, projectId: project.id, userId, role, createdAt: now, updatedAt: now, version: 1 };
+  const write: TransactItem = existing
+    ? updateItem(key, { set: { role }, expectedVersion: existing.version, now })
+    : { Put: { Item: { ...key, ...keys.userProjectsIndex(tenantId, userId, project.id), ...member }, ConditionExpression: 'attribute_not_exists(pk)' } };
   try {
-    await transact(store, [
-      {
-        Put: {
-          Item: { ...keys.member(tenantId, project.id, userId), ...keys.userProjectsIndex(tenantId, userId, project.id), ...member },
-          ...(existing ? versionIs(existing.version) : { ConditionExpression: 'attribute_not_exists(pk)' }),
-        },
-      },
-      // Both the user and the project must still exist when the membership lands.
-      { ConditionCheck: { Key: keys.user(tenantId, userId), ConditionExpression: 'attribute_exists(pk)' } },
-      { ConditionCheck: { Key: keys.project(tenantId, project.id), ConditionExpression: 'attribute_exists(pk)' } },
-    ]);
+    await tx.commit(
+      [
+        write,
+        { ConditionCheck: { Key: keys.user(tenantId, userId), ConditionExpression: 'attribute_exists(pk)' } },
+        { ConditionCheck: { Key: keys.project(tenantId, project.id), ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(deleting)' } },
+      ],
+      { resourceId: userId },
+    );
   } catch (error) {
     if (error instanceof TransactionConflict) {
+      if (existing && error.reasons[0] === 'ConditionalCheckFailed') throw await versionConflict(tx.store, key, `member ${userId}`, ifMatch);
       throw new ApiError('conflict', 'the membership, user or project changed at the same time; retry');
     }
     throw error;
@@ -62,39 +57,24 @@ export async function putMember(
   return member;
 }
 
-export async function deleteMember(store: Store, tenantId: string, project: ProjectItem, userId: string) {
+export async function deleteMember(tx: Tx, tenantId: string, project: ProjectItem, userId: string, ifMatch?: number) {
+  const key = keys.member(tenantId, project.id, userId);
+  const existing = await getItem(tx.store, key, memberItem);
+  if (!existing) throw notFound(`member ${userId} of project ${project.name}`);
+  assertIfMatch(existing, ifMatch);
   try {
-    await store.doc.send(
-      new DeleteCommand({
-        TableName: store.tableName,
-        Key: keys.member(tenantId, project.id, userId),
-        ConditionExpression: 'attribute_exists(pk)',
-      }),
-    );
+    await tx.commit([{ Delete: { Key: key, ...versionIs(existing.version) } }], { resourceId: userId });
   } catch (error) {
-    if (isConditionFailure(error)) throw notFound(`member ${userId} of project ${project.name}`);
+    if (error instanceof TransactionConflict) throw await versionConflict(tx.store, key, `member ${userId} of project ${project.name}`, ifMatch);
     throw error;
   }
 }
 
 export function listMembers(store: Store, tenantId: string, projectId: string, page: { limit: number; cursor?: string }) {
-  return queryPage(
-    store,
-    {
-      partition: { attribute: 'pk', value: keys.tenantPartition(tenantId) },
-      skBeginsWith: { attribute: 'sk', value: skPrefix.member(projectId) },
-      ...page,
-    },
-    memberItem,
-  );
+  return queryPage(store, { ...lists.members(tenantId, projectId), ...page }, memberItem);
 }
-
 
 /** A user's memberships across the tenant's projects (for /v1/me). */
 export function listUserMemberships(store: Store, tenantId: string, userId: string) {
-  return queryAll(
-    store,
-    { partition: { attribute: 'gsi1pk', value: keys.userProjectsIndex(tenantId, userId, '').gsi1pk }, index: 'gsi1' },
-    memberItem,
-  );
+  return queryAll(store, lists.membershipsOfUser(tenantId, userId), memberItem);
 }

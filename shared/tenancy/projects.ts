@@ -1,18 +1,19 @@
-import { ApiError, notFound } from '../errors.ts';
+import { ApiError, assertIfMatch } from '../errors.ts';
 import { isId, newId } from '../ids.ts';
 import type { Store } from '../store/client.ts';
-import { keys, skPrefix } from '../store/keys.ts';
-import { memberItem, projectItem, withoutKeys, type ProjectItem } from '../store/items.ts';
-import { getItem, getItems, nowIso, queryAll, queryPage, transact, TransactionConflict, type TransactItem, versionIs } from '../store/table.ts';
+import { keys, lists, projectOwnedLists } from '../store/keys.ts';
+import { pickFields } from '../store/items.ts';
+import { getItem, getItems, nowIso, queryAll, queryPage, TransactionConflict, updateItem, versionConflict, type TransactItem } from '../store/table.ts';
+import { MAX_DOMAIN_ITEMS, type Tx } from '../store/tx.ts';
 import { z } from 'zod';
-import type { ProjectAccess, ProjectRole } from '../auth/permissions.ts';
+import type { ProjectAccess } from '../auth/permissions.ts';
 import type { Principal } from '../auth/principal.ts';
+import { memberItem, projectItem, projectNameItem, type ProjectItem } from './items.ts';
+import { project as projectShape } from './schemas.ts';
 
 export const DEFAULT_PROJECT = 'default';
 
-export const toProject = (item: ProjectItem) => withoutKeys(item);
-
-const projectNameItem = z.object({ projectId: z.string() });
+export const toProject = (item: ProjectItem) => pickFields(projectShape, item);
 
 /** The transaction items that create a project and reserve its name in the tenant. */
 export function newProjectItems(tenantId: string, input: { name: string; description: string }) {
@@ -22,28 +23,24 @@ export function newProjectItems(tenantId: string, input: { name: string; descrip
     id: newId('project'),
     name: input.name,
     description: input.description,
+    hostClusters: 0,
     createdAt: now,
     updatedAt: now,
     version: 1,
   };
   const items: TransactItem[] = [
     { Put: { Item: { ...keys.project(tenantId, project.id), ...project }, ConditionExpression: 'attribute_not_exists(pk)' } },
-    {
-      Put: {
-        Item: { ...keys.projectName(tenantId, project.name), type: 'projectname', projectId: project.id },
-        ConditionExpression: 'attribute_not_exists(pk)',
-      },
-    },
+    { Put: { Item: { ...keys.projectName(tenantId, project.name), type: 'projectname', projectId: project.id }, ConditionExpression: 'attribute_not_exists(pk)' } },
   ];
   return { project, items };
 }
 
 const nameTaken = (name: string) => new ApiError('conflict', `a project named ${name} already exists in this tenant`);
 
-export async function createProject(store: Store, tenantId: string, input: { name: string; description: string }) {
+export async function createProject(tx: Tx, tenantId: string, input: { name: string; description: string }) {
   const { project, items } = newProjectItems(tenantId, input);
   try {
-    await transact(store, items);
+    await tx.commit(items, { resourceId: project.id });
   } catch (error) {
     if (error instanceof TransactionConflict) throw nameTaken(input.name);
     throw error;
@@ -73,140 +70,88 @@ export async function projectAccess(store: Store, principal: Principal, ref: str
 }
 
 /** Tenant admins see every project; members see the projects they belong to. */
-export async function listVisibleProjects(
-  store: Store,
-  principal: Principal & { tenantId: string },
-  page: { limit: number; cursor?: string },
-) {
-  if (principal.role === 'tenant.admin') {
-    return queryPage(
-      store,
-      {
-        partition: { attribute: 'pk', value: keys.tenantPartition(principal.tenantId) },
-        skBeginsWith: { attribute: 'sk', value: skPrefix.project },
-        ...page,
-      },
-      projectItem,
-    );
-  }
-  const memberships = await queryPage(
-    store,
-    {
-      partition: { attribute: 'gsi1pk', value: keys.userProjectsIndex(principal.tenantId, principal.userId, '').gsi1pk },
-      index: 'gsi1',
-      ...page,
-    },
-    memberItem,
-  );
-  const projects = await getItems(
-    store,
-    memberships.items.map((m) => keys.project(principal.tenantId, m.projectId)),
-  );
+export async function listVisibleProjects(store: Store, principal: Principal & { tenantId: string }, page: { limit: number; cursor?: string }) {
+  if (principal.role === 'tenant.admin') return queryPage(store, { ...lists.projects(principal.tenantId), ...page }, projectItem);
+  const memberships = await queryPage(store, { ...lists.membershipsOfUser(principal.tenantId, principal.userId), ...page }, memberItem);
+  const projects = await getItems(store, memberships.items.map((m) => keys.project(principal.tenantId, m.projectId)));
   return {
     items: projects.filter((p) => p !== undefined).map((p) => projectItem.parse(p)),
     nextCursor: memberships.nextCursor,
   };
 }
 
-/** Renames and/or re-describes a project; `expectedVersion` comes from If-Match. */
+/** Renames and/or re-describes a project. */
 export async function updateProject(
-  store: Store,
+  tx: Tx,
   tenantId: string,
   current: ProjectItem,
   changes: { name?: string; description?: string },
-  expectedVersion: number,
+  ifMatch?: number,
 ): Promise<ProjectItem> {
-  if (current.version !== expectedVersion) throw preconditionFailed(current.version);
-  const updated: ProjectItem = {
-    ...current,
-    ...changes,
-    updatedAt: nowIso(),
-    version: current.version + 1,
-  };
-  if (changes.name !== undefined && changes.name !== current.name && current.name === DEFAULT_PROJECT) {
-    throw new ApiError('invalid_state', 'the default project cannot be renamed');
-  }
-  const items: TransactItem[] = [
-    {
-      Put: {
-        Item: { ...keys.project(tenantId, current.id), ...updated },
-        ...versionIs(expectedVersion),
-      },
-    },
-  ];
+  assertIfMatch(current, ifMatch);
   const renamed = changes.name !== undefined && changes.name !== current.name;
+  if (renamed && current.name === DEFAULT_PROJECT) throw new ApiError('invalid_state', 'the default project cannot be renamed');
+  const next: ProjectItem = { ...current, ...changes, updatedAt: nowIso(), version: current.version + 1 };
+  const items: TransactItem[] = [
+    updateItem(keys.project(tenantId, current.id), {
+      set: { name: next.name, description: next.description },
+      expectedVersion: current.version,
+      now: next.updatedAt,
+    }),
+  ];
   if (renamed) {
     items.push(
-      {
-        Put: {
-          Item: { ...keys.projectName(tenantId, updated.name), type: 'projectname', projectId: current.id },
-          ConditionExpression: 'attribute_not_exists(pk)',
-        },
-      },
+      { Put: { Item: { ...keys.projectName(tenantId, next.name), type: 'projectname', projectId: current.id }, ConditionExpression: 'attribute_not_exists(pk)' } },
       { Delete: { Key: keys.projectName(tenantId, current.name) } },
     );
   }
   try {
-    await transact(store, items);
+    await tx.commit(items, { resourceId: current.id });
   } catch (error) {
     if (error instanceof TransactionConflict) {
-      if (error.reasons[0] === 'ConditionalCheckFailed') {
-        const latest = await getItem(store, keys.project(tenantId, current.id), projectItem);
-        if (!latest) throw notFound(`project ${current.id}`);
-        throw preconditionFailed(latest.version);
-      }
-      throw nameTaken(updated.name);
+      if (error.reasons[0] === 'ConditionalCheckFailed') throw await versionConflict(tx.store, keys.project(tenantId, current.id), `project ${current.id}`, ifMatch);
+      throw nameTaken(next.name);
     }
     throw error;
   }
-  return updated;
+  return next;
 }
-
-export const preconditionFailed = (actual: number) =>
-  new ApiError('precondition_failed', `the resource has changed; its current version is ${actual}`);
-
-/** Sort-key prefixes of what a project owns in its tenant's partition (deleted with it). */
-const ownedPrefixes = (projectId: string) => [
-  skPrefix.member(projectId),
-  skPrefix.cloudAccount(projectId),
-  `CLOUDACCOUNTNAME#${projectId}#`,
-  skPrefix.clusterProfile(projectId),
-  `CLUSTERPROFILENAME#${projectId}#`,
-];
 
 const keyOnly = z.object({ pk: z.string(), sk: z.string() });
 
 /**
  * Deletes a project with its name reservation, memberships, cloud accounts and
- * cluster profiles. A project that still has host clusters is refused: they hold
- * real infrastructure and are deleted through their own workflow first.
+ * cluster profiles. A project that still has host clusters is refused: they hold real
+ * infrastructure and go through their own workflow first. The refusal and the mark
+ * that stops new clusters are one conditional write, so a cluster created at the same
+ * moment either lands first (and the delete is refused) or is refused itself.
  */
-export async function deleteProject(store: Store, tenantId: string, project: ProjectItem, expectedVersion?: number) {
+export async function deleteProject(tx: Tx, tenantId: string, project: ProjectItem, ifMatch?: number) {
   if (project.name === DEFAULT_PROJECT) throw new ApiError('invalid_state', 'the default project cannot be deleted');
-  if (expectedVersion !== undefined && project.version !== expectedVersion) throw preconditionFailed(project.version);
-  const partition = { attribute: 'pk', value: keys.tenantPartition(tenantId) };
-  const clusters = await queryPage(store, { partition, skBeginsWith: { attribute: 'sk', value: skPrefix.cluster(project.id) }, limit: 1 }, keyOnly);
-  if (clusters.items.length) throw new ApiError('invalid_state', `project ${project.name} still has host clusters; delete them first`);
-  const owned = [];
-  for (const prefix of ownedPrefixes(project.id)) {
-    owned.push(...(await queryAll(store, { partition, skBeginsWith: { attribute: 'sk', value: prefix } }, keyOnly, 10_000)));
+  assertIfMatch(project, ifMatch);
+  const key = keys.project(tenantId, project.id);
+  if (!project.deleting) {
+    try {
+      await tx.commit(
+        [updateItem(key, {
+          set: { deleting: true },
+          touch: false,
+          expectedVersion: project.version,
+          condition: { expression: 'attribute_not_exists(hostClusters) OR hostClusters = :none', values: { ':none': 0 } },
+        })],
+        { audit: false },
+      );
+    } catch (error) {
+      if (!(error instanceof TransactionConflict)) throw error;
+      const latest = await getItem(tx.store, key, projectItem);
+      if (latest && latest.version === project.version && latest.hostClusters > 0) {
+        throw new ApiError('invalid_state', `project ${project.name} still has host clusters; delete them first`);
+      }
+      throw await versionConflict(tx.store, key, `project ${project.id}`, ifMatch);
+    }
   }
+  const owned = (await Promise.all(projectOwnedLists(tenantId, project.id).map((list) => queryAll(tx.store, list, keyOnly, 10_000)))).flat();
   const dependents: TransactItem[] = owned.map(({ pk, sk }) => ({ Delete: { Key: { pk, sk } } }));
-  for (let i = 0; i < dependents.length; i += 100) await transact(store, dependents.slice(i, i + 100));
-  try {
-    await transact(store, [
-      {
-        Delete: {
-          Key: keys.project(tenantId, project.id),
-          ...versionIs(project.version),
-        },
-      },
-      { Delete: { Key: keys.projectName(tenantId, project.name) } },
-    ]);
-  } catch (error) {
-    if (error instanceof TransactionConflict) throw new ApiError('conflict', 'the project changed while it was being deleted; retry');
-    throw error;
-  }
+  for (let i = 0; i < dependents.length; i += MAX_DOMAIN_ITEMS) await tx.commit(dependents.slice(i, i + MAX_DOMAIN_ITEMS), { audit: false });
+  await tx.commit([{ Delete: { Key: key } }, { Delete: { Key: keys.projectName(tenantId, project.name) } }], { resourceId: project.id });
 }
-
-export type { ProjectRole };

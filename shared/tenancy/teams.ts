@@ -1,13 +1,14 @@
-import { ApiError, notFound, validationFailed } from '../errors.ts';
+import { assertIfMatch, notFound, validationFailed } from '../errors.ts';
 import { newId } from '../ids.ts';
 import type { Store } from '../store/client.ts';
-import { keys, skPrefix } from '../store/keys.ts';
-import { teamItem, withoutKeys, type TeamItem } from '../store/items.ts';
-import { getItem, getItems, isConditionFailure, nowIso, queryPage, versionIs } from '../store/table.ts';
-import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { preconditionFailed } from './projects.ts';
+import { keys, lists } from '../store/keys.ts';
+import { pickFields } from '../store/items.ts';
+import { getItem, getItems, nowIso, queryPage, TransactionConflict, updateItem, versionConflict, versionIs } from '../store/table.ts';
+import type { Tx } from '../store/tx.ts';
+import { teamItem, type TeamItem } from './items.ts';
+import { team as teamShape } from './schemas.ts';
 
-export const toTeam = (item: TeamItem) => withoutKeys(item);
+export const toTeam = (item: TeamItem) => pickFields(teamShape, item);
 
 /** Every member id must name a user of the same tenant (400 with the offending paths). */
 async function assertUsersExist(store: Store, tenantId: string, memberIds: string[]) {
@@ -23,17 +24,11 @@ async function assertUsersExist(store: Store, tenantId: string, memberIds: strin
   return unique;
 }
 
-export async function createTeam(store: Store, tenantId: string, input: { name: string; memberIds: string[] }) {
-  const memberIds = await assertUsersExist(store, tenantId, input.memberIds);
+export async function createTeam(tx: Tx, tenantId: string, input: { name: string; memberIds: string[] }) {
+  const memberIds = await assertUsersExist(tx.store, tenantId, input.memberIds);
   const now = nowIso();
   const team: TeamItem = { type: 'team', id: newId('team'), name: input.name, memberIds, createdAt: now, updatedAt: now, version: 1 };
-  await store.doc.send(
-    new PutCommand({
-      TableName: store.tableName,
-      Item: { ...keys.team(tenantId, team.id), ...team },
-      ConditionExpression: 'attribute_not_exists(pk)',
-    }),
-  );
+  await tx.commit([{ Put: { Item: { ...keys.team(tenantId, team.id), ...team }, ConditionExpression: 'attribute_not_exists(pk)' } }], { resourceId: team.id });
   return team;
 }
 
@@ -44,56 +39,33 @@ export async function getTeam(store: Store, tenantId: string, teamId: string) {
 }
 
 export function listTeams(store: Store, tenantId: string, page: { limit: number; cursor?: string }) {
-  return queryPage(
-    store,
-    { partition: { attribute: 'pk', value: keys.tenantPartition(tenantId) }, skBeginsWith: { attribute: 'sk', value: skPrefix.team }, ...page },
-    teamItem,
-  );
+  return queryPage(store, { ...lists.teams(tenantId), ...page }, teamItem);
 }
 
-export async function replaceTeam(
-  store: Store,
-  tenantId: string,
-  teamId: string,
-  input: { name: string; memberIds: string[] },
-  expectedVersion?: number,
-) {
-  const current = await getTeam(store, tenantId, teamId);
-  if (expectedVersion !== undefined && current.version !== expectedVersion) throw preconditionFailed(current.version);
-  const memberIds = await assertUsersExist(store, tenantId, input.memberIds);
-  const team: TeamItem = { ...current, name: input.name, memberIds, updatedAt: nowIso(), version: current.version + 1 };
+export async function replaceTeam(tx: Tx, tenantId: string, teamId: string, input: { name: string; memberIds: string[] }, ifMatch?: number) {
+  const current = await getTeam(tx.store, tenantId, teamId);
+  assertIfMatch(current, ifMatch);
+  const memberIds = await assertUsersExist(tx.store, tenantId, input.memberIds);
+  const next: TeamItem = { ...current, name: input.name, memberIds, updatedAt: nowIso(), version: current.version + 1 };
   try {
-    await store.doc.send(
-      new PutCommand({
-        TableName: store.tableName,
-        Item: { ...keys.team(tenantId, teamId), ...team },
-        ...versionIs(current.version),
-      }),
+    await tx.commit(
+      [updateItem(keys.team(tenantId, teamId), { set: { name: next.name, memberIds }, expectedVersion: current.version, now: next.updatedAt })],
+      { resourceId: teamId },
     );
   } catch (error) {
-    if (isConditionFailure(error)) {
-      if (expectedVersion !== undefined) throw preconditionFailed(current.version + 1);
-      throw new ApiError('conflict', 'the team changed at the same time; retry');
-    }
+    if (error instanceof TransactionConflict) throw await versionConflict(tx.store, keys.team(tenantId, teamId), `team ${teamId}`, ifMatch);
     throw error;
   }
-  return team;
+  return next;
 }
 
-export async function deleteTeam(store: Store, tenantId: string, teamId: string, expectedVersion?: number) {
+export async function deleteTeam(tx: Tx, tenantId: string, teamId: string, ifMatch?: number) {
+  const current = await getTeam(tx.store, tenantId, teamId);
+  assertIfMatch(current, ifMatch);
   try {
-    await store.doc.send(
-      new DeleteCommand({
-        TableName: store.tableName,
-        Key: keys.team(tenantId, teamId),
-        ...(expectedVersion === undefined ? { ConditionExpression: 'attribute_exists(pk)' } : versionIs(expectedVersion)),
-      }),
-    );
+    await tx.commit([{ Delete: { Key: keys.team(tenantId, teamId), ...versionIs(current.version) } }], { resourceId: teamId });
   } catch (error) {
-    if (isConditionFailure(error)) {
-      const team = await getTeam(store, tenantId, teamId);
-      throw preconditionFailed(team.version);
-    }
+    if (error instanceof TransactionConflict) throw await versionConflict(tx.store, keys.team(tenantId, teamId), `team ${teamId}`, ifMatch);
     throw error;
   }
 }

@@ -1,20 +1,22 @@
-import { ApiError, notFound } from '../errors.ts';
+import { ApiError, assertIfMatch, notFound } from '../errors.ts';
 import { newId } from '../ids.ts';
 import type { Store } from '../store/client.ts';
-import { keys, skPrefix, SYSTEM_TENANT } from '../store/keys.ts';
-import { userItem, withoutKeys, type UserItem } from '../store/items.ts';
-import { getItem, nowIso, queryAll, queryPage, transact, TransactionConflict, type TransactItem } from '../store/table.ts';
-import { memberItem } from '../store/items.ts';
+import { keys, lists, tenantOrSystem } from '../store/keys.ts';
+import { pickFields } from '../store/items.ts';
+import { getItem, nowIso, queryAll, queryPage, TransactionConflict, versionConflict, versionIs, type TransactItem } from '../store/table.ts';
+import { MAX_DOMAIN_ITEMS, type Tx } from '../store/tx.ts';
+import { memberItem, userItem, type UserItem } from './items.ts';
+import { user as userShape } from './schemas.ts';
 import { apiKeyRecordsOfUser } from './api-keys.ts';
 
 export type UserRole = UserItem['role'];
 
-export const toUser = (item: UserItem) => withoutKeys(item);
+export const toUser = (item: UserItem) => pickFields(userShape, item);
 
 /** The transaction items that create a user and reserve its email in the tenant. */
 export function newUserItems(tenantId: string | null, input: { email: string; name: string; role: UserRole }) {
   const now = nowIso();
-  const partition = tenantId ?? SYSTEM_TENANT;
+  const partition = tenantOrSystem(tenantId);
   const user: UserItem = {
     type: 'user',
     id: newId('user'),
@@ -28,24 +30,17 @@ export function newUserItems(tenantId: string | null, input: { email: string; na
   };
   const items: TransactItem[] = [
     { Put: { Item: { ...keys.user(partition, user.id), ...user }, ConditionExpression: 'attribute_not_exists(pk)' } },
-    {
-      Put: {
-        Item: { ...keys.userEmail(partition, user.email), type: 'email', userId: user.id },
-        ConditionExpression: 'attribute_not_exists(pk)',
-      },
-    },
+    { Put: { Item: { ...keys.userEmail(partition, user.email), type: 'email', userId: user.id }, ConditionExpression: 'attribute_not_exists(pk)' } },
   ];
   return { user, items };
 }
 
-export async function createUser(store: Store, tenantId: string, input: { email: string; name: string; role: UserRole }) {
+export async function createUser(tx: Tx, tenantId: string, input: { email: string; name: string; role: UserRole }) {
   const { user, items } = newUserItems(tenantId, input);
   try {
-    await transact(store, items);
+    await tx.commit(items, { resourceId: user.id });
   } catch (error) {
-    if (error instanceof TransactionConflict) {
-      throw new ApiError('conflict', `a user with email ${user.email} already exists in this tenant`);
-    }
+    if (error instanceof TransactionConflict) throw new ApiError('conflict', `a user with email ${user.email} already exists in this tenant`);
     throw error;
   }
   return user;
@@ -58,39 +53,36 @@ export async function getUser(store: Store, tenantId: string, userId: string): P
 }
 
 export function listUsers(store: Store, tenantId: string, page: { limit: number; cursor?: string }) {
-  return queryPage(
-    store,
-    {
-      partition: { attribute: 'pk', value: keys.tenantPartition(tenantId) },
-      skBeginsWith: { attribute: 'sk', value: skPrefix.user },
-      ...page,
-    },
-    userItem,
-  );
+  return queryPage(store, { ...lists.users(tenantId), ...page }, userItem);
 }
 
 /**
  * Removes a user with everything that grants it access: its API keys (so they fail
- * at once), its project memberships and its email reservation, in one transaction
- * per 100 items (the user itself goes last, so a retry finishes the job).
+ * at once), its project memberships and its email reservation. Dependents go in
+ * transactions of up to 100 items first; the user itself goes last (guarded by the
+ * version the caller saw), so a repeated delete finishes the job.
  */
-export async function deleteUser(store: Store, tenantId: string, userId: string, actorId: string) {
+export async function deleteUser(tx: Tx, tenantId: string, userId: string, actorId: string, ifMatch?: number) {
   if (userId === actorId) throw new ApiError('invalid_state', 'you cannot delete yourself');
-  const user = await getUser(store, tenantId, userId);
-  const keyRecords = await apiKeyRecordsOfUser(store, tenantId, userId);
-  const memberships = await queryAll(
-    store,
-    { partition: { attribute: 'gsi1pk', value: keys.userProjectsIndex(tenantId, userId, '').gsi1pk }, index: 'gsi1' },
-    memberItem,
-  );
+  const user = await getUser(tx.store, tenantId, userId);
+  assertIfMatch(user, ifMatch);
+  const [keyRecords, memberships] = await Promise.all([
+    apiKeyRecordsOfUser(tx.store, tenantId, userId),
+    queryAll(tx.store, lists.membershipsOfUser(tenantId, userId), memberItem),
+  ]);
   const dependents: TransactItem[] = [
-    ...keyRecords.flatMap((k) => [
-      { Delete: { Key: keys.apiKeyByHash(k.hash) } },
-      { Delete: { Key: keys.apiKey(tenantId, k.id) } },
-    ]),
+    ...keyRecords.flatMap((k) => [{ Delete: { Key: keys.apiKeyByHash(k.hash) } }, { Delete: { Key: keys.apiKey(tenantId, k.id) } }]),
     ...memberships.map((m) => ({ Delete: { Key: keys.member(tenantId, m.projectId, userId) } })),
     { Delete: { Key: keys.userEmail(tenantId, user.email) } },
   ];
-  for (let i = 0; i < dependents.length; i += 99) await transact(store, dependents.slice(i, i + 99));
-  await transact(store, [{ Delete: { Key: keys.user(tenantId, userId), ConditionExpression: 'attribute_exists(pk)' } }]);
+  for (let i = 0; i < dependents.length; i += MAX_DOMAIN_ITEMS) await tx.commit(dependents.slice(i, i + MAX_DOMAIN_ITEMS), { audit: false });
+  try {
+    await tx.commit(
+      [{ Delete: { Key: keys.user(tenantId, userId), ...versionIs(user.version) } }],
+      { resourceId: userId },
+    );
+  } catch (error) {
+    if (error instanceof TransactionConflict) throw await versionConflict(tx.store, keys.user(tenantId, userId), `user ${userId}`, ifMatch);
+    throw error;
+  }
 }

@@ -7,11 +7,11 @@
  * the Powertools logger reads it when the handler modules load.
  */
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { startLocalRuntime } from '../../infra/local/runtime.ts';
-import { storeFromEnv, type Store } from '../../shared/store/client.ts';
-import { keys } from '../../shared/store/keys.ts';
-import { transact } from '../../shared/store/table.ts';
-import { newProjectItems } from '../../shared/tenancy/projects.ts';
+import { startLocalRuntime } from '#infra/local/runtime.ts';
+import { storeFromEnv, type Store } from '#shared/store/client.ts';
+import { keys } from '#shared/store/keys.ts';
+import { transact } from '#shared/store/table.ts';
+import { newProjectItems } from '#shared/tenancy/projects.ts';
 import { runLoad, summarize, type LatencySummary } from './stats.ts';
 
 export interface ApiBenchOptions {

@@ -1,30 +1,22 @@
 /**
  * Cold start: bundles every Lambda entry the way the CDK stack does (NodejsFunction with
- * the options of infra/aws/api-stack.ts), then times `await import(bundle)` in fresh
- * Node processes, beside a baseline bundle that only loads the DynamoDB SDK and makes
- * a client.
+ * `bundlingOptions` of infra/aws/function-defaults.ts), then times `await import(bundle)`
+ * in fresh Node processes, beside a baseline bundle that only loads the DynamoDB SDK and
+ * makes a client.
  */
 import { spawn } from 'node:child_process';
-import { readFile, mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
-import { routeGroups } from '../../shared/api/route-table.ts';
+import { routeGroups } from '#shared/api/route-table.ts';
+import { bundlingOptions, runtimeProvidedModules } from '#infra/aws/function-defaults.ts';
+import { workflowRegistry } from '#workflows/registry.ts';
 import { median } from './stats.ts';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
-/** Same string as `bundling.banner` in infra/aws/api-stack.ts (checked below). */
-export const BANNER = "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
-
-/**
- * What NodejsFunction passes to esbuild for this stack: `--target=node24 --platform=node
- * --format=esm --minify --sourcemap --external:@aws-sdk/* --banner:js=… --main-fields=module,main`.
- * `@aws-sdk/*` is external because the Node 24 Lambda runtime ships SDK v3 (CDK's default;
- * `@smithy/*` would also be external only with the sdkV3ExcludeSmithyPackages feature flag,
- * which cdk.json does not set).
- */
-const CDK_EXTERNALS = ['@aws-sdk/*'];
+export const BANNER = bundlingOptions.banner;
 
 export type Variant = 'cdk' | 'all-in';
 
@@ -49,27 +41,7 @@ export interface BundleResult {
 
 export interface ColdStartResult {
   runs: number;
-  optionsCheck: string[];
   bundles: BundleResult[];
-}
-
-/** Warns when the bundling options in the CDK stack no longer match the ones used here. */
-async function checkStackOptions(): Promise<string[]> {
-  const source = await readFile(join(repoRoot, 'infra/aws/api-stack.ts'), 'utf8');
-  const expected = [
-    'format: OutputFormat.ESM',
-    'minify: true',
-    'sourceMap: true',
-    "target: 'node24'",
-    "mainFields: ['module', 'main']",
-    `banner: ${JSON.stringify(BANNER)}`,
-    "NODE_OPTIONS: '--enable-source-maps'",
-  ];
-  const missing = expected.filter((snippet) => !source.includes(snippet));
-  if (/externalModules|bundleAwsSDK|nodeModules|sourceMapMode|keepNames|define:|loader:/.test(source)) {
-    missing.push('the stack sets further bundling options (externalModules/bundleAwsSDK/...): update the bench');
-  }
-  return missing;
 }
 
 async function bundle(entry: string, outfile: string, variant: Variant): Promise<{ bytes: number; mapBytes: number }> {
@@ -79,13 +51,13 @@ async function bundle(entry: string, outfile: string, variant: Variant): Promise
     outfile,
     bundle: true,
     platform: 'node',
-    format: 'esm',
-    target: 'node24',
-    minify: true,
-    sourcemap: true,
-    mainFields: ['module', 'main'],
-    banner: { js: BANNER },
-    external: variant === 'cdk' ? CDK_EXTERNALS : [],
+    format: bundlingOptions.format,
+    target: bundlingOptions.target,
+    minify: bundlingOptions.minify,
+    sourcemap: bundlingOptions.sourceMap,
+    mainFields: [...bundlingOptions.mainFields],
+    banner: { js: bundlingOptions.banner },
+    external: variant === 'cdk' ? runtimeProvidedModules : [],
     logLevel: 'error',
   });
   const [js, map] = await Promise.all([stat(outfile), stat(`${outfile}.map`)]);
@@ -151,9 +123,6 @@ export async function benchColdStart(
   options: { runs: number; workDir: string },
   progress: (line: string) => void,
 ): Promise<ColdStartResult> {
-  const optionsCheck = await checkStackOptions();
-  for (const warning of optionsCheck) progress(`WARNING: infra/aws/api-stack.ts no longer has ${warning}`);
-
   // Bundles go under the repository (a git-ignored folder) so that the external
   // `@aws-sdk/*` imports resolve from node_modules, as they do from the Lambda runtime.
   await rm(options.workDir, { recursive: true, force: true });
@@ -173,7 +142,7 @@ export async function benchColdStart(
     { name: BASELINE, entry: baselineEntry },
     ...routeGroups.map((group) => ({ name: `api/${group}`, entry: join(repoRoot, `functions/api/${group}.ts`) })),
     { name: 'authorizer', entry: join(repoRoot, 'functions/authorizer.ts') },
-    { name: 'steps/host-cluster', entry: join(repoRoot, 'functions/steps/host-cluster.ts') },
+    ...workflowRegistry.map((family) => ({ name: `steps/${family.family}`, entry: join(repoRoot, family.stepLambda.entry) })),
   ];
 
   // Bundle everything first, then time in rounds that visit every (bundle, flags) pair
@@ -210,5 +179,5 @@ export async function benchColdStart(
       sourceMaps: maps >= 0 ? timing(samples[maps]!) : undefined,
     };
   });
-  return { runs: options.runs, optionsCheck, bundles };
+  return { runs: options.runs, bundles };
 }

@@ -98,13 +98,13 @@ function countCalls(client: { middlewareStack: { add: (...args: any[]) => void }
 
 export async function benchHostClusters(options: ClusterBenchOptions, progress: (line: string) => void): Promise<ClusterBenchResult> {
   // Imported here: handler modules read the log level when they load (run.ts sets it first).
-  const { startLocalRuntime } = await import('../../infra/local/runtime.ts');
-  const { storeFromEnv } = await import('../../shared/store/client.ts');
-  const { keys } = await import('../../shared/store/keys.ts');
-  const { transact } = await import('../../shared/store/table.ts');
-  const { newOperation, finishOperation } = await import('../../shared/operations/operations.ts');
-  const { recordAudit } = await import('../../shared/audit/audit-log.ts');
-  const { stateMachineArnVariable } = await import('../../workflows/host-cluster.ts');
+  const { startLocalRuntime } = await import('#infra/local/runtime.ts');
+  const { storeFromEnv } = await import('#shared/store/client.ts');
+  const { keys } = await import('#shared/store/keys.ts');
+  const { transact } = await import('#shared/store/table.ts');
+  const { newOperation, finishOperation } = await import('#shared/operations/operations.ts');
+  const { recordAudit } = await import('#shared/audit/audit-log.ts');
+  const { stateMachineArnVariable } = await import('#workflows/names.ts');
 
   const started = performance.now();
   const logTail: string[] = [];
@@ -297,7 +297,7 @@ export async function benchHostClusters(options: ClusterBenchOptions, progress: 
     const writeSequence = async (i: number) => {
       const id = `cluster_baseline${runId}${i}`;
       const name = `baseline-${runId}-${i}`;
-      const { operation, put } = newOperation({ tenantId, projectId, kind: 'cluster.create', resourceType: 'cluster', resourceId: id });
+      const { operation, put } = newOperation({ resource: { type: 'cluster', tenantId, projectId, id }, kind: 'cluster.create', workflow: 'host-cluster-create' });
       const provisioning = { ...body, id, name, providerName: `palette-${id}`, operationId: operation.id, status: { phase: 'Provisioning', message: 'provisioning the control plane' }, pending: { kind: 'create' }, version: 1 };
       // POST /clusters: cluster + name reservation + operation in one transaction, then the audit entry.
       await transact(raw, [

@@ -1,6 +1,6 @@
 import SwaggerParser from '@apidevtools/swagger-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { routeList } from '../../shared/api/route-table.ts';
+import { routeList } from '#shared/api/route-table.ts';
 import { startTestRuntime, type TestRuntime } from '../support/local-api.ts';
 
 let rt: TestRuntime;

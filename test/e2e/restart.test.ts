@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startLocalRuntime, type LocalRuntime } from '../../infra/local/runtime.ts';
+import { startLocalRuntime, type LocalRuntime } from '#infra/local/runtime.ts';
 import { apiClient, until } from '../support/local-api.ts';
 
 const adminKey = 'plt_restart-test-admin-key-0123456789abcdefghijk';

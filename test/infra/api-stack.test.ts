@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import * as cdk from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { routeGroups, routeKey, routeList } from '../../shared/api/route-table.ts';
-import { tableDefinition } from '../../shared/store/table-definition.ts';
-import { API_BURST_LIMIT, API_RATE_LIMIT, PaletteStack } from '../../infra/aws/api-stack.ts';
-import { workflowDefinitions } from '../../workflows/host-cluster.ts';
+import { routeGroups, routeKey, routeList } from '#shared/api/route-table.ts';
+import { tableDefinition } from '#shared/store/table-definition.ts';
+import { API_BURST_LIMIT, API_RATE_LIMIT, PaletteStack } from '#infra/aws/api-stack.ts';
+import { workflowDefinitions, workflowRegistry } from '#workflows/registry.ts';
 
 /** Synthesized CloudFormation is untyped JSON. */
  
@@ -18,8 +18,8 @@ const dynamoWriteActions = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb
 
 const asArray = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
 
-/** The route-group functions, the authorizer and the workflow step Lambda. */
-const ourFunctionCount = routeGroups.length + 2;
+/** The route-group functions, the authorizer and each workflow family's step Lambda. */
+const ourFunctionCount = routeGroups.length + 1 + workflowRegistry.length;
 
 /** Our functions are the NodejsFunctions; CDK's helper functions use other handlers. */
 const ourFunctions = (template: Template) =>
@@ -85,12 +85,12 @@ describe('PaletteStack (bundling skipped)', () => {
   it('runs every function on Node.js 24 on arm64 with the table name in its environment', () => {
     const functions = ourFunctions(template);
     expect(functions).toHaveLength(ourFunctionCount);
-    const stepFunctionId = logicalId(stack.workflows.stepFunction);
+    const stepFunctionIds = [...stack.workflows.stepFunctions.values()].map(logicalId);
     for (const [id, fn] of functions) {
       expect(fn.Properties.Runtime, id).toBe('nodejs24.x');
       expect(fn.Properties.Architectures, id).toEqual(['arm64']);
       expect(fn.Properties.MemorySize, id).toBe(1024);
-      expect(fn.Properties.Timeout, id).toBe(id === stepFunctionId ? 60 : 29);
+      expect(fn.Properties.Timeout, id).toBe(stepFunctionIds.includes(id) ? 60 : 29);
       expect(fn.Properties.Environment.Variables.TABLE_NAME, id).toEqual({ Ref: tableLogicalId() });
       expect(fn.Properties.Environment.Variables.NODE_OPTIONS, id).toBe('--enable-source-maps');
       expect(fn.Properties.LoggingConfig?.LogGroup, id).toBeDefined();

@@ -1,12 +1,12 @@
 import * as cdk from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { routeGroups } from '../../shared/api/route-table.ts';
-import { PaletteStack } from '../../infra/aws/api-stack.ts';
-import { STEP_FUNCTION_TIMEOUT, WORKFLOW_TAG } from '../../infra/aws/workflows.ts';
-import { workflowDefinitions } from '../../workflows/host-cluster.ts';
-import { stateMachineArnVariable } from '../../workflows/names.ts';
-import { localFunctionArn, renderDefinition, stepFunctionNames, type AslDefinition } from '../../workflows/render.ts';
+import { routeGroups } from '#shared/api/route-table.ts';
+import { PaletteStack } from '#infra/aws/api-stack.ts';
+import { STEP_FUNCTION_TIMEOUT, WORKFLOW_TAG } from '#infra/aws/workflows.ts';
+import { workflowDefinitions, familyOf } from '#workflows/registry.ts';
+import { stateMachineArnVariable } from '#workflows/names.ts';
+import { localFunctionArn, renderDefinition, type AslDefinition } from '#workflows/render.ts';
 
 /** Synthesized CloudFormation is untyped JSON. */
 type Json = any;
@@ -29,7 +29,7 @@ function allStates(definition: { States: Record<string, Record<string, Json>> })
   ]);
 }
 
-describe('HostClusterWorkflows in the Palette stack (bundling skipped)', () => {
+describe('the workflows in the Palette stack (bundling skipped)', () => {
   let stack: PaletteStack;
   let template: Template;
   let resources: Record<string, Resource>;
@@ -43,7 +43,8 @@ describe('HostClusterWorkflows in the Palette stack (bundling skipped)', () => {
 
   const logicalId = (construct: { node: { defaultChild?: unknown } }) =>
     stack.getLogicalId(construct.node.defaultChild as cdk.CfnElement);
-  const stepFunctionId = () => logicalId(stack.workflows.stepFunction);
+  const stepFunction = () => stack.workflows.stepFunctions.get('host-cluster')!;
+  const stepFunctionId = () => logicalId(stepFunction());
   const tableArn = () => ({ 'Fn::GetAtt': [logicalId(stack.table), 'Arn'] });
   const indexArn = () => ({ 'Fn::Join': ['', [tableArn(), '/index/*']] });
 
@@ -100,7 +101,7 @@ describe('HostClusterWorkflows in the Palette stack (bundling skipped)', () => {
   it('deploys exactly the definition workflows/ renders for the local runner', () => {
     for (const workflow of workflowDefinitions) {
       const [, machine] = stateMachineFor(workflow.name);
-      expect(templateDefinition(machine), workflow.name).toEqual(renderDefinition(workflow, { hostClusterSteps: PLACEHOLDER_ARN }));
+      expect(templateDefinition(machine), workflow.name).toEqual(renderDefinition(workflow, PLACEHOLDER_ARN));
     }
   });
 
@@ -132,7 +133,7 @@ describe('HostClusterWorkflows in the Palette stack (bundling skipped)', () => {
   });
 
   it('lets the step Lambda use the table and assume customer roles, and nothing else', () => {
-    const statements = statementsOf(stack.workflows.stepFunction.role!);
+    const statements = statementsOf(stepFunction().role!);
     expect(statements.length).toBeGreaterThan(0);
     for (const statement of statements) {
       expect(statement.Effect).toBe('Allow');
@@ -206,7 +207,7 @@ describe('HostClusterWorkflows in the Palette stack (bundling skipped)', () => {
       }
       expect(Object.keys(variables).filter((k) => k.startsWith('STATE_MACHINE_')), group).toHaveLength(workflowDefinitions.length);
     }
-    for (const fn of [stack.authorizerFunction, stack.workflows.stepFunction]) {
+    for (const fn of [stack.authorizerFunction, ...stack.workflows.stepFunctions.values()]) {
       const variables = resources[logicalId(fn)]!.Properties.Environment.Variables as Record<string, Json>;
       expect(Object.keys(variables).filter((k) => k.startsWith('STATE_MACHINE_'))).toEqual([]);
     }
@@ -214,7 +215,7 @@ describe('HostClusterWorkflows in the Palette stack (bundling skipped)', () => {
 });
 
 describe('the rendered host-cluster workflow definitions', () => {
-  const rendered = workflowDefinitions.map((w) => [w.name, renderDefinition(w, { hostClusterSteps: PLACEHOLDER_ARN })] as const);
+  const rendered = workflowDefinitions.map((w) => [w.name, renderDefinition(w, PLACEHOLDER_ARN)] as const);
 
   it('invoke the step Lambda directly (payloadResponseOnly) from every Task', () => {
     for (const [name, definition] of rendered) {
@@ -223,6 +224,14 @@ describe('the rendered host-cluster workflow definitions', () => {
       for (const [state, task] of tasks) {
         expect(task.Resource, `${name} ${state}`).toBe(PLACEHOLDER_ARN);
         expect(task.Parameters?.FunctionName, `${name} ${state}`).toBeUndefined();
+      }
+    }
+  });
+
+  it('bound every Task with a timeout', () => {
+    for (const [name, definition] of rendered) {
+      for (const [state, task] of allStates(definition).filter(([, s]) => s.Type === 'Task')) {
+        expect(task.TimeoutSeconds, `${name} ${state}`).toBeGreaterThan(60);
       }
     }
   });
@@ -237,6 +246,8 @@ describe('the rendered host-cluster workflow definitions', () => {
         if (task.Parameters?.step === 'markError') {
           // The failure path itself: whatever happens, the execution ends in its Fail state.
           expect(states[task.Next as string]?.Type, `${name} ${state}`).toBe('Fail');
+          const catches = (task.Catch as Array<{ ErrorEquals: string[]; Next: string }> | undefined) ?? [];
+          expect(catches.map((c) => [c.ErrorEquals, states[c.Next]?.Type]), `${name} ${state}`).toEqual([[['States.ALL'], 'Fail']]);
         } else {
           expect(caughtErrors, `${name} ${state}`).toContain('States.ALL');
         }
@@ -251,7 +262,7 @@ describe('the rendered host-cluster workflow definitions', () => {
       expect(definition.QueryLanguage ?? 'JSONPath', workflow.name).toBe('JSONPath');
       expect(text, workflow.name).not.toMatch(/"QueryLanguage":"JSONata"|"Assign":/);
       for (const [state, task] of allStates(definition).filter(([, s]) => s.Type === 'Task')) {
-        expect(task.Resource, `${workflow.name} ${state}`).toBe(localFunctionArn(stepFunctionNames.hostClusterSteps));
+        expect(task.Resource, `${workflow.name} ${state}`).toBe(localFunctionArn(familyOf(workflow).stepLambda.functionName));
       }
     }
   });

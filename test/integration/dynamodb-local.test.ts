@@ -15,7 +15,7 @@ import {
   TransactWriteItemsCommand,
 } from '@aws-sdk/client-dynamodb';
 import { afterAll, describe, expect, inject, test } from 'vitest';
-import { JAVA_MISSING_MESSAGE, startDynamoDbLocal } from '../../infra/local/dynamodb-local.ts';
+import { JAVA_MISSING_MESSAGE, startDynamoDbLocal } from '#infra/local/dynamodb-local.ts';
 
 function clientFor(endpoint: string): DynamoDBClient {
   return new DynamoDBClient({

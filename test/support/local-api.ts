@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { inject } from 'vitest';
-import { startLocalRuntime, type LocalRuntime } from '../../infra/local/runtime.ts';
+import { startLocalRuntime, type LocalRuntime } from '#infra/local/runtime.ts';
 
 export interface ApiResponse<T = any> {
   status: number;

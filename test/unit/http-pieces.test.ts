@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { createRouteMatcher } from '../../infra/local/route-matcher.ts';
-import { routeList } from '../../shared/api/route-table.ts';
-import { parseIfMatch } from '../../shared/http/api-handler.ts';
-import { fieldErrors } from '../../shared/http/field-errors.ts';
-import { decodeCursor, encodeCursor } from '../../shared/store/pagination.ts';
-import { ApiError } from '../../shared/errors.ts';
+import { createRouteMatcher } from '#infra/local/route-matcher.ts';
+import { routeList } from '#shared/api/route-table.ts';
+import { parseIfMatch } from '#shared/http/api-handler.ts';
+import { fieldErrors } from '#shared/http/field-errors.ts';
+import { decodeCursor, encodeCursor } from '#shared/store/pagination.ts';
+import { ApiError } from '#shared/errors.ts';
 
 describe('the local route matcher', () => {
   const match = createRouteMatcher(routeList);

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { ApiError } from '../../shared/errors.ts';
+import { ApiError } from '#shared/errors.ts';
 import {
   checkVariableValue,
   renderTemplate,
   resolveProfileVariables,
   templateVariableNames,
   type ProfileVariable,
-} from '../../shared/catalog/profile-variables.ts';
+} from '#shared/cluster-profiles/variables.ts';
 
 /** The ApiError a call throws (fails the test when it does not throw one). */
 function thrown(call: () => unknown): ApiError {

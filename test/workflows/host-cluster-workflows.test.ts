@@ -16,10 +16,11 @@ import {
   type HistoryEvent,
 } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_POLLS, TRANSIENT_ERRORS, workflowDefinitions, type HostClusterStep } from '../../workflows/host-cluster.ts';
-import { localFunctionArn, renderDefinition, stepFunctionNames } from '../../workflows/render.ts';
-import { startLocalStepFunctions } from '../../infra/local/step-functions/local-step-functions.ts';
-import { PermanentProviderError, TransientProviderError } from '../../shared/providers/provider.ts';
+import { TRANSIENT_ERRORS, workflowFamilies, type HostClusterStep } from '#workflows/names.ts';
+import { workflowDefinitions } from '#workflows/registry.ts';
+import { localFunctionArn, renderDefinition } from '#workflows/render.ts';
+import { startLocalStepFunctions } from '#infra/local/step-functions/local-step-functions.ts';
+import { PermanentProviderError, TransientProviderError } from '#shared/providers/provider.ts';
 
 type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
 
@@ -37,6 +38,9 @@ interface Scenario {
   calls: StepCall[];
 }
 
+/** A polling bound large enough to show the loop, as the API sets per resource. */
+const MAX_POLLS = 180;
+
 /** Speed of the local runner: Wait states of 1 s and retry intervals of 2 s last 1 ms and 2 ms. */
 const SPEED = 1000;
 
@@ -50,7 +54,7 @@ beforeAll(async () => {
     stateMachines: workflowDefinitions.map((w) => ({ name: `palette-${w.name}`, definition: renderDefinition(w) })),
     speed: SPEED,
     handlers: {
-      [localFunctionArn(stepFunctionNames.hostClusterSteps)]: async (event) => {
+      [localFunctionArn(workflowFamilies['host-cluster'].stepLambda.functionName)]: async (event) => {
         const call = event as unknown as StepCall;
         const scenario = scenarios.get(String(call.args.operationId));
         if (!scenario) throw new Error(`no scenario for operation ${String(call.args.operationId)}`);
@@ -77,16 +81,15 @@ afterAll(async () => {
 
 const stateMachineArn = (workflow: string) => sfn.stateMachineArn(`palette-${workflow}`);
 
-/** The input the API starts a workflow with (shared/clusters/host-clusters.ts: WorkflowInput). */
+/** The input the API starts a workflow with (shared/operations/operations.ts: WorkflowInput). */
 function workflowInput(workflow: string, overrides: { maxPolls?: number } = {}) {
   return {
-    tenantId: 'tenant-1',
-    projectId: 'project-1',
-    clusterId: 'cluster-1',
     operationId: `op_${randomUUID()}`,
     workflow,
+    resource: { type: 'cluster', tenantId: 'tenant-1', projectId: 'project-1', id: 'cluster-1' },
     pollSeconds: 1,
     maxPolls: overrides.maxPolls ?? MAX_POLLS,
+    context: { change: { kind: 'create' }, refs: { accountId: 'ca-1', profileIds: ['cp-1'] } },
   };
 }
 
@@ -241,14 +244,30 @@ describe('host-cluster workflows on the local Step Functions endpoint', () => {
     expect(path.filter((name) => name === 'Create Describe')).toHaveLength(MAX_POLLS);
     expect(path.slice(-4)).toEqual(['Create ReachedRunning?', 'Create TimedOut', 'Create MarkError', 'Create Failed']);
     const markError = calls.find((c) => c.step === 'markError');
-    expect(markError?.args.error).toEqual({ Error: 'Timeout', Cause: 'the provider did not reach Running in time' });
-    expect(result.cause).toBe('the provider did not reach Running in time');
+    expect(markError?.args.error).toEqual({ Error: 'Timeout', Cause: 'did not reach Running in time' });
+    expect(result.cause).toBe('did not reach Running in time');
 
     // The bound is the execution input's, as the API sets it per provider.
     const short = await run('host-cluster-create', { describe: provisioning }, { maxPolls: 3 });
     expect(short.result.status).toBe('FAILED');
     expect(short.calls.filter((c) => c.step === 'describe')).toHaveLength(3);
     expect(short.path.slice(-3)).toEqual(['Create TimedOut', 'Create MarkError', 'Create Failed']);
+  });
+
+  it('still ends the execution when recording the failure fails too', async () => {
+    const { result, path, calls } = await run('host-cluster-create', {
+      provision: () => {
+        throw new PermanentProviderError('the account is gone');
+      },
+      markError: () => {
+        throw new Error('the table is unreachable');
+      },
+    });
+
+    expect(result.status).toBe('FAILED');
+    expect(path).toEqual(['Create Provision', 'Create MarkError', 'Create Failed']);
+    expect(calls.map((c) => c.step)).toEqual(['provision', 'markError']);
+    expect(result.cause).toBe('the account is gone');
   });
 
   it('deletes a cluster: polls until the provider reports Deleted, then finishes', async () => {

@@ -9,7 +9,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { StateMachine, ExecutionAbortedError } from 'aws-local-stepfunctions';
-import type { AslDefinition } from '../../../workflows/render.ts';
+import type { AslDefinition } from '#workflows/render.ts';
 
 type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 export type StepHandler = (event: JsonValue) => Promise<JsonValue>;

@@ -1,6 +1,6 @@
 import { createHash, createHmac } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { clearEksTokenCache, eksBearerToken } from '../../../shared/providers/eks-token.ts';
+import { createEksTokenIssuer } from '#shared/providers/eks/token.ts';
 
 const credentials = {
   accessKeyId: 'ASIAEXAMPLEKEY000001',
@@ -16,7 +16,10 @@ function decode(token: string): URL {
 }
 
 describe('eksBearerToken', () => {
-  beforeEach(() => clearEksTokenCache());
+  let eksBearerToken: ReturnType<typeof createEksTokenIssuer>['token'];
+  beforeEach(() => {
+    eksBearerToken = createEksTokenIssuer().token;
+  });
 
   it('encodes a presigned STS GetCallerIdentity URL bound to the cluster name', async () => {
     const now = new Date('2025-03-01T12:00:00Z');

@@ -21,16 +21,10 @@ import {
 import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import {
-  classifyAwsError,
-  createEksProvider,
-  decodeNodePoolTags,
-  encodeNodePoolTags,
-  type AwsCredentials,
-  type EksProviderOptions,
-} from '../../../shared/providers/eks.ts';
-import { clearEksTokenCache } from '../../../shared/providers/eks-token.ts';
-import { PermanentProviderError, TransientProviderError, type ClusterRef } from '../../../shared/providers/provider.ts';
+import { createEksProvider, type AwsCredentials, type EksAccountSettings, type EksProviderOptions } from '#shared/providers/eks/provider.ts';
+import { classifyAwsError } from '#shared/providers/eks/errors.ts';
+import { decodeNodePoolTags, encodeNodePoolTags } from '#shared/providers/eks/node-pools.ts';
+import { PermanentProviderError, TransientProviderError, type ClusterRef } from '#shared/providers/provider.ts';
 
 const account = {
   roleArn: 'arn:aws:iam::123456789012:role/PaletteAccess',
@@ -97,11 +91,10 @@ function notFound(message = 'No cluster found for name: acme-prod.') {
 let clock: Date;
 let eksClientFor: ReturnType<typeof vi.fn<(region: string, credentials: AwsCredentials) => EKSClient>>;
 
-function provider(extra: EksProviderOptions = {}) {
-  return createEksProvider(account, {
+function provider(extra: EksProviderOptions = {}, roles: Pick<EksAccountSettings, 'clusterRoleArn' | 'nodeRoleArn'> = {}) {
+  return createEksProvider({ ...account, ...roles }, {
     stsClient: new STSClient({ region: 'us-east-1' }),
     eksClientFor,
-    subnetIds: ['subnet-a', 'subnet-b'],
     now: () => clock,
     ...extra,
   });
@@ -114,7 +107,6 @@ function inputs<T>(command: abstract new (...args: never[]) => T) {
 beforeEach(() => {
   stsMock.reset();
   eksMock.reset();
-  clearEksTokenCache();
   clock = T0;
   eksClientFor = vi.fn((region: string, credentials: AwsCredentials) => new EKSClient({ region, credentials }));
   stsMock.on(AssumeRoleCommand).resolves(assumedCredentials());
@@ -207,12 +199,13 @@ describe('create', () => {
       { name: 'gpu', instanceType: 'g5.xlarge', count: 1, min: 0, max: 4 },
     ],
     tags: { 'palette:cluster-id': ref.clusterId },
+    network: { subnetIds: ['subnet-a', 'subnet-b'] },
   };
 
   it('creates the cluster with API_AND_CONFIG_MAP access, the conventional roles and the desired pools in a tag', async () => {
     eksMock.on(CreateClusterCommand).resolves({});
 
-    await provider({ securityGroupIds: ['sg-1'] }).create(input);
+    await provider().create({ ...input, network: { subnetIds: ['subnet-a', 'subnet-b'], securityGroupIds: ['sg-1'] } });
 
     const [sent] = inputs(CreateClusterCommand);
     expect(sent).toEqual({
@@ -227,10 +220,10 @@ describe('create', () => {
     expect(inputs(CreateNodegroupCommand)).toHaveLength(0);
   });
 
-  it('uses the cluster role from the options when one is configured', async () => {
+  it('uses the cluster role of the cloud account when it names one', async () => {
     eksMock.on(CreateClusterCommand).resolves({});
 
-    await provider({ clusterRoleArn: 'arn:aws:iam::123456789012:role/Custom' }).create(input);
+    await provider({}, { clusterRoleArn: 'arn:aws:iam::123456789012:role/Custom' }).create(input);
 
     expect(inputs(CreateClusterCommand)[0]?.roleArn).toBe('arn:aws:iam::123456789012:role/Custom');
   });
@@ -243,9 +236,9 @@ describe('create', () => {
     await expect(provider().create(input)).resolves.toBeUndefined();
   });
 
-  it('fails permanently when no subnets are configured', async () => {
-    await expect(provider({ subnetIds: [] }).create(input)).rejects.toThrow(PermanentProviderError);
-    await expect(provider({ subnetIds: [] }).create(input)).rejects.toThrow(/no subnets configured/);
+  it('fails permanently when the cluster names fewer than two subnets', async () => {
+    await expect(provider().create({ ...input, network: undefined })).rejects.toThrow(PermanentProviderError);
+    await expect(provider().create({ ...input, network: { subnetIds: ['subnet-a'] } })).rejects.toThrow(/network\.subnetIds/);
     expect(inputs(CreateClusterCommand)).toHaveLength(0);
   });
 
@@ -400,30 +393,6 @@ describe('describe', () => {
     eksMock.on(DescribeClusterCommand).rejects(new ThrottlingException({ message: 'Rate exceeded', $metadata: { httpStatusCode: 429 } }));
 
     await expect(provider().describe(ref)).rejects.toThrow(TransientProviderError);
-  });
-});
-
-describe('ensureNodePools', () => {
-  it('creates the given pools that do not exist yet on an ACTIVE cluster', async () => {
-    eksMock.on(DescribeClusterCommand).resolves(cluster('ACTIVE'));
-    withNodegroups(nodegroup('default', 'ACTIVE'));
-    eksMock.on(CreateNodegroupCommand).resolves({});
-
-    const created = await provider().ensureNodePools(ref, [
-      { name: 'default', instanceType: 'm5.large', count: 3 },
-      { name: 'batch', instanceType: 'c6i.2xlarge', count: 2 },
-    ]);
-
-    expect(created).toEqual(['batch']);
-    expect(inputs(CreateNodegroupCommand)).toHaveLength(1);
-  });
-
-  it('asks to be retried while the cluster is not ACTIVE yet', async () => {
-    eksMock.on(DescribeClusterCommand).resolves(cluster('CREATING'));
-
-    await expect(
-      provider().ensureNodePools(ref, [{ name: 'batch', instanceType: 'c6i.2xlarge', count: 2 }]),
-    ).rejects.toThrow(TransientProviderError);
   });
 });
 
@@ -595,16 +564,15 @@ describe('delete', () => {
   });
 });
 
-describe('kubeConfig', () => {
+describe('clusterAccess', () => {
   it('points at the cluster endpoint with its CA and a k8s-aws-v1 bearer token', async () => {
     eksMock.on(DescribeClusterCommand).resolves(cluster('ACTIVE'));
 
-    const kc = await provider().kubeConfig(ref);
+    const access = await provider().clusterAccess(ref);
 
-    const c = kc.getCurrentCluster();
-    expect(c?.server).toBe('https://ABCDEF0123.gr7.eu-west-1.eks.amazonaws.com');
-    expect(c?.caData).toBe('LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0t');
-    const token = kc.getCurrentUser()?.token ?? '';
+    expect(access.server).toBe('https://ABCDEF0123.gr7.eu-west-1.eks.amazonaws.com');
+    expect(access.caData).toBe('LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0t');
+    const token = access.token ?? '';
     expect(token.startsWith('k8s-aws-v1.')).toBe(true);
     const url = new URL(Buffer.from(token.slice('k8s-aws-v1.'.length), 'base64url').toString('utf8'));
     expect(url.host).toBe('sts.eu-west-1.amazonaws.com');
@@ -616,7 +584,7 @@ describe('kubeConfig', () => {
   it('asks to be retried while the cluster has no endpoint yet', async () => {
     eksMock.on(DescribeClusterCommand).resolves(cluster('CREATING', { endpoint: undefined, certificateAuthority: undefined }));
 
-    await expect(provider().kubeConfig(ref)).rejects.toThrow(TransientProviderError);
+    await expect(provider().clusterAccess(ref)).rejects.toThrow(TransientProviderError);
   });
 });
 

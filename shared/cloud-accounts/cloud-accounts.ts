@@ -1,0 +1,87 @@
+/**
+ * Cloud accounts: where a project's clusters are provisioned, an AWS IAM role to
+ * assume or the simulated cloud. Names are unique per project through a reservation
+ * item written in the same transaction as the account; host clusters hold a
+ * reference count on the account they use, so an account in use cannot be deleted.
+ */
+import { ApiError, assertIfMatch, notFound } from '../errors.ts';
+import { newId } from '../ids.ts';
+import type { Store } from '../store/client.ts';
+import { keys, lists } from '../store/keys.ts';
+import { pickFields } from '../store/items.ts';
+import { claimName, deleteNamed } from '../store/names.ts';
+import { getItem, nowIso, queryPage, TransactionConflict, type TransactItem } from '../store/table.ts';
+import type { Tx } from '../store/tx.ts';
+import { SIM_DEFAULTS } from '../providers/sim.ts';
+import { cloudAccountItem, type CloudAccountItem } from './items.ts';
+import { cloudAccount as cloudAccountShape, type CreateCloudAccountInput } from './schemas.ts';
+
+export const toCloudAccount = (item: CloudAccountItem) => pickFields(cloudAccountShape, item);
+
+/** The account and the transaction items that create it and reserve its name (seeding uses these too). */
+export function newCloudAccountItems(tenantId: string, projectId: string, input: CreateCloudAccountInput) {
+  const now = nowIso();
+  const account: CloudAccountItem = {
+    type: 'cloudaccount',
+    id: newId('cloudAccount'),
+    name: input.name,
+    projectId,
+    provider: input.provider,
+    ...(input.provider === 'aws' && input.aws ? { aws: { ...input.aws } } : {}),
+    ...(input.provider === 'sim' ? { sim: { ...SIM_DEFAULTS, ...input.sim } } : {}),
+    clusters: 0,
+    createdAt: now,
+    updatedAt: now,
+    version: 1,
+  };
+  const items: TransactItem[] = [
+    { Put: { Item: { ...keys.cloudAccount(tenantId, projectId, account.id), ...account }, ConditionExpression: 'attribute_not_exists(pk)' } },
+    claimName(keys.cloudAccountName(tenantId, projectId, account.name), 'cloudaccountname', { cloudAccountId: account.id }),
+    // The project must still exist, and not be on its way out.
+    { ConditionCheck: { Key: keys.project(tenantId, projectId), ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(deleting)' } },
+  ];
+  return { account, items };
+}
+
+export async function createCloudAccount(tx: Tx, tenantId: string, projectId: string, input: CreateCloudAccountInput): Promise<CloudAccountItem> {
+  const { account, items } = newCloudAccountItems(tenantId, projectId, input);
+  try {
+    await tx.commit(items, { resourceId: account.id });
+  } catch (error) {
+    if (error instanceof TransactionConflict) {
+      if (error.reasons[2] === 'ConditionalCheckFailed') throw new ApiError('invalid_state', 'the project is being deleted');
+      throw new ApiError('conflict', `a cloud account named ${input.name} already exists in this project`);
+    }
+    throw error;
+  }
+  return account;
+}
+
+/** The account, or not_found (other projects' and tenants' accounts are not found either). */
+export async function getCloudAccount(store: Store, tenantId: string, projectId: string, accountId: string) {
+  const account = await getItem(store, keys.cloudAccount(tenantId, projectId, accountId), cloudAccountItem);
+  if (!account) throw notFound(`cloud account ${accountId}`);
+  return account;
+}
+
+/** A project's accounts in creation order. */
+export function listCloudAccounts(store: Store, tenantId: string, projectId: string, page: { limit: number; cursor?: string }) {
+  return queryPage(store, { ...lists.cloudAccounts(tenantId, projectId), ...page }, cloudAccountItem);
+}
+
+/** Deletes an account and frees its name, refused while a host cluster uses it. */
+export async function deleteCloudAccount(tx: Tx, tenantId: string, projectId: string, accountId: string, ifMatch?: number): Promise<void> {
+  const account = await getCloudAccount(tx.store, tenantId, projectId, accountId);
+  assertIfMatch(account, ifMatch);
+  const inUse = () => new ApiError('invalid_state', `a host cluster still uses cloud account ${account.name}; delete the cluster first`);
+  if (account.clusters > 0) throw inUse();
+  await deleteNamed(tx, {
+    key: keys.cloudAccount(tenantId, projectId, accountId),
+    version: account.version,
+    what: `cloud account ${accountId}`,
+    ifMatch,
+    reservation: { key: keys.cloudAccountName(tenantId, projectId, account.name), ownerAttribute: 'cloudAccountId', ownerId: accountId },
+    unused: { expression: 'attribute_not_exists(#uses) OR #uses = :none', names: { '#uses': 'clusters' }, values: { ':none': 0 } },
+    inUse: async () => inUse(),
+  });
+}

@@ -1,0 +1,520 @@
+/**
+ * Host clusters: Kubernetes clusters provisioned on a provider from a cluster profile
+ * (or imported by kubeconfig), changed and deleted through workflows. A cluster holds
+ * a reference count on the cloud account and profile versions it uses and on its
+ * project, changed in the same transaction as the cluster, so none of them can be
+ * deleted from under it.
+ */
+import { ApiError, assertIfMatch, notFound, validationFailed } from '../errors.ts';
+import { newId } from '../ids.ts';
+import type { Store } from '../store/client.ts';
+import { keys, lists } from '../store/keys.ts';
+import { pickFields } from '../store/items.ts';
+import { claimName } from '../store/names.ts';
+import { getItem, nowIso, queryPage, transact, TransactionConflict, updateItem, type TransactItem } from '../store/table.ts';
+import type { Tx } from '../store/tx.ts';
+import { finishOperationItem, launchWorkflow, pollPlan, startOperation, type WorkflowInput } from '../operations/operations.ts';
+import type { OperationItem } from '../operations/items.ts';
+import type { OperationRecovery } from '../operations/recovery.ts';
+import { accountSettingsOf, type AccountSettings } from '../cloud-accounts/items.ts';
+import { getCloudAccount } from '../cloud-accounts/cloud-accounts.ts';
+import { getClusterProfile } from '../cluster-profiles/cluster-profiles.ts';
+import { resolveProfileVariables } from '../cluster-profiles/variables.ts';
+import type { ClusterProfileItem } from '../cluster-profiles/items.ts';
+import { KubeconfigError, kubeconfigYaml, parseKubeconfig } from '../kube/kubeconfig.ts';
+import { clusterRef, providerFor, type ProviderKind } from '../providers/index.ts';
+import { PermanentProviderError } from '../providers/provider.ts';
+import { SIM_DEFAULTS } from '../providers/sim.ts';
+import { POLL_SECONDS, workflowName } from '#workflows/names.ts';
+import { compareKubernetesVersions, DEFAULT_KUBERNETES_VERSION } from './kubernetes-version.ts';
+import { hostClusterItem, clusterNameItem, type HostClusterItem, type HostClusterPhase, type NodePool, type PendingChange } from './items.ts';
+import { hostCluster as hostClusterShape } from './schemas.ts';
+
+export const toHostCluster = (item: HostClusterItem) => pickFields(hostClusterShape, item);
+
+/** The provider a cloud account's clusters run on. */
+const providerOfAccount = { aws: 'eks', sim: 'sim' } as const satisfies Record<AccountSettings['provider'], ProviderKind>;
+/** The profile cloud that fits an account's provider. */
+const profileCloudOfAccount = { aws: 'eks', sim: 'sim' } as const;
+
+// ---------------------------------------------------------------------------------
+// References: account, profile versions and project a cluster holds
+// ---------------------------------------------------------------------------------
+
+export interface ClusterRefs {
+  accountId: string | null;
+  profileIds: string[];
+}
+
+/** What a cluster item holds: its account, its profile and, during an upgrade, the target profile. */
+export function refsOf(cluster: Pick<HostClusterItem, 'cloudAccountId' | 'profileId' | 'pending'>): ClusterRefs {
+  const profiles = [cluster.profileId, cluster.pending?.kind === 'upgrade' ? cluster.pending.profileId : null].filter((id): id is string => !!id);
+  return { accountId: cluster.cloudAccountId, profileIds: [...new Set(profiles)] };
+}
+
+/**
+ * The counter changes that move a cluster from holding `before` to holding `after`
+ * (undefined: the cluster does not exist). A new reference requires its target to
+ * exist, so it fails instead of pointing at something deleted a moment ago.
+ */
+export function referenceUpdates(tenantId: string, projectId: string, before: ClusterRefs | undefined, after: ClusterRefs | undefined): TransactItem[] {
+  const deltas = new Map<string, { key: { pk: string; sk: string }; delta: number; project?: boolean }>();
+  const add = (key: { pk: string; sk: string }, delta: number, project = false) => {
+    const id = `${key.pk}|${key.sk}`;
+    const entry = deltas.get(id) ?? { key, delta: 0, project };
+    entry.delta += delta;
+    deltas.set(id, entry);
+  };
+  for (const [refs, sign] of [[before, -1], [after, 1]] as const) {
+    if (!refs) continue;
+    if (refs.accountId) add(keys.cloudAccount(tenantId, projectId, refs.accountId), sign);
+    for (const profileId of refs.profileIds) add(keys.clusterProfile(tenantId, projectId, profileId), sign);
+  }
+  if (!before && after) add(keys.project(tenantId, projectId), 1, true);
+  if (before && !after) add(keys.project(tenantId, projectId), -1, true);
+  return [...deltas.values()]
+    .filter((entry) => entry.delta !== 0)
+    .map(({ key, delta, project }) =>
+      updateItem(key, {
+        add: { [project ? 'hostClusters' : 'clusters']: delta },
+        ...(project && delta > 0 ? { condition: { expression: 'attribute_not_exists(deleting)' } } : {}),
+      }),
+    );
+}
+
+// ---------------------------------------------------------------------------------
+// Workflow input: what the steps need, carried instead of re-read
+// ---------------------------------------------------------------------------------
+
+export interface HostClusterContext {
+  change: PendingChange;
+  cluster: Pick<HostClusterItem, 'name' | 'provider' | 'providerName' | 'staleProviderName' | 'region' | 'kubernetesVersion' | 'nodePools' | 'network' | 'tenantId' | 'projectId'>;
+  account?: AccountSettings;
+  /** The add-ons to apply once the cluster runs: the profile version and the variable values. */
+  addons?: { profileId: string; variables: Record<string, string> };
+  /** What the cluster holds while the operation runs; the finish moves or releases it. */
+  refs: ClusterRefs;
+}
+
+export type HostClusterWorkflowInput = WorkflowInput<HostClusterContext>;
+
+/** Seconds a workflow expects its provider to take: EKS control planes and node groups take 15–25 minutes. */
+function expectedSeconds(provider: ProviderKind, account: AccountSettings | undefined) {
+  if (provider === 'eks') return 45 * 60;
+  if (provider === 'sim') return account?.sim?.provisionSeconds ?? SIM_DEFAULTS.provisionSeconds;
+  return 4 * 60;
+}
+
+const pollSecondsFor = (provider: ProviderKind) => (provider === 'eks' ? 30 : provider === 'sim' ? 1 : POLL_SECONDS);
+
+/** The execution input for the cluster's pending change: one rule for create, change and resume alike. */
+export function workflowInputFor(cluster: HostClusterItem, account: AccountSettings | undefined) {
+  const change = cluster.pending!;
+  const addonsProfile = change.kind === 'upgrade' ? change.profileId : change.kind === 'create' ? cluster.profileId : null;
+  const context: HostClusterContext = {
+    change,
+    cluster: {
+      tenantId: cluster.tenantId,
+      projectId: cluster.projectId,
+      name: cluster.name,
+      provider: cluster.provider,
+      providerName: cluster.providerName,
+      ...(cluster.staleProviderName ? { staleProviderName: cluster.staleProviderName } : {}),
+      region: cluster.region,
+      kubernetesVersion: cluster.kubernetesVersion,
+      nodePools: cluster.nodePools,
+      ...(cluster.network ? { network: cluster.network } : {}),
+    },
+    ...(account ? { account } : {}),
+    ...(addonsProfile ? { addons: { profileId: addonsProfile, variables: change.kind === 'upgrade' ? change.variables : cluster.variables } } : {}),
+    refs: refsOf(cluster),
+  };
+  return { ...pollPlan(expectedSeconds(cluster.provider, account), pollSecondsFor(cluster.provider)), context };
+}
+
+const workflowOf = (change: PendingChange['kind']) => workflowName('host-cluster', change);
+
+type ClusterTarget = { tenantId: string; projectId: string; clusterId: string };
+
+/** The cluster's update, on condition the operation still owns it. */
+export function ownedClusterUpdate(target: ClusterTarget, operationId: string, change: Parameters<typeof updateItem>[1]): TransactItem {
+  return updateItem(keys.cluster(target.tenantId, target.projectId, target.clusterId), {
+    ...change,
+    condition: { expression: 'operationId = :op', values: { ':op': operationId } },
+  });
+}
+
+/**
+ * Phase Error with the reason and the operation Failed, in one transaction; when the
+ * cluster is gone or another operation owns it, the operation still ends (once).
+ * Uses nothing but its arguments, so a failure path cannot fail on a missing read.
+ */
+export async function failClusterOperation(store: Store, target: ClusterTarget, operationId: string, error: { code: string; message: string }) {
+  const fail = finishOperationItem(target.tenantId, operationId, { status: 'Failed', error });
+  try {
+    await transact(store, [ownedClusterUpdate(target, operationId, { set: { status: { phase: 'Error', message: error.message } } }), fail]);
+  } catch (cancelled) {
+    if (!(cancelled instanceof TransactionConflict)) throw cancelled;
+    await transact(store, [fail]).catch((again: unknown) => {
+      if (!(again instanceof TransactionConflict)) throw again;
+    });
+  }
+}
+
+/** A workflow that could not start leaves the cluster in Error (the operation is failed by the caller). */
+async function markStartFailure(store: Store, operation: OperationItem, message: string) {
+  await transact(store, [
+    ownedClusterUpdate({ tenantId: operation.tenantId, projectId: operation.projectId!, clusterId: operation.resourceId }, operation.id, {
+      set: { status: { phase: 'Error', message } },
+    }),
+  ]).catch((error: unknown) => {
+    if (!(error instanceof TransactionConflict)) throw error;
+  });
+}
+
+// ---------------------------------------------------------------------------------
+// Create and import
+// ---------------------------------------------------------------------------------
+
+export type NewClusterSpec = Pick<HostClusterItem, 'name' | 'provider' | 'cloudAccountId' | 'region' | 'profileId' | 'kubernetesVersion' | 'nodePools' | 'hostCluster' | 'variables'> &
+  Partial<Pick<HostClusterItem, 'network' | 'kubeconfig'>>;
+
+const referenceConflict = () =>
+  new ApiError('conflict', 'the cluster\'s cloud account, profile version or project was deleted at the same moment; check them and retry');
+
+function withoutUndefined<T extends Record<string, unknown>>(item: T): T {
+  return Object.fromEntries(Object.entries(item).filter(([, v]) => v !== undefined)) as T;
+}
+
+/**
+ * Writes the cluster (phase Provisioning), its name reservation, its references and
+ * its operation in one transaction, then starts the create (or import) workflow. A
+ * cluster of the same name left in `Error` by a failed create is retried in place with
+ * the new spec, under a fresh provider name; its failed attempt is cleaned up.
+ */
+export async function createHostCluster(
+  tx: Tx,
+  scope: { tenantId: string; projectId: string },
+  spec: NewClusterSpec,
+  options: { account?: AccountSettings; requestId?: string } = {},
+) {
+  const { store } = tx;
+  const now = nowIso();
+  const kind = spec.provider === 'imported' ? 'import' : 'create';
+  const reservation = await getItem(store, keys.clusterName(scope.tenantId, scope.projectId, spec.name), clusterNameItem);
+  const previous = reservation ? await getItem(store, keys.cluster(scope.tenantId, scope.projectId, reservation.id), hostClusterItem) : undefined;
+  if (previous && previous.status.phase !== 'Error') {
+    throw new ApiError('conflict', `a cluster named ${spec.name} already exists in this project (${previous.status.phase})`);
+  }
+  // Only a failed create is retried by creating again; a cluster that failed a day-2
+  // change still exists at its provider and is retried with that change (or deleted).
+  if (previous && previous.pending?.kind !== 'create' && previous.pending?.kind !== 'import') {
+    throw new ApiError('conflict', `cluster ${spec.name} exists and failed a ${previous.pending?.kind ?? 'change'}; retry that or delete it`);
+  }
+  const id = previous?.id ?? newId('cluster');
+  const base = `palette-${id.slice(3).toLowerCase()}`;
+  const owned = {
+    ...spec,
+    network: spec.network,
+    kubeconfig: spec.kubeconfig,
+    status: { phase: 'Provisioning' as const, message: kind === 'import' ? 'validating the kubeconfig' : 'provisioning the control plane' },
+    providerName: previous ? `${base}-${previous.version + 1}` : base,
+    // A retry provisions afresh; the failed attempt's provider resource is removed first.
+    staleProviderName: previous && previous.provider !== 'imported' ? previous.providerName : undefined,
+    pending: { kind } as PendingChange,
+  };
+  const cluster: HostClusterItem = {
+    virtualClusters: 0,
+    allocatedCpu: 0,
+    allocatedMemoryMiB: 0,
+    allocatedStorageGiB: 0,
+    ...previous,
+    type: 'cluster',
+    id,
+    tenantId: scope.tenantId,
+    projectId: scope.projectId,
+    ...owned,
+    createdAt: previous?.createdAt ?? now,
+    updatedAt: now,
+    version: (previous?.version ?? 0) + 1,
+  };
+  const key = keys.cluster(scope.tenantId, scope.projectId, id);
+  const ownWrites = (operationId: string): TransactItem[] =>
+    previous
+      ? [updateItem(key, { set: { ...owned, operationId }, expectedVersion: previous.version, now })]
+      : [
+          { Put: { Item: { ...key, ...withoutUndefined({ ...cluster, operationId }) }, ConditionExpression: 'attribute_not_exists(pk)' } },
+          claimName(keys.clusterName(scope.tenantId, scope.projectId, spec.name), 'clustername', { id }),
+        ];
+  const ownCount = previous ? 1 : 2;
+  const operation = await startOperation({
+    tx,
+    resource: { type: 'cluster', tenantId: scope.tenantId, projectId: scope.projectId, id },
+    kind: `cluster.${kind}`,
+    workflow: workflowOf(kind),
+    items: (operationId) => [...ownWrites(operationId), ...referenceUpdates(scope.tenantId, scope.projectId, previous ? refsOf(previous) : undefined, refsOf(cluster))],
+    input: () => workflowInputFor(cluster, options.account),
+    requestId: options.requestId,
+    onStartFailure: markStartFailure,
+    onConflict: (error) =>
+      error.reasons.slice(0, ownCount).includes('ConditionalCheckFailed')
+        ? new ApiError('conflict', `a cluster named ${spec.name} already exists in this project`)
+        : referenceConflict(),
+  });
+  return { cluster: { ...cluster, operationId: operation.id }, operation };
+}
+
+export async function getHostCluster(store: Store, tenantId: string, projectId: string, clusterId: string) {
+  const cluster = await getItem(store, keys.cluster(tenantId, projectId, clusterId), hostClusterItem);
+  if (!cluster) throw notFound(`cluster ${clusterId}`);
+  return cluster;
+}
+
+export function listHostClusters(store: Store, tenantId: string, projectId: string, query: { limit: number; cursor?: string; phase?: HostClusterPhase }) {
+  return queryPage(
+    store,
+    {
+      ...lists.clusters(tenantId, projectId),
+      limit: query.limit,
+      cursor: query.cursor,
+      filter: query.phase ? { expression: '#status.#phase = :phase', names: { '#status': 'status', '#phase': 'phase' }, values: { ':phase': query.phase } } : undefined,
+    },
+    hostClusterItem,
+  );
+}
+
+// ---------------------------------------------------------------------------------
+// Day-2 changes
+// ---------------------------------------------------------------------------------
+
+const inProgress = (phase: HostClusterPhase) => phase === 'Provisioning' || phase === 'Updating' || phase === 'Deleting' || phase === 'Pending';
+
+type DayTwoChange = Exclude<PendingChange, { kind: 'create' } | { kind: 'import' }>;
+
+/**
+ * A day-2 change (scale, upgrade, delete): moves the cluster to its in-progress phase,
+ * moves its references and records the operation in one conditional write, so two
+ * changes can never run on the same cluster at once, then starts the workflow.
+ */
+export async function beginChange(tx: Tx, cluster: HostClusterItem, change: DayTwoChange, options: { ifMatch?: number; account?: AccountSettings; requestId?: string } = {}) {
+  assertIfMatch(cluster, options.ifMatch);
+  // From Error: delete always; a failed scale or upgrade may be retried (the cluster exists).
+  const retryable = cluster.status.phase === 'Error' && (change.kind === 'delete' || cluster.pending?.kind === 'scale' || cluster.pending?.kind === 'upgrade');
+  if (cluster.status.phase !== 'Running' && !retryable) {
+    throw new ApiError(
+      'invalid_state',
+      `cannot ${change.kind} cluster ${cluster.name} while it is ${cluster.status.phase}` + (inProgress(cluster.status.phase) ? '; wait for the running operation to finish' : ''),
+    );
+  }
+  const status = {
+    phase: (change.kind === 'delete' ? 'Deleting' : 'Updating') as HostClusterPhase,
+    message:
+      change.kind === 'delete' ? 'deleting' : change.kind === 'scale' ? `scaling node pool ${change.pool.name} to ${change.pool.count}` : `upgrading to Kubernetes ${change.kubernetesVersion}`,
+  };
+  const now = nowIso();
+  const next: HostClusterItem = { ...cluster, status, pending: change, updatedAt: now, version: cluster.version + 1 };
+  const key = keys.cluster(cluster.tenantId, cluster.projectId, cluster.id);
+  const operation = await startOperation({
+    tx,
+    resource: { type: 'cluster', tenantId: cluster.tenantId, projectId: cluster.projectId, id: cluster.id },
+    kind: `cluster.${change.kind}`,
+    workflow: workflowOf(change.kind),
+    items: (operationId) => [
+      updateItem(key, {
+        set: { status, pending: change, operationId },
+        expectedVersion: cluster.version,
+        now,
+        // Virtual clusters live on a host; a host that carries any cannot go.
+        ...(change.kind === 'delete' ? { condition: { expression: 'attribute_not_exists(virtualClusters) OR virtualClusters = :none', values: { ':none': 0 } } } : {}),
+      }),
+      ...referenceUpdates(cluster.tenantId, cluster.projectId, refsOf(cluster), refsOf(next)),
+    ],
+    input: () => workflowInputFor(next, options.account),
+    requestId: options.requestId,
+    onStartFailure: markStartFailure,
+    onConflict: async (error) => {
+      if (error.reasons[0] !== 'ConditionalCheckFailed') return referenceConflict();
+      const latest = await getItem(tx.store, key, hostClusterItem);
+      if (latest && latest.version === cluster.version && change.kind === 'delete' && latest.virtualClusters > 0) {
+        return new ApiError('invalid_state', `cluster ${cluster.name} still hosts ${latest.virtualClusters} virtual cluster(s); delete them first`);
+      }
+      return new ApiError('conflict', `cluster ${cluster.name} changed at the same time; retry`);
+    },
+  });
+  return { cluster: { ...next, operationId: operation.id }, operation };
+}
+
+// ---------------------------------------------------------------------------------
+// The rules of the API's requests
+// ---------------------------------------------------------------------------------
+
+async function profileFor(store: Store, tenantId: string, projectId: string, profileId: string, path: string) {
+  const profile = await getClusterProfile(store, tenantId, projectId, profileId).catch(() => undefined);
+  if (!profile) throw validationFailed(`no cluster profile ${profileId} in this project`, [{ path, message: 'unknown cluster profile' }]);
+  return profile;
+}
+
+const asText = (values: Record<string, string | number | boolean>) => Object.fromEntries(Object.entries(values).map(([k, v]) => [k, String(v)]));
+
+export interface CreateClusterRequest {
+  name: string;
+  cloudAccountId: string;
+  region: string;
+  profileId: string;
+  variables: Record<string, string | number | boolean>;
+  kubernetesVersion?: string;
+  nodePools: NodePool[];
+  hostCluster: { enabled: boolean };
+  network?: HostClusterItem['network'];
+}
+
+/**
+ * Checks a create against its account and profile (the profile's cloud fits the
+ * account; an add-on profile cannot make a cluster; an aws account needs subnets) and
+ * resolves its variables: 400 with the field to fix, before anything is written.
+ */
+export async function planClusterCreate(store: Store, scope: { tenantId: string; projectId: string }, request: CreateClusterRequest) {
+  const account = await getCloudAccount(store, scope.tenantId, scope.projectId, request.cloudAccountId).catch(() => undefined);
+  if (!account) throw validationFailed(`no cloud account ${request.cloudAccountId} in this project`, [{ path: 'cloudAccountId', message: 'unknown cloud account' }]);
+  const profile = await profileFor(store, scope.tenantId, scope.projectId, request.profileId, 'profileId');
+  if (profile.profileType === 'add-on') {
+    throw validationFailed('an add-on profile cannot create a cluster; use an infra or full profile', [{ path: 'profileId', message: 'add-on profile' }]);
+  }
+  if (profile.cloud !== 'all' && profile.cloud !== profileCloudOfAccount[account.provider]) {
+    throw validationFailed(`profile ${profile.name}@${profile.profileVersion} is for ${profile.cloud}, the account is ${account.provider}`, [
+      { path: 'profileId', message: `profile cloud ${profile.cloud} does not match the account's provider ${account.provider}` },
+    ]);
+  }
+  if (account.provider === 'aws' && (request.network?.subnetIds.length ?? 0) < 2) {
+    throw validationFailed('an EKS cluster needs the subnets of its VPC: network.subnetIds, at least two, in two availability zones', [
+      { path: 'network.subnetIds', message: 'required (at least two subnet ids) for an aws cloud account' },
+    ]);
+  }
+  const { values } = resolveProfileVariables(profile.variables, asText(request.variables));
+  const spec: NewClusterSpec = {
+    name: request.name,
+    provider: providerOfAccount[account.provider],
+    cloudAccountId: account.id,
+    region: request.region,
+    profileId: profile.id,
+    kubernetesVersion: request.kubernetesVersion ?? profile.kubernetesVersion ?? DEFAULT_KUBERNETES_VERSION,
+    nodePools: request.nodePools,
+    hostCluster: request.hostCluster,
+    variables: values,
+    ...(account.provider === 'aws' && request.network ? { network: request.network } : {}),
+  };
+  return { spec, account: accountSettingsOf(account) };
+}
+
+/** Checks a kubeconfig before an import writes anything (400 at `kubeconfig`). */
+export function planClusterImport(request: { name: string; kubeconfig: string; hostCluster: { enabled: boolean } }): NewClusterSpec {
+  try {
+    parseKubeconfig(request.kubeconfig);
+  } catch (error) {
+    if (error instanceof KubeconfigError) throw validationFailed(error.message, [{ path: 'kubeconfig', message: error.message }]);
+    throw error;
+  }
+  return {
+    name: request.name,
+    provider: 'imported',
+    cloudAccountId: null,
+    region: null,
+    profileId: null,
+    kubernetesVersion: null,
+    nodePools: [],
+    hostCluster: request.hostCluster,
+    variables: {},
+    kubeconfig: request.kubeconfig,
+  };
+}
+
+export function planScale(cluster: HostClusterItem, poolName: string, count: number): DayTwoChange {
+  if (cluster.provider === 'imported') throw new ApiError('invalid_state', 'node pools of an imported cluster are managed outside this platform');
+  const pool = cluster.nodePools.find((p) => p.name === poolName);
+  if (!pool) throw notFound(`node pool ${poolName} of cluster ${cluster.name}`);
+  if ((pool.min !== undefined && count < pool.min) || (pool.max !== undefined && count > pool.max)) {
+    throw validationFailed(`node pool ${pool.name} allows ${pool.min ?? 0}–${pool.max ?? '∞'} nodes`, [
+      { path: 'count', message: `must be within ${pool.min ?? 0} and ${pool.max ?? 500}` },
+    ]);
+  }
+  return { kind: 'scale', pool: { ...pool, count } };
+}
+
+/**
+ * An upgrade moves a cluster to another version of its own profile, never to an older
+ * Kubernetes; the variables it had carry over where the new version declares them.
+ */
+export async function planUpgrade(store: Store, cluster: HostClusterItem, request: { profileId: string; variables?: Record<string, string | number | boolean> }): Promise<DayTwoChange> {
+  if (!cluster.profileId) throw new ApiError('invalid_state', 'an imported cluster is upgraded outside this platform');
+  const current = await profileFor(store, cluster.tenantId, cluster.projectId, cluster.profileId, 'profileId');
+  const target: ClusterProfileItem = await profileFor(store, cluster.tenantId, cluster.projectId, request.profileId, 'profileId');
+  if (target.name !== current.name) {
+    throw validationFailed(`upgrade within profile ${current.name}; ${target.name} is another profile`, [{ path: 'profileId', message: 'must be a version of the same profile' }]);
+  }
+  if (target.id === current.id) throw new ApiError('invalid_state', `the cluster already runs ${current.name}@${current.profileVersion}`);
+  if (target.profileType === 'add-on') throw validationFailed('an add-on profile cannot define a cluster', [{ path: 'profileId', message: 'add-on profile' }]);
+  if (target.kubernetesVersion && cluster.kubernetesVersion && compareKubernetesVersions(target.kubernetesVersion, cluster.kubernetesVersion) < 0) {
+    throw validationFailed(`Kubernetes cannot be downgraded from ${cluster.kubernetesVersion} to ${target.kubernetesVersion}`, [
+      { path: 'profileId', message: `Kubernetes ${target.kubernetesVersion} is older than the cluster's ${cluster.kubernetesVersion}` },
+    ]);
+  }
+  const carried = Object.fromEntries(Object.entries(cluster.variables).filter(([name]) => target.variables.some((v) => v.name === name)));
+  const { values } = resolveProfileVariables(target.variables, { ...carried, ...asText(request.variables ?? {}) });
+  return {
+    kind: 'upgrade',
+    profileId: target.id,
+    kubernetesVersion: target.kubernetesVersion ?? cluster.kubernetesVersion ?? DEFAULT_KUBERNETES_VERSION,
+    variables: values,
+  };
+}
+
+/** The account settings a cluster's provider needs (none for imported clusters). */
+export async function accountOf(store: Store, cluster: Pick<HostClusterItem, 'tenantId' | 'projectId' | 'cloudAccountId'>) {
+  if (!cluster.cloudAccountId) return undefined;
+  const account = await getCloudAccount(store, cluster.tenantId, cluster.projectId, cluster.cloudAccountId).catch(() => undefined);
+  return account ? accountSettingsOf(account) : undefined;
+}
+
+/** The cluster's kubeconfig as YAML, from its provider. */
+export async function hostClusterKubeconfig(store: Store, cluster: HostClusterItem): Promise<string> {
+  if (cluster.status.phase !== 'Running' && cluster.status.phase !== 'Updating') {
+    throw new ApiError('invalid_state', `cluster ${cluster.name} is ${cluster.status.phase}; its kubeconfig is available once Running`);
+  }
+  try {
+    const provider = await providerFor({ provider: cluster.provider, account: await accountOf(store, cluster), kubeconfig: cluster.kubeconfig });
+    return kubeconfigYaml(await provider.clusterAccess(clusterRef(cluster)));
+  } catch (error) {
+    if (error instanceof PermanentProviderError) throw new ApiError('invalid_state', error.message);
+    throw error;
+  }
+}
+
+// ---------------------------------------------------------------------------------
+// Recovery of interrupted operations
+// ---------------------------------------------------------------------------------
+
+/**
+ * How repair and the local runtime's start-up take back a host-cluster operation:
+ * resume it from the top of its workflow (every step is idempotent; the execution is
+ * named after the operation, so one still running is not started twice), or fail it.
+ */
+export const hostClusterRecovery: OperationRecovery = {
+  async resume(store, operation) {
+    const cluster = operation.projectId ? await getItem(store, keys.cluster(operation.tenantId, operation.projectId, operation.resourceId), hostClusterItem) : undefined;
+    if (!cluster || cluster.operationId !== operation.id || !cluster.pending) {
+      await failClusterOperation(store, { tenantId: operation.tenantId, projectId: operation.projectId ?? '', clusterId: operation.resourceId }, operation.id, {
+        code: 'Superseded',
+        message: 'the cluster is gone or another operation replaced this one',
+      });
+      return false;
+    }
+    await launchWorkflow(store, operation, workflowInputFor(cluster, await accountOf(store, cluster)), markStartFailure);
+    return true;
+  },
+  async fail(store, operation, reason) {
+    await failClusterOperation(store, { tenantId: operation.tenantId, projectId: operation.projectId ?? '', clusterId: operation.resourceId }, operation.id, {
+      code: 'OperationInterrupted',
+      message: reason,
+    });
+  },
+};

@@ -1,0 +1,71 @@
+import { z } from 'zod';
+import { resourceBase } from '../store/items.ts';
+
+export const hostClusterPhases = ['Pending', 'Provisioning', 'Running', 'Updating', 'Deleting', 'Error'] as const;
+export type HostClusterPhase = (typeof hostClusterPhases)[number];
+
+export const hostClusterProviders = ['sim', 'eks', 'imported'] as const;
+
+export const nodePoolItem = z.object({
+  name: z.string(),
+  instanceType: z.string(),
+  count: z.number().int(),
+  min: z.number().int().optional(),
+  max: z.number().int().optional(),
+});
+export type NodePool = z.infer<typeof nodePoolItem>;
+
+export const clusterNetworkItem = z.object({
+  subnetIds: z.array(z.string()),
+  securityGroupIds: z.array(z.string()).optional(),
+  endpointPublicAccess: z.boolean().optional(),
+  endpointPrivateAccess: z.boolean().optional(),
+});
+
+/** What a running workflow is about to change; applied to the cluster when it finishes. */
+export const pendingChange = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('create') }),
+  z.object({ kind: z.literal('import') }),
+  z.object({ kind: z.literal('delete') }),
+  z.object({ kind: z.literal('scale'), pool: nodePoolItem }),
+  z.object({ kind: z.literal('upgrade'), profileId: z.string(), kubernetesVersion: z.string(), variables: z.record(z.string(), z.string()) }),
+]);
+export type PendingChange = z.infer<typeof pendingChange>;
+
+export const hostClusterItem = z.object({
+  type: z.literal('cluster'),
+  ...resourceBase,
+  tenantId: z.string(),
+  projectId: z.string(),
+  provider: z.enum(hostClusterProviders),
+  cloudAccountId: z.string().nullable(),
+  region: z.string().nullable(),
+  profileId: z.string().nullable(),
+  kubernetesVersion: z.string().nullable(),
+  nodePools: z.array(nodePoolItem),
+  hostCluster: z.object({ enabled: z.boolean() }),
+  variables: z.record(z.string(), z.string()),
+  network: clusterNetworkItem.optional(),
+  status: z.object({ phase: z.enum(hostClusterPhases), message: z.string().optional() }),
+  providerName: z.string(),
+  /** A failed earlier attempt's provider resource, removed by the next provision step. */
+  staleProviderName: z.string().optional(),
+  endpoint: z.string().optional(),
+  /** Imported clusters only: how to reach them. */
+  kubeconfig: z.string().optional(),
+  pending: pendingChange.optional(),
+  operationId: z.string().optional(),
+  /**
+   * Counters kept by App Mode's quota transactions (ADD with conditions, never part of
+   * `version`): the virtual clusters placed on this host and what they hold. A host
+   * that carries any cannot be deleted.
+   */
+  virtualClusters: z.number().int().default(0),
+  allocatedCpu: z.number().default(0),
+  allocatedMemoryMiB: z.number().default(0),
+  allocatedStorageGiB: z.number().default(0),
+});
+export type HostClusterItem = z.infer<typeof hostClusterItem>;
+
+/** The cluster name reservation: points at the cluster holding the name. */
+export const clusterNameItem = z.object({ id: z.string() });

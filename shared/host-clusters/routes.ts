@@ -1,0 +1,49 @@
+import { idOf, listOf, z } from '../api/schema-kit.ts';
+import { accepted, featureRoutes, ok, projectRef } from '../api/route-kit.ts';
+import * as c from './schemas.ts';
+
+const clusterParams = z.strictObject({ p: projectRef, id: idOf('cluster') });
+
+export const hostClusterRoutes = featureRoutes('host-clusters', {
+  // Host clusters
+  'cluster.create': {
+    method: 'POST', path: '/v1/projects/{p}/clusters', permission: 'project.editor', resourceType: 'cluster',
+    summary: 'Provision a host cluster from a cluster profile on a cloud account', params: z.strictObject({ p: projectRef }),
+    body: c.createClusterBody, idempotent: true, responses: accepted(c.acceptedCluster),
+  },
+  'cluster.import': {
+    method: 'POST', path: '/v1/projects/{p}/clusters/import', permission: 'project.editor', resourceType: 'cluster',
+    summary: 'Import an existing cluster by kubeconfig', params: z.strictObject({ p: projectRef }),
+    body: c.importClusterBody, idempotent: true, responses: accepted(c.acceptedCluster),
+  },
+  'cluster.list': {
+    method: 'GET', path: '/v1/projects/{p}/clusters', permission: 'project.viewer', resourceType: 'cluster',
+    summary: 'List host clusters (`?phase=` filters)', params: z.strictObject({ p: projectRef }), query: c.clusterListQuery,
+    responses: ok(listOf(c.hostCluster, 'HostClusterList')),
+  },
+  'cluster.get': {
+    method: 'GET', path: '/v1/projects/{p}/clusters/{id}', permission: 'project.viewer', resourceType: 'cluster',
+    summary: 'Get a host cluster', params: clusterParams, responses: ok(c.hostCluster),
+  },
+  'cluster.scale': {
+    method: 'PATCH', path: '/v1/projects/{p}/clusters/{id}/nodepools/{pool}', permission: 'project.editor',
+    resourceType: 'cluster', summary: 'Scale a node pool',
+    params: z.strictObject({ p: projectRef, id: idOf('cluster'), pool: z.string().min(1).max(40) }),
+    body: c.scaleNodePoolBody, responses: accepted(c.acceptedCluster),
+  },
+  'cluster.upgrade': {
+    method: 'POST', path: '/v1/projects/{p}/clusters/{id}/upgrade', permission: 'project.editor',
+    resourceType: 'cluster', summary: 'Move the cluster to another version of its cluster profile', params: clusterParams,
+    body: c.upgradeClusterBody, responses: accepted(c.acceptedCluster),
+  },
+  'cluster.delete': {
+    method: 'DELETE', path: '/v1/projects/{p}/clusters/{id}', permission: 'project.editor', resourceType: 'cluster',
+    summary: 'Delete a host cluster (refused while virtual clusters live on it)', params: clusterParams,
+    responses: accepted(c.acceptedCluster),
+  },
+  'cluster.kubeconfig': {
+    method: 'GET', path: '/v1/projects/{p}/clusters/{id}/kubeconfig', permission: 'project.admin',
+    resourceType: 'cluster', summary: 'Download the cluster\'s kubeconfig (YAML)', params: clusterParams,
+    responses: { 200: { description: 'kubeconfig', schema: z.string(), contentType: 'application/yaml' } },
+  },
+});

@@ -1,0 +1,236 @@
+/**
+ * The steps of the host-cluster workflows (workflows/host-cluster.ts). Each is safe to
+ * run again: the state machine retries transient failures, and repair restarts a lost
+ * execution from the top. A step reads what it needs from the execution's state (the
+ * context the API put there), not from the table; every write it makes is conditioned
+ * on the operation still owning the cluster.
+ */
+import { z } from 'zod';
+import { logger } from '../observability/logger.ts';
+import type { Store } from '../store/client.ts';
+import { keys } from '../store/keys.ts';
+import { getItem, transact, TransactionConflict, type TransactItem } from '../store/table.ts';
+import { finishOperationItem } from '../operations/operations.ts';
+import { operationItem } from '../operations/items.ts';
+import { getClusterProfile } from '../cluster-profiles/cluster-profiles.ts';
+import { renderTemplate } from '../cluster-profiles/variables.ts';
+import { awsAccountSettings, cloudProviders, simAccountSettings } from '../cloud-accounts/items.ts';
+import { applyObjects, parseManifests } from '../kube/apply.ts';
+import { clientConfig } from '../kube/client.ts';
+import { providerFor } from '../providers/index.ts';
+import { PermanentProviderError } from '../providers/provider.ts';
+import { hostClusterSteps } from '#workflows/names.ts';
+import { clusterNetworkItem, hostClusterItem, hostClusterProviders, nodePoolItem, pendingChange, type HostClusterPhase } from './items.ts';
+import { failClusterOperation, ownedClusterUpdate, referenceUpdates, type HostClusterContext } from './host-clusters.ts';
+
+const context = z.object({
+  change: pendingChange,
+  cluster: z.object({
+    tenantId: z.string(),
+    projectId: z.string(),
+    name: z.string(),
+    provider: z.enum(hostClusterProviders),
+    providerName: z.string(),
+    staleProviderName: z.string().optional(),
+    region: z.string().nullable(),
+    kubernetesVersion: z.string().nullable(),
+    nodePools: z.array(nodePoolItem),
+    network: clusterNetworkItem.optional(),
+  }),
+  account: z.object({ provider: z.enum(cloudProviders), aws: awsAccountSettings.optional(), sim: simAccountSettings.optional() }).optional(),
+  addons: z.object({ profileId: z.string(), variables: z.record(z.string(), z.string()) }).optional(),
+  refs: z.object({ accountId: z.string().nullable(), profileIds: z.array(z.string()) }),
+}) satisfies z.ZodType<HostClusterContext>;
+
+/** What every Task passes: `{ step, args: <the execution state>, target? }`. */
+export const stepEventSchema = z.object({
+  step: z.enum(hostClusterSteps),
+  args: z
+    .object({
+      operationId: z.string().min(1),
+      workflow: z.string(),
+      requestId: z.string().optional(),
+      resource: z.object({ type: z.literal('cluster'), tenantId: z.string().min(1), projectId: z.string().min(1), id: z.string().min(1) }),
+      pollSeconds: z.number(),
+      maxPolls: z.number(),
+      context,
+      poll: z
+        .object({
+          attempts: z.number().optional(),
+          message: z.string().optional(),
+          endpoint: z.string().nullable().optional(),
+          kubernetesVersion: z.string().nullable().optional(),
+        })
+        .loose()
+        .optional(),
+      error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).optional(),
+    })
+    .loose(),
+  target: z.enum(['Running', 'Deleted']).optional(),
+});
+
+export type StepEvent = z.infer<typeof stepEventSchema>;
+
+/** Step Functions' Cause is the Lambda error JSON on AWS and the bare message locally. */
+export function readableCause(error: { Error?: string; Cause?: string } | undefined): string {
+  if (!error) return 'the workflow failed';
+  const cause = error.Cause ?? '';
+  try {
+    const parsed = JSON.parse(cause) as { errorMessage?: string };
+    if (parsed.errorMessage) return parsed.errorMessage;
+  } catch {
+    // not JSON
+  }
+  return cause || error.Error || 'the workflow failed';
+}
+
+const inProgressPhase = (change: HostClusterContext['change']): HostClusterPhase =>
+  change.kind === 'delete' ? 'Deleting' : change.kind === 'create' || change.kind === 'import' ? 'Provisioning' : 'Updating';
+
+/** An imported cluster's kubeconfig is a credential: it stays in the table, not in the execution history. */
+async function importedKubeconfig(store: Store, target: { tenantId: string; projectId: string; clusterId: string }) {
+  const cluster = await getItem(store, keys.cluster(target.tenantId, target.projectId, target.clusterId), hostClusterItem);
+  if (!cluster?.kubeconfig) throw new PermanentProviderError(`cluster ${target.clusterId} no longer exists or has no kubeconfig`);
+  return cluster.kubeconfig;
+}
+
+export async function runHostClusterStep(store: Store, event: StepEvent): Promise<Record<string, unknown>> {
+  const { args } = event;
+  const ctx = args.context;
+  const target = { tenantId: args.resource.tenantId, projectId: args.resource.projectId, clusterId: args.resource.id };
+  logger.appendKeys({ clusterId: target.clusterId, operationId: args.operationId, step: event.step, ...(args.requestId ? { requestId: args.requestId } : {}) });
+  const ref = { clusterId: target.clusterId, providerName: ctx.cluster.providerName, region: ctx.cluster.region ?? 'local' };
+  const kubeconfig = ctx.cluster.provider === 'imported' && event.step !== 'markError' && event.step !== 'finish' ? await importedKubeconfig(store, target) : undefined;
+  const provider = () => providerFor({ provider: ctx.cluster.provider, account: ctx.account, kubeconfig });
+  const change = ctx.change;
+
+  switch (event.step) {
+    case 'provision': {
+      const cloud = await provider();
+      if (ctx.cluster.staleProviderName) {
+        // Best effort: the failed attempt's resources must not linger at the provider.
+        await cloud.delete({ ...ref, providerName: ctx.cluster.staleProviderName }).catch((error: unknown) =>
+          logger.warn('could not remove the failed attempt', { providerName: ctx.cluster.staleProviderName, error: error as Error }),
+        );
+      }
+      await cloud.create({
+        ...ref,
+        kubernetesVersion: ctx.cluster.kubernetesVersion!,
+        nodePools: ctx.cluster.nodePools,
+        tags: { 'palette:cluster': target.clusterId, 'palette:tenant': target.tenantId, 'palette:project': target.projectId },
+        ...(ctx.cluster.network ? { network: ctx.cluster.network } : {}),
+      });
+      return { ok: true };
+    }
+
+    case 'scale':
+      if (change.kind !== 'scale') throw new PermanentProviderError('no scale is pending');
+      await (await provider()).scaleNodePool(ref, change.pool);
+      return { ok: true };
+
+    case 'upgrade':
+      if (change.kind !== 'upgrade') throw new PermanentProviderError('no upgrade is pending');
+      if (change.kubernetesVersion !== ctx.cluster.kubernetesVersion) await (await provider()).upgrade(ref, change.kubernetesVersion);
+      return { ok: true };
+
+    case 'delete':
+      await (await provider()).delete(ref);
+      return { ok: true };
+
+    case 'validateImport': {
+      const status = await (await provider()).describe(ref);
+      return { phase: status.phase, endpoint: status.endpoint ?? null, kubernetesVersion: status.kubernetesVersion ?? null };
+    }
+
+    case 'describe': {
+      const attempts = (args.poll?.attempts ?? 0) + 1;
+      if (ctx.cluster.provider === 'imported' && event.target === 'Deleted') return { phase: 'Deleted', attempts };
+      const cloud = await provider();
+      const status = await cloud.describe(ref);
+      // EKS deletes node groups before the control plane: keep asking until it is gone.
+      if (event.target === 'Deleted' && status.phase !== 'Deleted' && status.phase !== 'Deleting') await cloud.delete(ref);
+      if (status.phase !== 'Failed' && status.message && status.message !== args.poll?.message) {
+        // Progress a user can see on the cluster; a write that finds the operation gone changes nothing.
+        await transact(store, [ownedClusterUpdate(target, args.operationId, { set: { status: { phase: inProgressPhase(change), message: status.message } } })]).catch(() => undefined);
+      }
+      return {
+        phase: status.phase,
+        attempts,
+        message: status.message ?? `the provider reports ${status.phase}`,
+        endpoint: status.endpoint ?? null,
+        kubernetesVersion: status.kubernetesVersion ?? null,
+      };
+    }
+
+    case 'applyAddons': {
+      if (!ctx.addons) return { applied: 0 };
+      const profile = await getClusterProfile(store, target.tenantId, target.projectId, ctx.addons.profileId).catch(() => undefined);
+      if (!profile) throw new PermanentProviderError(`cluster profile ${ctx.addons.profileId} no longer exists`);
+      const variables = ctx.addons.variables;
+      const objects = profile.layers
+        .filter((layer) => layer.type === 'addon')
+        .flatMap((layer) =>
+          (layer.manifests ?? []).flatMap((manifest) => parseManifests(renderTemplate(manifest.content, variables), `layer ${layer.name}, manifest ${manifest.name}`)),
+        );
+      if (objects.length) await applyObjects(clientConfig(await (await provider()).clusterAccess(ref)), objects);
+      return { applied: objects.length };
+    }
+
+    case 'finish':
+      await finish(store, args, target);
+      return { ok: true };
+
+    case 'markError': {
+      const message = readableCause(args.error);
+      logger.warn('host cluster workflow failed', { reason: message });
+      await failClusterOperation(store, target, args.operationId, { code: args.error?.Error ?? 'WorkflowFailed', message });
+      return { ok: true };
+    }
+  }
+}
+
+/**
+ * Applies the finished change to the cluster, moves its references and ends the
+ * operation, in one transaction. A finish that runs again after it succeeded finds the
+ * operation ended and changes nothing.
+ */
+async function finish(store: Store, args: StepEvent['args'], target: { tenantId: string; projectId: string; clusterId: string }) {
+  const { change, refs } = args.context;
+  const done = finishOperationItem(target.tenantId, args.operationId, { status: 'Succeeded' });
+  let items: TransactItem[];
+  if (change.kind === 'delete') {
+    items = [
+      {
+        Delete: {
+          Key: keys.cluster(target.tenantId, target.projectId, target.clusterId),
+          ConditionExpression: 'operationId = :op',
+          ExpressionAttributeValues: { ':op': args.operationId },
+        },
+      },
+      { Delete: { Key: keys.clusterName(target.tenantId, target.projectId, args.context.cluster.name) } },
+      ...referenceUpdates(target.tenantId, target.projectId, refs, undefined),
+      done,
+    ];
+  } else {
+    const observed = { endpoint: args.poll?.endpoint ?? undefined, kubernetesVersion: args.poll?.kubernetesVersion ?? undefined };
+    const set: Record<string, unknown> = { status: { phase: 'Running' }, pending: undefined };
+    if (observed.endpoint) set.endpoint = observed.endpoint;
+    if (change.kind === 'scale') {
+      set.nodePools = args.context.cluster.nodePools.map((pool) => (pool.name === change.pool.name ? change.pool : pool));
+    } else if (change.kind === 'upgrade') {
+      Object.assign(set, { profileId: change.profileId, kubernetesVersion: change.kubernetesVersion, variables: change.variables });
+    } else if (observed.kubernetesVersion) {
+      set.kubernetesVersion = observed.kubernetesVersion;
+    }
+    const after = change.kind === 'upgrade' ? { accountId: refs.accountId, profileIds: [change.profileId] } : refs;
+    items = [ownedClusterUpdate(target, args.operationId, { set }), ...referenceUpdates(target.tenantId, target.projectId, refs, after), done];
+  }
+  try {
+    await transact(store, items);
+  } catch (error) {
+    if (!(error instanceof TransactionConflict)) throw error;
+    const operation = await getItem(store, keys.operation(target.tenantId, args.operationId), operationItem);
+    if (operation?.status === 'Succeeded') return;
+    throw new PermanentProviderError(`operation ${args.operationId} no longer owns cluster ${target.clusterId}`);
+  }
+}

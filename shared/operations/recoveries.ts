@@ -1,0 +1,10 @@
+/**
+ * Which feature takes back an interrupted operation, by the operation's resource type.
+ * The local runtime's start-up and the scheduled repair job both go through this list.
+ */
+import { hostClusterRecovery } from '../host-clusters/host-clusters.ts';
+import type { Recoveries } from './recovery.ts';
+
+export const recoveries: Recoveries = {
+  cluster: hostClusterRecovery,
+};

@@ -1,0 +1,29 @@
+import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { stateMachineArnVariable } from '#workflows/names.ts';
+
+let cached: { endpoint: string | undefined; client: SFNClient } | undefined;
+
+/**
+ * Starts a workflow execution through the Step Functions API. On AWS the endpoint is
+ * the regional one; locally STEP_FUNCTIONS_ENDPOINT points the same SDK call at the
+ * local runtime's endpoint. The execution is named after the operation, so a repeated
+ * start of the same operation is idempotent.
+ */
+export async function startExecution(workflow: string, operationId: string, input: Record<string, unknown>): Promise<string> {
+  const stateMachineArn = process.env[stateMachineArnVariable(workflow)];
+  if (!stateMachineArn) throw new Error(`${stateMachineArnVariable(workflow)} is not set`);
+  const endpoint = process.env.STEP_FUNCTIONS_ENDPOINT;
+  if (!cached || cached.endpoint !== endpoint) {
+    cached = {
+      endpoint,
+      client: new SFNClient({
+        region: process.env.AWS_REGION ?? 'us-east-1',
+        ...(endpoint ? { endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
+      }),
+    };
+  }
+  const out = await cached.client.send(
+    new StartExecutionCommand({ stateMachineArn, name: operationId, input: JSON.stringify(input) }),
+  );
+  return out.executionArn!;
+}

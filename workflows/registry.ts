@@ -1,0 +1,13 @@
+/**
+ * Every workflow family with its step Lambda. The CDK construct, the renderer and the
+ * local Step Functions runtime iterate this list: adding a family is one entry here.
+ */
+import type { WorkflowDefinition, WorkflowFamilyDefinition } from './kit.ts';
+import { hostClusterFamily } from './host-cluster.ts';
+
+export const workflowRegistry: WorkflowFamilyDefinition[] = [hostClusterFamily];
+
+/** Every workflow of every family. */
+export const workflowDefinitions: WorkflowDefinition[] = workflowRegistry.flatMap((family) => family.workflows);
+
+export const familyOf = (workflow: WorkflowDefinition) => workflowRegistry.find((family) => family.family === workflow.family)!;
