@@ -7,7 +7,7 @@ export default defineConfig({
     testTimeout: 30000,
     hookTimeout: 120000,
     pool: 'forks',
-    // Handlers log one line per request and emit EMF metrics; tests keep only warnings.
-    env: { POWERTOOLS_LOG_LEVEL: 'WARN', POWERTOOLS_METRICS_DISABLED: 'true' },
+    // Handlers log one line per request and emit EMF metrics; tests keep only errors (expected failures warn).
+    env: { POWERTOOLS_LOG_LEVEL: 'ERROR', POWERTOOLS_METRICS_DISABLED: 'true' },
   },
 });

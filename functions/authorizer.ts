@@ -1,18 +1,23 @@
+import middy from '@middy/core';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import type { APIGatewayRequestAuthorizerEventV2, APIGatewaySimpleAuthorizerWithContextResult, Context } from 'aws-lambda';
 import { bearerToken, hashApiKey } from '#shared/auth/api-keys.ts';
 import { principalFromKeyHash } from '#shared/auth/principal.ts';
 import type { AuthorizerContext } from '#shared/http/authorizer-context.ts';
 import { logger, withInvocationLogger } from '#shared/observability/logger.ts';
+import { tracer } from '#shared/observability/tracer.ts';
 import { storeFromEnv } from '#shared/store/client.ts';
+
+type Result = APIGatewaySimpleAuthorizerWithContextResult<AuthorizerContext>;
 
 /**
  * API Gateway REQUEST authorizer: API key → principal. It always lets the request
  * through, with an empty context for a missing or bad key, because API Gateway's own
  * deny is a bare 403; the API function answers the contract's 401 problem+json.
  */
-export const handler = withInvocationLogger(
-  'palette-authorizer',
-  async (event: APIGatewayRequestAuthorizerEventV2, _context: Context): Promise<APIGatewaySimpleAuthorizerWithContextResult<AuthorizerContext>> => {
+const authorize = middy<APIGatewayRequestAuthorizerEventV2, Result, Error, Context>()
+  .use(captureLambdaHandler(tracer, { captureResponse: false }))
+  .handler(async (event): Promise<Result> => {
     const key = bearerToken(event.headers?.authorization ?? event.headers?.Authorization);
     if (!key) return { isAuthorized: true, context: { reason: 'missing or malformed Authorization header' } };
     const keyHash = hashApiKey(key);
@@ -22,5 +27,6 @@ export const handler = withInvocationLogger(
       return { isAuthorized: true, context: { reason: 'unknown, revoked or expired API key' } };
     }
     return { isAuthorized: true, context: { keyHash, userId: principal.userId, tenantId: principal.tenantId ?? '', role: principal.role } };
-  },
-);
+  });
+
+export const handler = withInvocationLogger('palette-authorizer', (event: APIGatewayRequestAuthorizerEventV2, context: Context) => authorize(event, context));

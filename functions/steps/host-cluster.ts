@@ -1,7 +1,9 @@
 import { parser } from '@aws-lambda-powertools/parser/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import { runHostClusterStep, stepEventSchema, type StepEvent } from '#shared/host-clusters/steps.ts';
 import { withInvocationLogger } from '#shared/observability/logger.ts';
+import { tracer } from '#shared/observability/tracer.ts';
 import { storeFromEnv } from '#shared/store/client.ts';
 import { workflowFamilies } from '#workflows/names.ts';
 
@@ -12,7 +14,12 @@ import { workflowFamilies } from '#workflows/names.ts';
  * machine's Retry and Catch can tell them apart.
  */
 const steps = middy<StepEvent, Record<string, unknown>>()
+  .use(captureLambdaHandler(tracer, { captureResponse: false }))
   .use(parser({ schema: stepEventSchema }))
-  .handler((event) => runHostClusterStep(storeFromEnv(), event));
+  .handler((event) => {
+    tracer.putAnnotation('operationId', event.args.operationId);
+    if (event.args.requestId) tracer.putAnnotation('requestId', event.args.requestId);
+    return runHostClusterStep(storeFromEnv(), event);
+  });
 
 export const handler = withInvocationLogger(workflowFamilies['host-cluster'].stepLambda.functionName, (event: StepEvent, context) => steps(event, context));

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
+import { isUtf8 } from 'node:buffer';
 import type { AddressInfo } from 'node:net';
 import type {
   APIGatewayProxyEventV2,
@@ -115,7 +116,9 @@ export async function startApiServer(options: { port?: number; host?: string; lo
       time: now.toUTCString(),
       timeEpoch: now.getTime(),
     };
-    const isText = body.length === 0 || !headers['content-type'] || /json|text|yaml|x-www-form-urlencoded/.test(headers['content-type']);
+    // Text comes as a string, anything else (binary types, bytes that are not UTF-8) as base64.
+    const textual = !headers['content-type'] || /json|text|yaml|x-www-form-urlencoded/.test(headers['content-type']);
+    const isText = body.length === 0 || (textual && isUtf8(body));
     const event: APIGatewayProxyEventV2 & { requestContext: { authorizer?: { lambda: Record<string, unknown> } } } = {
       version: '2.0',
       routeKey: key,

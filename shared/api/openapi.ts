@@ -1,6 +1,7 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import { routeList, type RouteSpec } from './route-table.ts';
-import { problem, z } from './schema-kit.ts';
+import * as z from 'zod';
+import { problem } from './schema-kit.ts';
 
 const errorStatuses: Record<number, string> = {
   400: 'validation_failed',
@@ -20,10 +21,13 @@ const idempotencyKey = z.string().min(1).max(255).optional().meta({
 });
 const ifMatch = z.string().optional().meta({ description: '`"<version>"`: the change applies only to that version (else 412)' });
 
+/** Changes of an existing resource take If-Match; creates take an Idempotency-Key instead. */
+const changesExisting = (route: RouteSpec) => route.method !== 'GET' && !route.idempotent;
+
 function headersOf(route: RouteSpec) {
   const headers: Record<string, z.ZodType> = {};
   if (route.idempotent) headers['Idempotency-Key'] = idempotencyKey;
-  if (route.method === 'PATCH' || route.method === 'PUT' || route.method === 'DELETE') headers['If-Match'] = ifMatch;
+  if (changesExisting(route) && route.permission !== 'public') headers['If-Match'] = ifMatch;
   return Object.keys(headers).length ? z.object(headers) : undefined;
 }
 
@@ -46,7 +50,6 @@ export function openApiDocument(): object {
     }
     const errors = Object.entries(errorStatuses).filter(([status]) => {
       if (route.permission === 'public') return status === '400';
-      if (status === '412') return route.method === 'PATCH' || route.method === 'PUT' || route.method === 'DELETE';
       if (status === '413' || status === '415') return route.body !== undefined;
       return true;
     });
@@ -76,6 +79,7 @@ export function openApiDocument(): object {
       title: 'Palette-style Kubernetes platform API',
       version: '1.0.0',
       description: 'Tenancy and Cluster Mode over one HTTP API. Errors are application/problem+json.',
+      license: { name: 'Proprietary', identifier: 'LicenseRef-Proprietary' },
     },
     servers: [{ url: '/' }],
   });

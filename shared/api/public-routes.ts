@@ -1,4 +1,4 @@
-import { z } from './schema-kit.ts';
+import * as z from 'zod';
 import { featureRoutes, ok } from './route-kit.ts';
 
 export const health = z.object({ status: z.literal('ok') }).meta({ id: 'Health' });

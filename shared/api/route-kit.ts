@@ -1,5 +1,6 @@
 /** The vocabulary of route definitions; each feature's routes.ts uses it. */
-import { idOf, z } from './schema-kit.ts';
+import * as z from 'zod';
+import { idOf } from './schema-kit.ts';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 

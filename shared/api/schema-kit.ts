@@ -3,10 +3,8 @@
  * zod's own `.meta()`, so the API functions carry no OpenAPI generator; only the
  * function serving /v1/openapi.json turns these schemas into a document.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { idPattern, idPrefixes, type IdKind } from '../ids.ts';
-
-export { z };
 
 export const timestamp = z.string().meta({ format: 'date-time', example: '2026-11-24T10:00:00.000Z' });
 
@@ -28,10 +26,26 @@ export const displayName = z.string().trim().min(1).max(64).regex(NO_CONTROL_CHA
 
 export const email = z.email().max(254).transform((value) => value.toLowerCase());
 
-export const listQuery = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(100).default(25).meta({ type: 'integer' }),
-  cursor: z.string().min(1).max(2048).optional(),
-});
+/**
+ * A whole number in a query string: decimal digits only (no `1e2`, ` 5` or `0x10`,
+ * which a plain Number() would take), then the range.
+ */
+export const queryInteger = (min: number, max: number, fallback: number) =>
+  z
+    .string()
+    .regex(/^[0-9]{1,6}$/, 'must be a whole number written in decimal digits')
+    .default(String(fallback))
+    .transform(Number)
+    .pipe(z.number().int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`))
+    .meta({ type: 'integer', minimum: min, maximum: max, default: fallback });
+
+/** `?limit=&cursor=` of every list (API.md: 1–100, default 25; a cursor only as the API issued it). */
+export const pageQuery = {
+  limit: queryInteger(1, 100, 25),
+  cursor: z.string().min(1).max(2048).optional().meta({ description: 'the `nextCursor` of the previous page, exactly as issued' }),
+};
+
+export const listQuery = z.strictObject(pageQuery);
 
 export const listOf = <T extends z.ZodType>(item: T, name: string) =>
   z.object({ items: z.array(item), nextCursor: z.string().nullable() }).meta({ id: name });

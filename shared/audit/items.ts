@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const auditResults = ['success', 'denied', 'failed'] as const;
 

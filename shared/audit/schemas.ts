@@ -1,4 +1,5 @@
-import { idOf, timestamp, z } from '../api/schema-kit.ts';
+import * as z from 'zod';
+import { idOf, pageQuery, timestamp } from '../api/schema-kit.ts';
 import { auditResults } from './items.ts';
 
 export const auditEntry = z
@@ -17,8 +18,7 @@ export const auditEntry = z
   .meta({ id: 'AuditEntry' });
 
 export const auditQuery = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(100).default(25).meta({ type: 'integer' }),
-  cursor: z.string().min(1).max(2048).optional(),
+  ...pageQuery,
   projectId: idOf('project').optional(),
   actor: z.string().max(64).optional(),
   action: z.string().max(64).optional(),

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { resourceBase } from '../store/items.ts';
 
 export const cloudProviders = ['aws', 'sim'] as const;

@@ -1,5 +1,6 @@
 /** Cloud accounts (API.md "Cluster Mode"): an AWS IAM role to assume, or the simulated cloud. */
-import { displayName, idOf, resourceFields, z } from '../api/schema-kit.ts';
+import * as z from 'zod';
+import { displayName, idOf, resourceFields } from '../api/schema-kit.ts';
 import { SIM_DEFAULTS } from '../providers/sim.ts';
 import { cloudProviders } from './items.ts';
 

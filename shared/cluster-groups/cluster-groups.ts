@@ -97,7 +97,7 @@ export async function resolveMembers(store: Store, tenantId: string, requested: 
   const members: Array<GroupMember & { index: number }> = [];
   requested.forEach((entry, index) => {
     const project = projects[index];
-    if (!project) problems.push({ path: `hostClusters.${index}.projectId`, message: `no project ${entry.projectId}` });
+    if (!project) problems.push({ path: `body.hostClusters.${index}.projectId`, message: `no project ${entry.projectId}` });
     else members.push({ tenantId, projectId: project.id, clusterId: entry.clusterId, index });
   });
   const clusters = await memberClusters(store, members);

@@ -1,4 +1,5 @@
-import { listOf, listQuery, z } from '../api/schema-kit.ts';
+import * as z from 'zod';
+import { listOf, listQuery } from '../api/schema-kit.ts';
 import { created, featureRoutes, noContent, ok } from '../api/route-kit.ts';
 import * as c from './schemas.ts';
 

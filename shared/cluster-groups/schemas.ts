@@ -1,5 +1,6 @@
 /** Cluster groups (API.md "Cluster Mode"): host clusters that accept virtual clusters, and the system group beehive. */
-import { displayName, idOf, resourceFields, z } from '../api/schema-kit.ts';
+import * as z from 'zod';
+import { displayName, idOf, resourceFields } from '../api/schema-kit.ts';
 import { endpointTypes } from './items.ts';
 
 const limits = z.strictObject({

@@ -1,8 +1,10 @@
 /** Cluster profiles (API.md "Cluster Mode"): versioned, immutable stacks of layers with typed variables. */
-import { displayName, idOf, listQuery, resourceFields, z } from '../api/schema-kit.ts';
+import * as z from 'zod';
+import { displayName, idOf, listQuery, resourceFields } from '../api/schema-kit.ts';
 import {
   checkVariableValue,
   compileVariableRegex,
+  MAX_VARIABLE_REGEX_LENGTH,
   MAX_VARIABLE_VALUE_LENGTH,
   templateVariableNames,
   VARIABLE_NAME,
@@ -52,7 +54,12 @@ const variable = z
     format: variableFormat.default('string'),
     default: z.union([z.string().max(MAX_VARIABLE_VALUE_LENGTH), z.number(), z.boolean()]).optional(),
     required: z.boolean().default(false),
-    regex: z.string().min(1).max(1024).optional().meta({ description: 'a JavaScript regular expression the value must match' }),
+    regex: z
+      .string()
+      .min(1)
+      .max(MAX_VARIABLE_REGEX_LENGTH)
+      .optional()
+      .meta({ description: 'an RE2 regular expression the value must match (RE2 syntax: no backreferences or lookaround; matched in linear time, unanchored)' }),
   })
   .meta({ id: 'ProfileVariable' });
 
@@ -107,7 +114,7 @@ function checkProfile(body: ProfileBody, ctx: z.RefinementCtx<ProfileBody>) {
     if (variableNames.has(v.name)) issue(['variables', i, 'name'], 'duplicate variable name');
     variableNames.add(v.name);
     if (v.regex !== undefined && !compileVariableRegex(v.regex)) {
-      issue(['variables', i, 'regex'], 'is not a valid regular expression');
+      issue(['variables', i, 'regex'], 'is not a valid RE2 regular expression (no backreferences or lookaround)');
       return;
     }
     if (v.default !== undefined) {

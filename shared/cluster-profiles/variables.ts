@@ -9,6 +9,7 @@
  *
  * Only plain references are supported (no pipes or functions).
  */
+import { RE2JS } from 're2js';
 import { validationFailed, type FieldError } from '../errors.ts';
 
 export type VariableFormat = 'string' | 'number' | 'boolean';
@@ -21,7 +22,7 @@ export interface ProfileVariable {
   default?: string | number | boolean;
   /** Default false. */
   required?: boolean;
-  /** A JavaScript regular expression the value must match (RegExp.test: anchor it with ^…$ for a full match). */
+  /** An RE2 regular expression the value must match (unanchored: anchor it with ^…$ for a full match). */
   regex?: string;
 }
 
@@ -29,10 +30,19 @@ export const VARIABLE_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 export const MAX_VARIABLE_VALUE_LENGTH = 4096;
 const NUMERIC = /^-?(?:\d+(?:\.\d+)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 
-/** The compiled regex, or undefined when the source is not a valid JavaScript regular expression. */
-export function compileVariableRegex(source: string): RegExp | undefined {
+/** The longest regex a profile may declare: matching is linear, but compiling is not free. */
+export const MAX_VARIABLE_REGEX_LENGTH = 512;
+
+/**
+ * The compiled regex, or undefined when the source is not a valid RE2 expression.
+ * Patterns come from users and are matched against values from users, so they run on
+ * RE2 (no backtracking: linear in the input, whatever the pattern), never on RegExp,
+ * where `(a+)+$` against forty `a`s and a `!` blocks the event loop for minutes.
+ */
+export function compileVariableRegex(source: string): RE2JS | undefined {
+  if (source.length > MAX_VARIABLE_REGEX_LENGTH) return undefined;
   try {
-    return new RegExp(source);
+    return RE2JS.compile(source);
   } catch {
     return undefined;
   }
@@ -88,14 +98,14 @@ export function resolveProfileVariables(
     const supplied = Object.hasOwn(given, variable.name) && given[variable.name] !== undefined;
     const raw = supplied ? given[variable.name] : variable.default;
     if (raw === undefined) {
-      if (variable.required) problems.push({ path: `variables.${variable.name}`, message: 'required' });
+      if (variable.required) problems.push({ path: `body.variables.${variable.name}`, message: 'required' });
       else values[variable.name] = '';
       continue;
     }
     const checked = checkVariableValue(variable, raw);
     if (checked.problem !== undefined) {
       problems.push({
-        path: `variables.${variable.name}`,
+        path: `body.variables.${variable.name}`,
         message: supplied ? checked.problem : `the default ${checked.problem}`,
       });
     } else {
@@ -103,7 +113,7 @@ export function resolveProfileVariables(
     }
   }
   for (const name of Object.keys(given)) {
-    if (!declared.has(name)) problems.push({ path: `variables.${name}`, message: 'unknown variable' });
+    if (!declared.has(name)) problems.push({ path: `body.variables.${name}`, message: 'unknown variable' });
   }
   if (problems.length) throw validationFailed('the variables do not satisfy the cluster profile', problems);
   return { values };
@@ -127,7 +137,7 @@ export function renderTemplate(text: string, values: Record<string, string>): st
   if (missing.length) {
     throw validationFailed(
       'the template refers to variables without a value',
-      missing.map((name) => ({ path: `variables.${name}`, message: 'undeclared variable' })),
+      missing.map((name) => ({ path: `body.variables.${name}`, message: 'undeclared variable' })),
     );
   }
   return text.replace(REFERENCE, (_match, name: string) => values[name]!);

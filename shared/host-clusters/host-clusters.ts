@@ -375,19 +375,19 @@ export interface CreateClusterRequest {
  */
 export async function planClusterCreate(store: Store, scope: { tenantId: string; projectId: string }, request: CreateClusterRequest) {
   const account = await getCloudAccount(store, scope.tenantId, scope.projectId, request.cloudAccountId).catch(() => undefined);
-  if (!account) throw validationFailed(`no cloud account ${request.cloudAccountId} in this project`, [{ path: 'cloudAccountId', message: 'unknown cloud account' }]);
-  const profile = await profileFor(store, scope.tenantId, scope.projectId, request.profileId, 'profileId');
+  if (!account) throw validationFailed(`no cloud account ${request.cloudAccountId} in this project`, [{ path: 'body.cloudAccountId', message: 'unknown cloud account' }]);
+  const profile = await profileFor(store, scope.tenantId, scope.projectId, request.profileId, 'body.profileId');
   if (profile.profileType === 'add-on') {
-    throw validationFailed('an add-on profile cannot create a cluster; use an infra or full profile', [{ path: 'profileId', message: 'add-on profile' }]);
+    throw validationFailed('an add-on profile cannot create a cluster; use an infra or full profile', [{ path: 'body.profileId', message: 'add-on profile' }]);
   }
   if (profile.cloud !== 'all' && profile.cloud !== profileCloudOfAccount[account.provider]) {
     throw validationFailed(`profile ${profile.name}@${profile.profileVersion} is for ${profile.cloud}, the account is ${account.provider}`, [
-      { path: 'profileId', message: `profile cloud ${profile.cloud} does not match the account's provider ${account.provider}` },
+      { path: 'body.profileId', message: `profile cloud ${profile.cloud} does not match the account's provider ${account.provider}` },
     ]);
   }
   if (account.provider === 'aws' && (request.network?.subnetIds.length ?? 0) < 2) {
     throw validationFailed('an EKS cluster needs the subnets of its VPC: network.subnetIds, at least two, in two availability zones', [
-      { path: 'network.subnetIds', message: 'required (at least two subnet ids) for an aws cloud account' },
+      { path: 'body.network.subnetIds', message: 'required (at least two subnet ids) for an aws cloud account' },
     ]);
   }
   const { values } = resolveProfileVariables(profile.variables, asText(request.variables));
@@ -411,7 +411,7 @@ export function planClusterImport(request: { name: string; kubeconfig: string; h
   try {
     parseKubeconfig(request.kubeconfig);
   } catch (error) {
-    if (error instanceof KubeconfigError) throw validationFailed(error.message, [{ path: 'kubeconfig', message: error.message }]);
+    if (error instanceof KubeconfigError) throw validationFailed(error.message, [{ path: 'body.kubeconfig', message: error.message }]);
     throw error;
   }
   return {
@@ -434,7 +434,7 @@ export function planScale(cluster: HostClusterItem, poolName: string, count: num
   if (!pool) throw notFound(`node pool ${poolName} of cluster ${cluster.name}`);
   if ((pool.min !== undefined && count < pool.min) || (pool.max !== undefined && count > pool.max)) {
     throw validationFailed(`node pool ${pool.name} allows ${pool.min ?? 0}–${pool.max ?? '∞'} nodes`, [
-      { path: 'count', message: `must be within ${pool.min ?? 0} and ${pool.max ?? 500}` },
+      { path: 'body.count', message: `must be within ${pool.min ?? 0} and ${pool.max ?? 500}` },
     ]);
   }
   return { kind: 'scale', pool: { ...pool, count } };
@@ -446,16 +446,16 @@ export function planScale(cluster: HostClusterItem, poolName: string, count: num
  */
 export async function planUpgrade(store: Store, cluster: HostClusterItem, request: { profileId: string; variables?: Record<string, string | number | boolean> }): Promise<DayTwoChange> {
   if (!cluster.profileId) throw new ApiError('invalid_state', 'an imported cluster is upgraded outside this platform');
-  const current = await profileFor(store, cluster.tenantId, cluster.projectId, cluster.profileId, 'profileId');
-  const target: ClusterProfileItem = await profileFor(store, cluster.tenantId, cluster.projectId, request.profileId, 'profileId');
+  const current = await profileFor(store, cluster.tenantId, cluster.projectId, cluster.profileId, 'body.profileId');
+  const target: ClusterProfileItem = await profileFor(store, cluster.tenantId, cluster.projectId, request.profileId, 'body.profileId');
   if (target.name !== current.name) {
-    throw validationFailed(`upgrade within profile ${current.name}; ${target.name} is another profile`, [{ path: 'profileId', message: 'must be a version of the same profile' }]);
+    throw validationFailed(`upgrade within profile ${current.name}; ${target.name} is another profile`, [{ path: 'body.profileId', message: 'must be a version of the same profile' }]);
   }
   if (target.id === current.id) throw new ApiError('invalid_state', `the cluster already runs ${current.name}@${current.profileVersion}`);
-  if (target.profileType === 'add-on') throw validationFailed('an add-on profile cannot define a cluster', [{ path: 'profileId', message: 'add-on profile' }]);
+  if (target.profileType === 'add-on') throw validationFailed('an add-on profile cannot define a cluster', [{ path: 'body.profileId', message: 'add-on profile' }]);
   if (target.kubernetesVersion && cluster.kubernetesVersion && compareKubernetesVersions(target.kubernetesVersion, cluster.kubernetesVersion) < 0) {
     throw validationFailed(`Kubernetes cannot be downgraded from ${cluster.kubernetesVersion} to ${target.kubernetesVersion}`, [
-      { path: 'profileId', message: `Kubernetes ${target.kubernetesVersion} is older than the cluster's ${cluster.kubernetesVersion}` },
+      { path: 'body.profileId', message: `Kubernetes ${target.kubernetesVersion} is older than the cluster's ${cluster.kubernetesVersion}` },
     ]);
   }
   const carried = Object.fromEntries(Object.entries(cluster.variables).filter(([name]) => target.variables.some((v) => v.name === name)));

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { resourceBase } from '../store/items.ts';
 
 export const hostClusterPhases = ['Pending', 'Provisioning', 'Running', 'Updating', 'Deleting', 'Error'] as const;

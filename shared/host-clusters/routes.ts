@@ -1,4 +1,5 @@
-import { idOf, listOf, z } from '../api/schema-kit.ts';
+import * as z from 'zod';
+import { idOf, listOf } from '../api/schema-kit.ts';
 import { accepted, featureRoutes, ok, projectRef } from '../api/route-kit.ts';
 import * as c from './schemas.ts';
 

@@ -1,4 +1,5 @@
-import { idOf, resourceFields, z } from '../api/schema-kit.ts';
+import * as z from 'zod';
+import { idOf, pageQuery, resourceFields } from '../api/schema-kit.ts';
 import { hostClusterPhases, hostClusterProviders } from './items.ts';
 import { isKnownInstanceType } from './instance-types.ts';
 
@@ -91,8 +92,7 @@ export const upgradeClusterBody = z
   .meta({ id: 'UpgradeHostCluster' });
 
 export const clusterListQuery = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(100).default(25).meta({ type: 'integer' }),
-  cursor: z.string().min(1).max(2048).optional(),
+  ...pageQuery,
   phase: z.enum(hostClusterPhases).optional(),
 });
 

@@ -5,7 +5,7 @@
  * context the API put there), not from the table; every write it makes is conditioned
  * on the operation still owning the cluster.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { logger } from '../observability/logger.ts';
 import type { Store } from '../store/client.ts';
 import { keys } from '../store/keys.ts';

@@ -3,7 +3,7 @@ import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import httpJsonBodyParser from '@middy/http-json-body-parser';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { z } from 'zod';
-import { ApiError, validationFailed } from '../errors.ts';
+import { ApiError, preconditionFailed, validationFailed } from '../errors.ts';
 import { isMutation, routeKey, successStatus, type RouteGroup, type RouteList, type RouteSpec } from '../api/route-kit.ts';
 import { revalidatePrincipal, principalGuards, type Principal } from '../auth/principal.ts';
 import { checkPermission, type ProjectAccess } from '../auth/permissions.ts';
@@ -11,11 +11,13 @@ import { projectAccess } from '../tenancy/projects.ts';
 import { auditPut, recordAudit, type AuditRecord } from '../audit/audit-log.ts';
 import { logger, withInvocationLogger } from '../observability/logger.ts';
 import { invocationMetrics, MetricUnit } from '../observability/metrics.ts';
+import { tracer } from '../observability/tracer.ts';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { storeFromEnv, type Store } from '../store/client.ts';
 import { SYSTEM_TENANT } from '../store/keys.ts';
 import { createTx, type Tx } from '../store/tx.ts';
 import { createIdempotentRunner, type StoredResult } from './idempotency.ts';
-import { fieldErrors } from './field-errors.ts';
+import { fieldErrors, malformedStrings } from './field-errors.ts';
 import { problemResponse, toApiError } from './problem.ts';
 import { authorizerContextSchema } from './authorizer-context.ts';
 
@@ -31,7 +33,7 @@ export interface RouteRequest<R extends RouteSpec> {
   principal: Principal;
   /** Set on project-scoped routes: the project and the caller's role in it. */
   project: ProjectAccess;
-  /** The version from `If-Match`, when the client sent one. */
+  /** The version from `If-Match`, when the client sent one: a mutation passes it to the condition of its write. */
   ifMatch: number | undefined;
   requestId: string;
   store: Store;
@@ -146,7 +148,6 @@ export function createApiHandler<const L extends RouteList>(routes: L, impls: Ro
     const state = stateOf.get(event)!;
     const route = state.route!;
     const requestId = requestIdOf(event, context);
-    const store = storeFromEnv();
     const params = parsePart(route.params, event.pathParameters ?? {}, 'path');
     const query = parsePart(route.query, event.queryStringParameters ?? {}, 'query');
 
@@ -155,7 +156,7 @@ export function createApiHandler<const L extends RouteList>(routes: L, impls: Ro
       const principal = state.principal!;
       const ref = (params as { p?: string } | undefined)?.p;
       if (ref !== undefined && principal.tenantId) {
-        project = (await projectAccess(store, principal, ref)) ?? undefined;
+        project = (await projectAccess(storeFromEnv(), principal, ref)) ?? undefined;
         state.projectId = project?.project.id ?? null;
       }
       checkPermission(principal, route.permission, { systemAllowed: route.systemAllowed, projectAccess: project ?? null });
@@ -166,34 +167,51 @@ export function createApiHandler<const L extends RouteList>(routes: L, impls: Ro
     if (!route.body && event.body !== undefined && event.body !== null && event.body !== '') {
       throw validationFailed('this route takes no request body', [{ path: 'body', message: 'unexpected body' }]);
     }
-    const tx = createTx(store, {
-      guards: state.principal ? principalGuards(state.principal) : [],
-      audit: (resourceId) => auditPut(auditRecordOf(event, context, state, successStatus(route), resourceId)),
-    });
-    state.tx = tx;
+    // The store and the transaction are made when first used: the public routes that
+    // touch no data (health, the OpenAPI document) run without any table at all.
+    const txOf = (store: Store) =>
+      (state.tx ??= createTx(store, {
+        guards: state.principal ? principalGuards(state.principal) : [],
+        audit: (resourceId) => auditPut(auditRecordOf(event, context, state, successStatus(route), resourceId)),
+      }));
+    const ifMatchHeader = event.headers?.['if-match'];
+    const ifMatch = parseIfMatch(ifMatchHeader);
+    if (ifMatchHeader !== undefined && route.idempotent) {
+      // A create has no current version for If-Match to name (RFC 9110: the precondition fails).
+      throw new ApiError('precondition_failed', 'this request creates a resource: there is no version for If-Match to match; send it without If-Match');
+    }
     const request: RouteRequest<RouteSpec> = {
       params,
       query,
       body,
       principal: state.principal!,
       project: project!,
-      ifMatch: isMutation(route.method) ? parseIfMatch(event.headers?.['if-match']) : undefined,
+      ifMatch,
       requestId,
-      store,
-      tx,
+      get store() {
+        return storeFromEnv();
+      },
+      get tx() {
+        return txOf(storeFromEnv());
+      },
       event,
     };
     const work = async () => {
       const result = await implOf[route.operationId]!(request);
+      // A read has no side effect, so its precondition can be checked against what it read.
+      if (!isMutation(route.method) && ifMatch !== undefined && result.etag !== undefined && result.etag !== ifMatch) {
+        throw preconditionFailed(result.etag);
+      }
       state.resourceId = result.resourceId ?? state.resourceId;
       return toStored(result);
     };
     const idempotencyKey = route.idempotent ? event.headers?.['idempotency-key'] : undefined;
     if (idempotencyKey === undefined) return toResponse(await work(), requestId);
     if (!/^[\x21-\x7e]{1,255}$/.test(idempotencyKey)) {
-      throw validationFailed('Idempotency-Key must be 1–255 visible ASCII characters', [{ path: 'Idempotency-Key', message: 'invalid header' }]);
+      throw validationFailed('Idempotency-Key must be 1–255 visible ASCII characters', [{ path: 'header.Idempotency-Key', message: 'invalid header' }]);
     }
     const tenant = state.principal?.tenantId ?? SYSTEM_TENANT;
+    const store = storeFromEnv();
     let runners = idempotentRunners.get(store);
     if (!runners) idempotentRunners.set(store, (runners = new Map()));
     let idempotent = runners.get(tenant);
@@ -207,6 +225,8 @@ export function createApiHandler<const L extends RouteList>(routes: L, impls: Ro
   };
 
   const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, Context>()
+    // Responses can carry secrets (a new API key): traces record that they happened, not what they said.
+    .use(captureLambdaHandler(tracer, { captureResponse: false }))
     .use(httpHeaderNormalizer())
     .use(recordOutcome(`palette-${group}`))
     .use(problemResponses())
@@ -225,7 +245,10 @@ function resolveRoute(byKey: Map<string, NamedRoute>): middy.MiddlewareObj<APIGa
       const route = byKey.get(request.event.routeKey);
       stateOf.set(request.event, { startedAt: stateOf.get(request.event)?.startedAt ?? Date.now(), route });
       if (!route) throw new ApiError('not_found', `no route ${request.event.routeKey}`);
-      logger.appendKeys({ route: route.operationId, requestId: requestIdOf(request.event, request.context) });
+      const requestId = requestIdOf(request.event, request.context);
+      logger.appendKeys({ route: route.operationId, requestId });
+      tracer.putAnnotation('route', route.operationId);
+      tracer.putAnnotation('requestId', requestId);
     },
   };
 }
@@ -249,6 +272,7 @@ function authenticate(): middy.MiddlewareObj<APIGatewayProxyEventV2> {
       if (!principal) throw new ApiError('unauthorized', 'the API key is unknown, revoked or expired');
       state.principal = principal;
       logger.appendKeys({ tenantId: principal.tenantId ?? 'system', userId: principal.userId });
+      tracer.putAnnotation('tenantId', principal.tenantId ?? 'system');
     },
   };
 }
@@ -266,17 +290,36 @@ function limitBodySize(): middy.MiddlewareObj<APIGatewayProxyEventV2> {
   };
 }
 
+const JSON_MEDIA_TYPE = /^application\/(?:[\w.+-]+\+)?json$/i;
+
 /**
- * middy's JSON parser, for requests that carry a body. The API speaks only JSON, so
- * the body is parsed whatever Content-Type says (curl -d sends form-urlencoded).
+ * The body as JSON, through middy's parser: bodies say they are JSON (or say nothing),
+ * are valid UTF-8 and hold only well-formed strings, or the request is refused before
+ * anything runs (415, or 400 at the offending field).
  */
 function parseJsonBody(): middy.MiddlewareObj<APIGatewayProxyEventV2> {
   const parser = httpJsonBodyParser({ disableContentTypeCheck: true });
   return {
     before: (request) => {
-      const body = request.event.body;
-      if (body === undefined || body === null || body === '') return;
-      return (parser.before as (r: typeof request) => void)(request);
+      const event = request.event;
+      if (event.body === undefined || event.body === null || event.body === '') return;
+      const contentType = event.headers?.['content-type'];
+      const mediaType = contentType?.split(';')[0]?.trim() ?? '';
+      if (contentType !== undefined && !JSON_MEDIA_TYPE.test(mediaType)) {
+        throw new ApiError('unsupported_media_type', `request bodies are JSON: send Content-Type: application/json, not ${mediaType || 'an empty type'}`);
+      }
+      if (event.isBase64Encoded) {
+        // API Gateway (and the local gateway) pass bytes that are not text as base64.
+        try {
+          event.body = new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(event.body, 'base64'));
+        } catch {
+          throw validationFailed('the request body is not valid UTF-8', [{ path: 'body', message: 'not valid UTF-8' }]);
+        }
+        event.isBase64Encoded = false;
+      }
+      (parser.before as (r: typeof request) => void)(request);
+      const malformed = malformedStrings(event.body);
+      if (malformed.length) throw validationFailed('the request body holds text that is not valid Unicode', malformed);
     },
   };
 }

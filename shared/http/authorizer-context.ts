@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * What the authorizer hands to the API functions (API Gateway passes only flat

@@ -4,7 +4,7 @@
  * client.ts): a kubeconfig is YAML.
  */
 import { dump, load } from 'js-yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Everything needed to reach one cluster's API server as one user. */
 export interface ClusterAccess {

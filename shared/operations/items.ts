@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const operationStatuses = ['Running', 'Succeeded', 'Failed'] as const;
 

@@ -1,4 +1,5 @@
-import { idOf, timestamp, z } from '../api/schema-kit.ts';
+import * as z from 'zod';
+import { idOf, timestamp } from '../api/schema-kit.ts';
 import { operationStatuses } from './items.ts';
 
 export const operation = z

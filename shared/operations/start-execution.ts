@@ -1,5 +1,6 @@
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { stateMachineArnVariable } from '#workflows/names.ts';
+import { traced } from '../observability/tracer.ts';
 
 let cached: { endpoint: string | undefined; client: SFNClient } | undefined;
 
@@ -16,10 +17,10 @@ export async function startExecution(workflow: string, operationId: string, inpu
   if (!cached || cached.endpoint !== endpoint) {
     cached = {
       endpoint,
-      client: new SFNClient({
+      client: traced(new SFNClient({
         region: process.env.AWS_REGION ?? 'us-east-1',
         ...(endpoint ? { endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
-      }),
+      })),
     };
   }
   const out = await cached.client.send(

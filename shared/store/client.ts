@@ -1,5 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { traced } from '../observability/tracer.ts';
 
 /**
  * Where the table lives. On AWS only TABLE_NAME is set; locally DYNAMODB_ENDPOINT
@@ -18,12 +19,12 @@ export function storeConfigFromEnv(env: NodeJS.ProcessEnv = process.env): StoreC
 }
 
 export function createDynamoClient(config: Pick<StoreConfig, 'endpoint' | 'region'>): DynamoDBClient {
-  return new DynamoDBClient({
+  return traced(new DynamoDBClient({
     region: config.region ?? 'us-east-1',
     ...(config.endpoint
       ? { endpoint: config.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
       : {}),
-  });
+  }));
 }
 
 export function createDocumentClient(client: DynamoDBClient): DynamoDBDocumentClient {

@@ -71,15 +71,7 @@ export async function queryPage<S extends z.ZodType>(
   options: QueryPageOptions,
   schema: S,
 ): Promise<Page<z.infer<S>>> {
-  let startKey: Record<string, unknown> | undefined = decodeCursor(options.cursor, options.partition, (key) => {
-    // A cursor of another list in the same partition would make DynamoDB reject the query.
-    if (options.skBeginsWith) return key[options.skBeginsWith.attribute]?.startsWith(options.skBeginsWith.value) === true;
-    if (options.skBetween) {
-      const sk = key[options.skBetween.attribute];
-      return sk !== undefined && sk >= options.skBetween.from && sk <= options.skBetween.to;
-    }
-    return true;
-  });
+  let startKey: Record<string, unknown> | undefined = decodeCursor(options.cursor, options);
   const names: Record<string, string> = { '#pk': options.partition.attribute, ...options.filter?.names };
   const values: Record<string, unknown> = { ':pk': options.partition.value, ...options.filter?.values };
   let condition = '#pk = :pk';

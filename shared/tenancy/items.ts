@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { resourceBase } from '../store/items.ts';
 
 /** The tenancy items as stored; every field any writer sets is declared here. */

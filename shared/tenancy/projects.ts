@@ -5,7 +5,7 @@ import { keys, lists, projectOwnedLists } from '../store/keys.ts';
 import { pickFields } from '../store/items.ts';
 import { getItem, getItems, nowIso, queryAll, queryPage, TransactionConflict, updateItem, versionConflict, type TransactItem } from '../store/table.ts';
 import { MAX_DOMAIN_ITEMS, type Tx } from '../store/tx.ts';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ProjectAccess } from '../auth/permissions.ts';
 import type { Principal } from '../auth/principal.ts';
 import { memberItem, projectItem, projectNameItem, type ProjectItem } from './items.ts';

@@ -1,4 +1,5 @@
-import { idOf, listOf, listQuery, z } from '../api/schema-kit.ts';
+import * as z from 'zod';
+import { idOf, listOf, listQuery } from '../api/schema-kit.ts';
 import { created, featureRoutes, idParams, noContent, ok, projectParams, projectRef } from '../api/route-kit.ts';
 import * as t from './schemas.ts';
 

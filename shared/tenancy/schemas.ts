@@ -1,4 +1,5 @@
-import { idOf, resourceFields, timestamp, displayName, email, z } from '../api/schema-kit.ts';
+import * as z from 'zod';
+import { idOf, resourceFields, timestamp, displayName, email } from '../api/schema-kit.ts';
 import { projectRoles } from './items.ts';
 
 export const tenantRole = z.enum(['tenant.admin', 'tenant.member']);
@@ -65,7 +66,8 @@ export const projectMember = z
 export const me = z
   .object({
     user,
-    tenant: tenant.nullable(),
+    // A union, not .nullable(): the generator renders a nullable reference as allOf, which null cannot satisfy.
+    tenant: z.union([tenant, z.null()]),
     roles: z.array(z.string()),
     projectRoles: z.array(z.object({ projectId: idOf('project'), role: projectRole })),
   })

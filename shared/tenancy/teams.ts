@@ -18,7 +18,7 @@ async function assertUsersExist(store: Store, tenantId: string, memberIds: strin
   if (missing.length) {
     throw validationFailed(
       'memberIds name users that do not exist in this tenant',
-      missing.map((id) => ({ path: `memberIds.${memberIds.indexOf(id)}`, message: `no user ${id}` })),
+      missing.map((id) => ({ path: `body.memberIds.${memberIds.indexOf(id)}`, message: `no user ${id}` })),
     );
   }
   return unique;

@@ -28,7 +28,7 @@ describe('bad input gets a 4xx problem and writes nothing', () => {
   });
 
   it('rejects JSON that is not an object, and a missing body', async () => {
-    expectProblem(await rt.admin.request('POST', '/v1/projects', { rawBody: '[1,2]' }), 400, 'validation_failed');
+    expectProblem(await rt.admin.request('POST', '/v1/projects', { rawBody: '[1,2]', headers: { 'content-type': 'application/json' } }), 400, 'validation_failed');
     const missing = await rt.admin.request('POST', '/v1/projects');
     expectProblem(missing, 400, 'validation_failed');
     expect(missing.body.errors).toEqual([{ path: 'body', message: expect.any(String) }]);
@@ -37,23 +37,23 @@ describe('bad input gets a 4xx problem and writes nothing', () => {
   it('reports wrong types with their field paths', async () => {
     const response = await rt.admin.post('/v1/projects', { name: 42, description: ['x'] });
     expectProblem(response, 400, 'validation_failed');
-    expect(response.body.errors.map((e: { path: string }) => e.path).sort()).toEqual(['description', 'name']);
+    expect(response.body.errors.map((e: { path: string }) => e.path).sort()).toEqual(['body.description', 'body.name']);
 
     const key = await rt.admin.post(`/v1/users/${rt.seeded.adminUserId}/apikeys`, { name: 'k', expiresInDays: 'soon' });
     expectProblem(key, 400, 'validation_failed');
-    expect(key.body.errors).toEqual([{ path: 'expiresInDays', message: expect.any(String) }]);
+    expect(key.body.errors).toEqual([{ path: 'body.expiresInDays', message: expect.any(String) }]);
 
     const user = await rt.admin.post('/v1/users', { email: 'not-an-email', name: 'X', role: 'tenant.owner' });
-    expect(user.body.errors.map((e: { path: string }) => e.path).sort()).toEqual(['email', 'role']);
+    expect(user.body.errors.map((e: { path: string }) => e.path).sort()).toEqual(['body.email', 'body.role']);
   });
 
   it('rejects unknown fields, nested ones included', async () => {
     const response = await rt.admin.post('/v1/projects', { name: 'ok-name', colour: 'blue' });
     expectProblem(response, 400, 'validation_failed');
-    expect(response.body.errors).toEqual([{ path: 'colour', message: 'unknown field' }]);
+    expect(response.body.errors).toEqual([{ path: 'body.colour', message: 'unknown field' }]);
 
     const tenant = await rt.system.post('/v1/tenants', { name: 'x', adminEmail: 'a@x.example', plan: 'gold' });
-    expect(tenant.body.errors).toEqual([{ path: 'plan', message: 'unknown field' }]);
+    expect(tenant.body.errors).toEqual([{ path: 'body.plan', message: 'unknown field' }]);
   });
 
   it('answers 413 for a body over 256 KiB', async () => {
@@ -64,7 +64,7 @@ describe('bad input gets a 4xx problem and writes nothing', () => {
   it('rejects malformed ids in paths', async () => {
     const user = await rt.admin.get('/v1/users/not-a-user-id');
     expectProblem(user, 400, 'validation_failed');
-    expect(user.body.errors).toEqual([{ path: 'id', message: expect.any(String) }]);
+    expect(user.body.errors).toEqual([{ path: 'path.id', message: expect.any(String) }]);
     expectProblem(await rt.admin.delete('/v1/apikeys/usr_01AAAAAAAAAAAAAAAAAAAAAAAA'), 400, 'validation_failed');
     expectProblem(await rt.admin.put('/v1/projects/default/members/bob', { role: 'project.viewer' }), 400, 'validation_failed');
     expectProblem(await rt.admin.get(`/v1/projects/${'x'.repeat(200)}`), 400, 'validation_failed');
@@ -85,7 +85,7 @@ describe('bad input gets a 4xx problem and writes nothing', () => {
     const forged = Buffer.from(JSON.stringify({ pk: 'TENANT#tnt_other', sk: 'USER#usr_x' })).toString('base64url');
     const response = await rt.admin.get(`/v1/users?cursor=${forged}`);
     expectProblem(response, 400, 'validation_failed');
-    expect(response.body.errors).toEqual([{ path: 'cursor', message: expect.any(String) }]);
+    expect(response.body.errors).toEqual([{ path: 'query.cursor', message: expect.any(String) }]);
     expectProblem(await rt.admin.get('/v1/users?limit=0'), 400, 'validation_failed');
     expectProblem(await rt.admin.get('/v1/users?limit=101'), 400, 'validation_failed');
     expectProblem(await rt.admin.get('/v1/users?limit=ten'), 400, 'validation_failed');
@@ -95,7 +95,7 @@ describe('bad input gets a 4xx problem and writes nothing', () => {
   it('rejects bad audit filters', async () => {
     const response = await rt.admin.get('/v1/audit?from=yesterday');
     expectProblem(response, 400, 'validation_failed');
-    expect(response.body.errors[0].path).toBe('from');
+    expect(response.body.errors[0].path).toBe('query.from');
   });
 
   it('left the table as it was (but for the audit log of the refused calls)', async () => {

@@ -127,31 +127,31 @@ describe('cloud accounts over HTTP', () => {
   });
 
   it('reports invalid cloud accounts with the paths of the fields to fix', async () => {
-    expectInvalid(await rt.admin.post(accounts(), { name: 'a', provider: 'aws' }), ['aws']);
+    expectInvalid(await rt.admin.post(accounts(), { name: 'a', provider: 'aws' }), ['body.aws']);
     expectInvalid(
       await rt.admin.post(accounts(), { name: 'a', provider: 'aws', aws: { roleArn: 'arn:aws:iam::123:role/x', externalId: 'ok-id' } }),
-      ['aws.roleArn'],
+      ['body.aws.roleArn'],
     );
     expectInvalid(
       await rt.admin.post(accounts(), { name: 'a', provider: 'aws', aws: { roleArn: 'arn:aws:iam::123456789012:user/bob', externalId: 'x' } }),
-      ['aws.roleArn', 'aws.externalId'],
+      ['body.aws.roleArn', 'body.aws.externalId'],
     );
     expectInvalid(
       await rt.admin.post(accounts(), { name: 'a', provider: 'aws', aws: { roleArn, externalId: 'has spaces' } }),
-      ['aws.externalId'],
+      ['body.aws.externalId'],
     );
-    expectInvalid(await rt.admin.post(accounts(), { name: 'a', provider: 'aws', aws: { roleArn } }), ['aws.externalId']);
-    expectInvalid(await rt.admin.post(accounts(), { ...awsAccount('a'), sim: {} }), ['sim']);
-    expectInvalid(await rt.admin.post(accounts(), { ...awsAccount('a'), provider: 'sim' }), ['aws']);
+    expectInvalid(await rt.admin.post(accounts(), { name: 'a', provider: 'aws', aws: { roleArn } }), ['body.aws.externalId']);
+    expectInvalid(await rt.admin.post(accounts(), { ...awsAccount('a'), sim: {} }), ['body.sim']);
+    expectInvalid(await rt.admin.post(accounts(), { ...awsAccount('a'), provider: 'sim' }), ['body.aws']);
     expectInvalid(
       await rt.admin.post(accounts(), { name: 'a', provider: 'sim', sim: { provisionSeconds: 3601, failProvisioning: 'yes' } }),
-      ['sim.provisionSeconds', 'sim.failProvisioning'],
+      ['body.sim.provisionSeconds', 'body.sim.failProvisioning'],
     );
-    expectInvalid(await rt.admin.post(accounts(), { name: 'a', provider: 'sim', sim: { provisionSeconds: -1 } }), ['sim.provisionSeconds']);
+    expectInvalid(await rt.admin.post(accounts(), { name: 'a', provider: 'sim', sim: { provisionSeconds: -1 } }), ['body.sim.provisionSeconds']);
     const unknown = await rt.admin.post(accounts(), { name: 'a', provider: 'gcp', aws: { roleArn, externalId: 'ok-id', region: 'x' } });
-    expectInvalid(unknown, ['provider', 'aws.region']);
-    expect(unknown.body.errors).toContainEqual({ path: 'aws.region', message: 'unknown field' });
-    expectInvalid(await rt.admin.post(accounts(), { provider: 'sim' }), ['name']);
+    expectInvalid(unknown, ['body.provider', 'body.aws.region']);
+    expect(unknown.body.errors).toContainEqual({ path: 'body.aws.region', message: 'unknown field' });
+    expectInvalid(await rt.admin.post(accounts(), { provider: 'sim' }), ['body.name']);
 
     // ARNs of other AWS partitions are fine.
     const govcloud = await rt.admin.post(accounts(), {
@@ -163,8 +163,8 @@ describe('cloud accounts over HTTP', () => {
   });
 
   it('rejects malformed ids, unknown ids and cursors of other lists', async () => {
-    expectInvalid(await rt.admin.get(`${accounts()}/not-an-id`), ['id']);
-    expectInvalid(await rt.admin.get(`${accounts()}/cp_01AAAAAAAAAAAAAAAAAAAAAAAA`), ['id']);
+    expectInvalid(await rt.admin.get(`${accounts()}/not-an-id`), ['path.id']);
+    expectInvalid(await rt.admin.get(`${accounts()}/cp_01AAAAAAAAAAAAAAAAAAAAAAAA`), ['path.id']);
     expect((await rt.admin.get(`${accounts()}/ca_01AAAAAAAAAAAAAAAAAAAAAAAA`)).status).toBe(404);
     expect((await rt.admin.get(`${accounts('no-such-project')}`)).status).toBe(404);
 
@@ -172,8 +172,8 @@ describe('cloud accounts over HTTP', () => {
     await rt.admin.post(accounts(otherProjectId), { name: 'o2', provider: 'sim' });
     const otherPage = await rt.admin.get(`${accounts(otherProjectId)}?limit=1`);
     expect(otherPage.body.nextCursor).toEqual(expect.any(String));
-    expectInvalid(await rt.admin.get(`${accounts()}?cursor=${otherPage.body.nextCursor}`), ['cursor']);
-    expectInvalid(await rt.admin.get(`${profiles(otherProjectId)}?cursor=${otherPage.body.nextCursor}`), ['cursor']);
+    expectInvalid(await rt.admin.get(`${accounts()}?cursor=${otherPage.body.nextCursor}`), ['query.cursor']);
+    expectInvalid(await rt.admin.get(`${profiles(otherProjectId)}?cursor=${otherPage.body.nextCursor}`), ['query.cursor']);
   });
 });
 
@@ -232,7 +232,7 @@ describe('cluster profiles over HTTP', () => {
     const next = await rt.admin.get(`${profiles()}?name=base&limit=1&cursor=${paged.body.nextCursor}`);
     expect(next.body.items).toHaveLength(1);
     expect(next.body.items[0].id).not.toBe(paged.body.items[0].id);
-    expectInvalid(await rt.admin.get(`${profiles()}?name=base-extra&cursor=${paged.body.nextCursor}`), ['cursor']);
+    expectInvalid(await rt.admin.get(`${profiles()}?name=base-extra&cursor=${paged.body.nextCursor}`), ['query.cursor']);
 
     expect((await rt.admin.get(`${profiles()}?name=nothing-by-this-name`)).body.items).toEqual([]);
     const all = await rt.admin.get(profiles());
@@ -284,45 +284,45 @@ describe('cluster profiles over HTTP', () => {
     const post = (body: unknown) => rt.admin.post(profiles(), body);
     const good = infraProfile('bad', '1.0.0');
 
-    expectInvalid(await post({ ...good, version: 'v1' }), ['version']);
-    expectInvalid(await post({ ...good, version: '1.0' }), ['version']);
-    expectInvalid(await post({ ...good, cloud: 'gcp', type: 'partial' }), ['cloud', 'type']);
-    expectInvalid(await post({ ...good, layers: [] }), ['layers']);
+    expectInvalid(await post({ ...good, version: 'v1' }), ['body.version']);
+    expectInvalid(await post({ ...good, version: '1.0' }), ['body.version']);
+    expectInvalid(await post({ ...good, cloud: 'gcp', type: 'partial' }), ['body.cloud', 'body.type']);
+    expectInvalid(await post({ ...good, layers: [] }), ['body.layers']);
     expectInvalid(
       await post({ ...good, layers: Array.from({ length: 21 }, (_, i) => ({ type: 'addon', name: `l${i}`, version: '1' })) }),
-      ['layers'],
+      ['body.layers'],
     );
     expectInvalid(
       await post({ ...good, layers: [good.layers[1], { type: 'helm', name: 'x', version: '1' }] }),
-      ['layers.1.type'],
+      ['body.layers.1.type'],
     );
     // infra and full need exactly one k8s layer, with a Kubernetes version.
-    expectInvalid(await post({ ...good, layers: [good.layers[0]], variables: [] }), ['layers']);
+    expectInvalid(await post({ ...good, layers: [good.layers[0]], variables: [] }), ['body.layers']);
     expectInvalid(
       await post({ ...good, type: 'full', layers: [...good.layers, { type: 'k8s', name: 'kubernetes-2', version: '1.30' }] }),
-      ['layers.3.type'],
+      ['body.layers.3.type'],
     );
     expectInvalid(
       await post({ ...good, layers: [good.layers[0], { type: 'k8s', name: 'kubernetes', version: 'latest' }], variables: [] }),
-      ['layers.1.version'],
+      ['body.layers.1.version'],
     );
     // add-on profiles hold only addon layers.
     expectInvalid(
       await post({ ...good, type: 'add-on', layers: [{ type: 'addon', name: 'a', version: '1' }, good.layers[1]] }),
-      ['layers.1.type'],
+      ['body.layers.1.type'],
     );
     // Layer names are unique; manifests need content, at most 64 KiB, unique names.
-    expectInvalid(await post({ ...good, layers: [...good.layers, { type: 'csi', name: 'ubuntu', version: '1' }] }), ['layers.3.name']);
+    expectInvalid(await post({ ...good, layers: [...good.layers, { type: 'csi', name: 'ubuntu', version: '1' }] }), ['body.layers.3.name']);
     const manifestLayer = (manifests: unknown) => ({ ...good, layers: [...good.layers.slice(0, 2), { type: 'cni', name: 'c', version: '1', manifests }] });
-    expectInvalid(await post(manifestLayer([{ name: 'm', content: '' }])), ['layers.2.manifests.0.content']);
-    expectInvalid(await post(manifestLayer([{ name: 'm', content: '  \n' }])), ['layers.2.manifests.0.content']);
-    expectInvalid(await post(manifestLayer([{ name: 'm', content: 'x'.repeat(64 * 1024 + 1) }])), ['layers.2.manifests.0.content']);
-    expectInvalid(await post(manifestLayer([{ name: 'm', content: 'a: 1' }, { name: 'm', content: 'b: 2' }])), ['layers.2.manifests.1.name']);
-    expectInvalid(await post(manifestLayer([{ name: 'm' }])), ['layers.2.manifests.0.content']);
+    expectInvalid(await post(manifestLayer([{ name: 'm', content: '' }])), ['body.layers.2.manifests.0.content']);
+    expectInvalid(await post(manifestLayer([{ name: 'm', content: '  \n' }])), ['body.layers.2.manifests.0.content']);
+    expectInvalid(await post(manifestLayer([{ name: 'm', content: 'x'.repeat(64 * 1024 + 1) }])), ['body.layers.2.manifests.0.content']);
+    expectInvalid(await post(manifestLayer([{ name: 'm', content: 'a: 1' }, { name: 'm', content: 'b: 2' }])), ['body.layers.2.manifests.1.name']);
+    expectInvalid(await post(manifestLayer([{ name: 'm' }])), ['body.layers.2.manifests.0.content']);
     expect((await post({ ...manifestLayer([{ name: 'm', content: 'x'.repeat(64 * 1024) }]), name: 'big-manifest' })).status).toBe(201);
     // Unknown fields, nested ones included.
-    expectInvalid(await post({ ...good, description: 'x' }), ['description']);
-    expectInvalid(await post({ ...good, layers: [{ ...good.layers[1], pack: 'x' }] }), ['layers.0.pack']);
+    expectInvalid(await post({ ...good, description: 'x' }), ['body.description']);
+    expectInvalid(await post({ ...good, layers: [{ ...good.layers[1], pack: 'x' }] }), ['body.layers.0.pack']);
   });
 
   it('checks variable declarations: names, uniqueness, regexes, defaults and references', async () => {
@@ -330,23 +330,23 @@ describe('cluster profiles over HTTP', () => {
       rt.admin.post(profiles(), infraProfile('vars', '1.0.0', { variables, ...overrides }));
     const podCidr = { name: 'podCidr' };
 
-    expectInvalid(await post([podCidr, { name: '1st' }, { name: 'has-dash' }]), ['variables.1.name', 'variables.2.name']);
-    expectInvalid(await post([podCidr, { name: 'podCidr' }]), ['variables.1.name']);
-    expectInvalid(await post([{ name: 'podCidr', regex: '([a-z' }]), ['variables.0.regex']);
-    expectInvalid(await post([podCidr, { name: 'n', format: 'number', default: 'ten' }]), ['variables.1.default']);
-    expectInvalid(await post([podCidr, { name: 'b', format: 'boolean', default: 'yes' }]), ['variables.1.default']);
-    expectInvalid(await post([podCidr, { name: 's', default: 'Prod', regex: '^[a-z]+$' }]), ['variables.1.default']);
-    expectInvalid(await post([podCidr, { name: 's', format: 'text' }]), ['variables.1.format']);
-    expectInvalid(await post([podCidr, { name: 's', default: { nested: true } }]), ['variables.1.default']);
+    expectInvalid(await post([podCidr, { name: '1st' }, { name: 'has-dash' }]), ['body.variables.1.name', 'body.variables.2.name']);
+    expectInvalid(await post([podCidr, { name: 'podCidr' }]), ['body.variables.1.name']);
+    expectInvalid(await post([{ name: 'podCidr', regex: '([a-z' }]), ['body.variables.0.regex']);
+    expectInvalid(await post([podCidr, { name: 'n', format: 'number', default: 'ten' }]), ['body.variables.1.default']);
+    expectInvalid(await post([podCidr, { name: 'b', format: 'boolean', default: 'yes' }]), ['body.variables.1.default']);
+    expectInvalid(await post([podCidr, { name: 's', default: 'Prod', regex: '^[a-z]+$' }]), ['body.variables.1.default']);
+    expectInvalid(await post([podCidr, { name: 's', format: 'text' }]), ['body.variables.1.format']);
+    expectInvalid(await post([podCidr, { name: 's', default: { nested: true } }]), ['body.variables.1.default']);
     // Layers may only use declared variables.
-    expectInvalid(await post([]), ['layers.1.values']);
+    expectInvalid(await post([]), ['body.layers.1.values']);
     const manifestRef = await post([podCidr], {
       layers: [
         ...infraProfile('vars', '1.0.0').layers.slice(0, 2),
         { type: 'cni', name: 'c', version: '1', manifests: [{ name: 'm', content: 'mtu: {{ var.mtu }}' }] },
       ],
     });
-    expectInvalid(manifestRef, ['layers.2.manifests.0.content']);
+    expectInvalid(manifestRef, ['body.layers.2.manifests.0.content']);
     expect(manifestRef.body.errors[0].message).toContain('mtu');
 
     const ok = await post([

@@ -116,7 +116,7 @@ describe('host cluster lifecycle on the simulated cloud', () => {
     const older = await api.post(`${base}/clusterprofiles`, profile('0.9.0', '1.29'));
     const downgrade = await api.post(`${base}/clusters/${id}/upgrade`, { profileId: older.body.id });
     expect(downgrade.status).toBe(400);
-    expect(downgrade.body.errors[0]).toMatchObject({ path: 'profileId', message: expect.stringContaining('older') });
+    expect(downgrade.body.errors[0]).toMatchObject({ path: 'body.profileId', message: expect.stringContaining('older') });
 
     const upgraded = await api.post(`${base}/clusters/${id}/upgrade`, { profileId: v2 });
     expect(upgraded.status).toBe(202);
@@ -192,7 +192,7 @@ describe('host cluster lifecycle on the simulated cloud', () => {
       nodePools: [{ name: 'workers', instanceType: 'sim.small', count: 1 }],
     });
     expect(mismatch.status).toBe(400);
-    expect(mismatch.body.errors[0].path).toBe('profileId');
+    expect(mismatch.body.errors[0].path).toBe('body.profileId');
 
     const strict = await api.post(`${base}/clusterprofiles`, {
       ...profile('3.0.0', '1.31'), name: 'strict',
@@ -204,7 +204,7 @@ describe('host cluster lifecycle on the simulated cloud', () => {
       nodePools: [{ name: 'workers', instanceType: 'sim.small', count: 1 }],
     });
     expect(missing.status).toBe(400);
-    expect(missing.body.errors.map((e: { path: string }) => e.path).sort()).toEqual(['variables.owner', 'variables.tier']);
+    expect(missing.body.errors.map((e: { path: string }) => e.path).sort()).toEqual(['body.variables.owner', 'body.variables.tier']);
     expect((await api.get(`${base}/clusters?limit=100`)).body.items.map((c: { name: string }) => c.name)).not.toContain('no-vars');
   });
 

@@ -125,10 +125,10 @@ describe('an EKS host cluster created through the API', () => {
     const before = await rt.snapshot();
     const missing = await rt.admin.post(`${base}/clusters`, request());
     expect(missing.status).toBe(400);
-    expect(missing.body.errors.map((e: { path: string }) => e.path)).toContain('network.subnetIds');
+    expect(missing.body.errors.map((e: { path: string }) => e.path)).toContain('body.network.subnetIds');
     const one = await rt.admin.post(`${base}/clusters`, request({ network: { subnetIds: ['subnet-0a1b2c3d4e5f60718'] } }));
     expect(one.status).toBe(400);
-    expect(one.body.errors.map((e: { path: string }) => e.path)).toContain('network.subnetIds');
+    expect(one.body.errors.map((e: { path: string }) => e.path)).toContain('body.network.subnetIds');
     expect(await rt.snapshot()).toEqual(before);
     expect(eks.commandCalls(CreateClusterCommand)).toHaveLength(0);
   });

@@ -1,9 +1,29 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { routeList } from '#shared/api/route-table.ts';
 import { startTestRuntime, type TestRuntime } from '../support/local-api.ts';
 
 let rt: TestRuntime;
+
+/** The redocly CLI of the project's own devDependencies. */
+const redocly = join(dirname(createRequire(import.meta.url).resolve('@redocly/cli/package.json')), 'bin', 'cli.js');
+
+function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ stdout: string; stderr: string; code: number | null }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d));
+    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ stdout, stderr, code }));
+  });
+}
 beforeAll(async () => {
   rt = await startTestRuntime();
 });
@@ -42,4 +62,26 @@ describe('GET /v1/openapi.json', () => {
     expect(body.paths['/healthz'].get.security).toEqual([]);
     expect(body.components.securitySchemes.apiKey).toMatchObject({ type: 'http', scheme: 'bearer' });
   });
+});
+
+describe('the OpenAPI document under a third-party linter', () => {
+  it('passes redocly lint --extends=recommended with no error and no warning', async () => {
+    const { body } = await rt.anonymous.get('/v1/openapi.json');
+    const dir = await mkdtemp(join(tmpdir(), 'openapi-'));
+    try {
+      const file = join(dir, 'openapi.json');
+      await writeFile(file, JSON.stringify(body));
+      const { stdout, stderr, code } = await run(process.execPath, [redocly, 'lint', '--extends=recommended', '--format=json', file], {
+        ...process.env,
+        REDOCLY_TELEMETRY: 'off',
+        REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true',
+      });
+      const report = JSON.parse(stdout.slice(stdout.indexOf('{'))) as { totals: { errors: number; warnings: number }; problems: Array<{ message: string; ruleId: string }> };
+      expect(report.problems.map((p) => `${p.ruleId}: ${p.message}`), stderr).toEqual([]);
+      expect(report.totals).toMatchObject({ errors: 0, warnings: 0 });
+      expect(code).toBe(0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

@@ -135,7 +135,7 @@ describe('tenancy over HTTP', () => {
 
     const ghost = await rt.admin.post('/v1/teams', { name: 'ghosts', memberIds: ['usr_01AAAAAAAAAAAAAAAAAAAAAAAA'] });
     expect(ghost.status).toBe(400);
-    expect(ghost.body.errors).toEqual([{ path: 'memberIds.0', message: expect.stringContaining('no user') }]);
+    expect(ghost.body.errors).toEqual([{ path: 'body.memberIds.0', message: expect.stringContaining('no user') }]);
 
     const renamed = await rt.admin.put(`/v1/teams/${team.body.id}`, { name: 'platform-eng', memberIds: [] }, { 'if-match': '"1"' });
     expect(renamed.status).toBe(200);

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { inject } from 'vitest';
 import { startLocalRuntime, type LocalRuntime } from '#infra/local/runtime.ts';
+import { createResponseValidator, type ResponseValidator } from './openapi-validator.ts';
 
 export interface ApiResponse<T = any> {
   status: number;
@@ -19,8 +20,11 @@ export interface ApiClient {
   delete<T = any>(path: string, headers?: Record<string, string>): Promise<ApiResponse<T>>;
 }
 
-/** A client for the local runtime's HTTP API, as any outside caller would use it. */
-export function apiClient(baseUrl: string, key?: string): ApiClient {
+/**
+ * A client for the local runtime's HTTP API, as any outside caller would use it. With
+ * a validator, every response it receives is held to the served OpenAPI document.
+ */
+export function apiClient(baseUrl: string, key?: string, validator?: ResponseValidator): ApiClient {
   const request = async (method: string, path: string, options: { body?: unknown; rawBody?: string; headers?: Record<string, string> } = {}) => {
     const headers: Record<string, string> = { ...(key ? { authorization: `Bearer ${key}` } : {}), ...options.headers };
     let body: string | undefined = options.rawBody;
@@ -32,6 +36,7 @@ export function apiClient(baseUrl: string, key?: string): ApiClient {
     const text = await response.text();
     let parsed: unknown = text;
     if (/json/.test(response.headers.get('content-type') ?? '')) parsed = JSON.parse(text);
+    validator?.check(method, `${baseUrl}${path}`, response.status, response.headers.get('content-type'), parsed);
     return { status: response.status, headers: response.headers, body: parsed as any, text };
   };
   return {
@@ -63,7 +68,9 @@ export async function startTestRuntime(options: { simSpeed?: number } = {}): Pro
     dynamoEndpoint: inject('dynamoEndpoint'),
     tableName: `test-${randomBytes(6).toString('hex')}`,
   });
-  const client = (key?: string) => apiClient(runtime.url, key);
+  const document = await (await fetch(`${runtime.url}/v1/openapi.json`)).json();
+  const validator = createResponseValidator(document);
+  const client = (key?: string) => apiClient(runtime.url, key, validator);
   return {
     ...runtime,
     admin: client(runtime.seeded.adminKey),

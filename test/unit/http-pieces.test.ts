@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { createRouteMatcher } from '#infra/local/route-matcher.ts';
 import { routeList } from '#shared/api/route-table.ts';
 import { parseIfMatch } from '#shared/http/api-handler.ts';
 import { fieldErrors } from '#shared/http/field-errors.ts';
+import { lists } from '#shared/store/keys.ts';
 import { decodeCursor, encodeCursor } from '#shared/store/pagination.ts';
 import { ApiError } from '#shared/errors.ts';
 
@@ -52,9 +53,9 @@ describe('field errors', () => {
     const errors = fieldErrors(result.error!.issues, 'body');
     expect(errors).toEqual(
       expect.arrayContaining([
-        { path: 'pools.0.count', message: expect.any(String) },
-        { path: 'pools.0.extra', message: 'unknown field' },
-        { path: 'bogus', message: 'unknown field' },
+        { path: 'body.pools.0.count', message: expect.any(String) },
+        { path: 'body.pools.0.extra', message: 'unknown field' },
+        { path: 'body.bogus', message: 'unknown field' },
       ]),
     );
     const whole = z.object({}).safeParse(undefined);
@@ -63,20 +64,34 @@ describe('field errors', () => {
 });
 
 describe('cursors', () => {
-  const partition = { attribute: 'pk', value: 'TENANT#t1' };
+  const users = lists.users('t1');
+  const tenants = lists.tenants();
+  const encoded = (key: unknown) => Buffer.from(JSON.stringify(key)).toString('base64url');
 
   it('round-trips a last evaluated key', () => {
     const cursor = encodeCursor({ pk: 'TENANT#t1', sk: 'USER#u1' })!;
-    expect(decodeCursor(cursor, partition)).toEqual({ pk: 'TENANT#t1', sk: 'USER#u1' });
+    expect(decodeCursor(cursor, users)).toEqual({ pk: 'TENANT#t1', sk: 'USER#u1' });
+    const indexCursor = encodeCursor({ pk: 'TENANT#t9', sk: '#TENANT', gsi1pk: 'TENANTS', gsi1sk: 't9' })!;
+    expect(decodeCursor(indexCursor, tenants)).toEqual({ pk: 'TENANT#t9', sk: '#TENANT', gsi1pk: 'TENANTS', gsi1sk: 't9' });
     expect(encodeCursor(undefined)).toBeNull();
   });
 
-  it('refuses garbage, non-string keys, other partitions and keys outside the list', () => {
-    const bad = (cursor: string, within?: (k: Record<string, string>) => boolean) => () => decodeCursor(cursor, partition, within);
+  it('refuses anything but exactly the key attributes the list issues, in its partition and range', () => {
+    const bad = (cursor: string, list = users) => () => decodeCursor(cursor, list);
     expect(bad('***')).toThrowError(/cursor/);
-    expect(bad(Buffer.from('[1]').toString('base64url'))).toThrowError(/cursor/);
-    expect(bad(Buffer.from(JSON.stringify({ pk: 'TENANT#t1', sk: 5 })).toString('base64url'))).toThrowError(/cursor/);
+    expect(bad(encoded([1]))).toThrowError(/cursor/);
+    expect(bad(encoded({ pk: 'TENANT#t1', sk: 5 }))).toThrowError(/cursor/);
     expect(bad(encodeCursor({ pk: 'TENANT#t2', sk: 'USER#u1' })!)).toThrowError(/cursor/);
-    expect(bad(encodeCursor({ pk: 'TENANT#t1', sk: 'TEAM#x' })!, (k) => k.sk!.startsWith('USER#'))).toThrowError(/cursor/);
+    expect(bad(encodeCursor({ pk: 'TENANT#t1', sk: 'TEAM#x' })!)).toThrowError(/cursor/);
+    // One key too many, or one missing: DynamoDB would reject the query (a 500 before).
+    expect(bad(encodeCursor({ pk: 'TENANT#t1', sk: 'USER#u1', gsi1pk: 'x' })!)).toThrowError(/cursor/);
+    expect(bad(encodeCursor({ sk: '#TENANT', gsi1pk: 'TENANTS', gsi1sk: 't9' })!, tenants)).toThrowError(/cursor/);
+    expect(bad(encodeCursor({ pk: 'TENANT#t1', sk: 'USER#u1' })!, tenants)).toThrowError(/cursor/);
+    expect(bad(encoded({ pk: 'TENANT#t1', sk: 'USER#\ud800' }))).toThrowError(/cursor/);
+    try {
+      bad('***')();
+    } catch (error) {
+      expect((error as ApiError).errors).toEqual([{ path: 'query.cursor', message: expect.any(String) }]);
+    }
   });
 });

@@ -50,32 +50,32 @@ describe('resolveProfileVariables', () => {
     expect(error.code).toBe('validation_failed');
     expect(error.status).toBe(400);
     expect(error.errors).toEqual([
-      { path: 'variables.region', message: 'required' },
-      { path: 'variables.replicas', message: 'must be a number' },
-      { path: 'variables.debug', message: 'must be true or false' },
-      { path: 'variables.env', message: 'must match ^(dev|prod)$' },
-      { path: 'variables.colour', message: 'unknown variable' },
-      { path: 'variables.shade', message: 'unknown variable' },
+      { path: 'body.variables.region', message: 'required' },
+      { path: 'body.variables.replicas', message: 'must be a number' },
+      { path: 'body.variables.debug', message: 'must be true or false' },
+      { path: 'body.variables.env', message: 'must match ^(dev|prod)$' },
+      { path: 'body.variables.colour', message: 'unknown variable' },
+      { path: 'body.variables.shade', message: 'unknown variable' },
     ]);
   });
 
   it('wants strings for string variables, and treats an undefined value as not given', () => {
     const error = thrown(() => resolveProfileVariables([{ name: 's' }, { name: 'r', required: true }], { s: 42, r: undefined }));
     expect(error.errors).toEqual([
-      { path: 'variables.s', message: 'must be a string' },
-      { path: 'variables.r', message: 'required' },
+      { path: 'body.variables.s', message: 'must be a string' },
+      { path: 'body.variables.r', message: 'required' },
     ]);
   });
 
   it('is satisfied by a default for a required variable, and reports a default that does not fit', () => {
     expect(resolveProfileVariables([{ name: 'r', required: true, default: 'x' }], {}).values).toEqual({ r: 'x' });
     const error = thrown(() => resolveProfileVariables([{ name: 'n', format: 'number', default: 'abc' }], {}));
-    expect(error.errors).toEqual([{ path: 'variables.n', message: 'the default must be a number' }]);
+    expect(error.errors).toEqual([{ path: 'body.variables.n', message: 'the default must be a number' }]);
   });
 
   it('does not mistake inherited object properties for given values or declared names', () => {
     const error = thrown(() => resolveProfileVariables([{ name: 'toString', required: true }], {}));
-    expect(error.errors).toEqual([{ path: 'variables.toString', message: 'required' }]);
+    expect(error.errors).toEqual([{ path: 'body.variables.toString', message: 'required' }]);
   });
 
   it('accepts no variables at all', () => {
@@ -126,7 +126,7 @@ describe('renderTemplate', () => {
 
   it('refuses references to variables without a value', () => {
     const error = thrown(() => renderTemplate('{{ var.region }} {{ .spectro.var.zone }} {{ var.zone }}', values));
-    expect(error.errors).toEqual([{ path: 'variables.zone', message: 'undeclared variable' }]);
+    expect(error.errors).toEqual([{ path: 'body.variables.zone', message: 'undeclared variable' }]);
   });
 
   it('names the variables a text uses, once each', () => {

@@ -10,6 +10,7 @@ import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { PermanentProviderError, TransientProviderError, type ClusterRef } from '../provider.ts';
 import { awsErrorMessage, awsErrorName, classifyAwsError } from './errors.ts';
 import type { AwsCredentials } from './token.ts';
+import { traced } from '../../observability/tracer.ts';
 
 /** STS limit on RoleSessionName. */
 const SESSION_NAME_MAX = 64;
@@ -32,8 +33,11 @@ export interface EksSessionOptions {
   now?: () => Date;
 }
 
+/** Every session the platform opens in a customer account starts with this (IAM conditions can rely on it). */
+export const ROLE_SESSION_PREFIX = 'palette-';
+
 function sessionNameFor(clusterId: string): string {
-  const name = `palette-${clusterId}`.replace(/[^\w+=,.@-]/g, '-');
+  const name = `${ROLE_SESSION_PREFIX}${clusterId}`.replace(/[^\w+=,.@-]/g, '-');
   return name.slice(0, SESSION_NAME_MAX);
 }
 
@@ -49,7 +53,7 @@ export function createEksSession(account: EksAccount, options: EksSessionOptions
   const stsClients = new Map<string, STSClient>();
   const eksClients = new Map<string, EKSClient>();
   const eksClientFor =
-    options.eksClientFor ?? ((region: string, credentials: AwsCredentials) => new EKSClient({ region, credentials }));
+    options.eksClientFor ?? ((region: string, credentials: AwsCredentials) => traced(new EKSClient({ region, credentials })));
 
   function stsClient(region: string): STSClient {
     if (options.stsClient) return options.stsClient;
@@ -58,7 +62,7 @@ export function createEksSession(account: EksAccount, options: EksSessionOptions
     const stsRegion = process.env.AWS_REGION ?? region;
     let client = stsClients.get(stsRegion);
     if (!client) {
-      client = new STSClient({ region: stsRegion });
+      client = traced(new STSClient({ region: stsRegion }));
       stsClients.set(stsRegion, client);
     }
     return client;
