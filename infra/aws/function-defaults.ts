@@ -1,17 +1,20 @@
 /**
  * The settings every Palette Lambda function shares (API route groups, the authorizer
  * and the workflow step functions): Node.js 24 on arm64, an ESM esbuild bundle with
- * source maps, the table name in the environment and a one-month log group.
+ * source maps, the table name in the environment, a one-month log group, X-Ray
+ * tracing, and a role that may write only its own log group until granted more.
  */
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as cdk from 'aws-cdk-lib';
 import { Duration } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, type BundlingOptions, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { ANY_RESOURCE_FINDING, acknowledgeFinding, wildcardBelowArnFinding } from './nag.ts';
 
 /** Repository root (this file is infra/aws/function-defaults.ts). */
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -46,7 +49,8 @@ export const runtimeProvidedModules = ['@aws-sdk/*'];
 export interface PaletteFunctionOptions {
   /** The handler module, relative to the repository root (it exports `handler`). */
   entry: string;
-  table: ITableV2;
+  /** The table whose name the function gets in TABLE_NAME; none for functions that keep no data. */
+  table?: ITableV2;
   /** Default: {@link API_FUNCTION_TIMEOUT}. */
   timeout?: Duration;
   /** Powertools service name. Default: `palette-api`. */
@@ -57,9 +61,22 @@ export interface PaletteFunctionOptions {
 
 /**
  * The NodejsFunction props shared by every Palette function. Creates the function's log
- * group in `scope` as `<constructId>Logs`.
+ * group in `scope` as `<constructId>Logs` and its role as `<constructId>Role`.
  */
 function paletteFunctionProps(scope: Construct, constructId: string, options: PaletteFunctionOptions): NodejsFunctionProps {
+  const logGroup = new logs.LogGroup(scope, `${constructId}Logs`, {
+    retention: logs.RetentionDays.ONE_MONTH,
+    removalPolicy: cdk.RemovalPolicy.DESTROY,
+  });
+  // Our own role instead of CDK's default one, whose AWSLambdaBasicExecutionRole lets
+  // the function create and write any log group in the account.
+  const role = new iam.Role(scope, `${constructId}Role`, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+  logGroup.grantWrite(role);
+  acknowledgeFinding(
+    role,
+    ANY_RESOURCE_FINDING,
+    'Tracing.ACTIVE adds xray:PutTraceSegments and xray:PutTelemetryRecords, which support no resource-level permissions; the infra tests check that no other action is granted on every resource.',
+  );
   return {
     entry: fromRoot(options.entry),
     handler: 'handler',
@@ -70,21 +87,36 @@ function paletteFunctionProps(scope: Construct, constructId: string, options: Pa
     memorySize: 1024,
     timeout: options.timeout ?? API_FUNCTION_TIMEOUT,
     bundling: { ...bundlingOptions, mainFields: [...bundlingOptions.mainFields] },
+    tracing: lambda.Tracing.ACTIVE,
+    role,
     environment: {
-      TABLE_NAME: options.table.tableName,
+      ...(options.table ? { TABLE_NAME: options.table.tableName } : {}),
       NODE_OPTIONS: '--enable-source-maps',
       POWERTOOLS_SERVICE_NAME: options.serviceName ?? 'palette-api',
+      // Responses carry kubeconfigs, tokens and new API keys: a trace must not keep them.
+      POWERTOOLS_TRACER_CAPTURE_RESPONSE: 'false',
       LOG_LEVEL: 'INFO',
       ...options.environment,
     },
-    logGroup: new logs.LogGroup(scope, `${constructId}Logs`, {
-      retention: logs.RetentionDays.ONE_MONTH,
-      removalPolicy: cdk.RemovalPolicy.DESTROY,
-    }),
+    logGroup,
   };
 }
 
 /** A NodejsFunction with {@link paletteFunctionProps}. */
 export function createPaletteFunction(scope: Construct, constructId: string, options: PaletteFunctionOptions): NodejsFunction {
   return new NodejsFunction(scope, constructId, paletteFunctionProps(scope, constructId, options));
+}
+
+export type TableAccess = 'none' | 'read' | 'read-write';
+
+/** Grants the function `access` to the table's items and to every index of it. */
+export function grantTableAccess(fn: NodejsFunction, table: ITableV2, access: TableAccess): void {
+  if (access === 'none') return;
+  if (access === 'read') table.grantReadData(fn);
+  else table.grantReadWriteData(fn);
+  acknowledgeFinding(
+    fn.role!,
+    wildcardBelowArnFinding(table, '/index/*'),
+    "grantReadData/grantReadWriteData add the table's own indexes (<table ARN>/index/*) so Query can use every GSI of tableDefinition; the wildcard stays inside this one table.",
+  );
 }

@@ -11,32 +11,56 @@ import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { ROLE_SESSION_PREFIX } from '#shared/providers/eks/session.ts';
 import { WorkflowKit, STEP_LAMBDA_TIMEOUT_SECONDS } from '#workflows/kit.ts';
 import { workflowRegistry } from '#workflows/registry.ts';
 import type { WorkflowFamily } from '#workflows/names.ts';
-import { createPaletteFunction, pascal } from './function-defaults.ts';
+import { createPaletteFunction, grantTableAccess, pascal } from './function-defaults.ts';
+import { ANY_RESOURCE_FINDING, acknowledgeFinding, wildcardBelowArnFinding } from './nag.ts';
 
 /** The tag that names the workflow a state machine runs (its name is left to CloudFormation). */
 export const WORKFLOW_TAG = 'palette:workflow';
 
-/** The step Lambda's timeout: one provider call (EKS, STS, a kube apply) per invocation. */
+/**
+ * The step Lambda's timeout: one provider call (EKS, STS, a kube apply) per invocation.
+ * A Lambda Task cannot send heartbeats, so a hung call is bounded by this and by the
+ * Task's TimeoutSeconds (workflows/kit.ts), not by a HeartbeatSeconds.
+ */
 export const STEP_FUNCTION_TIMEOUT = Duration.seconds(STEP_LAMBDA_TIMEOUT_SECONDS);
+
+/** The provider names every STS session `palette-<clusterId>`. */
+export const CUSTOMER_ROLE_SESSION_PREFIX = ROLE_SESSION_PREFIX;
 
 /** What a family's step Lambda may do beyond the table. */
 const extraGrants: Partial<Record<WorkflowFamily, (fn: NodejsFunction) => void>> = {
   'host-cluster': (fn) => {
     // The AWS provider assumes the role each cloud account names, in the customer's
     // account. Those ARNs are data entered through the API, unknown at deploy time, so
-    // the grant cannot list them: any role in any account. What actually gates access
+    // the resource cannot list them: any role in any account. What actually gates access
     // is the customer role's trust policy (Palette's account as principal plus the
-    // account's external id). EKS is then called with the assumed role's credentials,
-    // so this role itself needs no eks:* (and no iam:PassRole) permission.
+    // account's external id). The conditions narrow what this grant allows on its own:
+    // every call must pass an external id, so no code path (a cloud account stored
+    // without one, a new provider) can assume a role without the confused-deputy check
+    // its trust policy makes; and the session must be named as the provider names it,
+    // `palette-<clusterId>`, so each session is attributable to a cluster in the
+    // customer's CloudTrail and a customer's trust policy may require that prefix.
+    // EKS is then called with the assumed role's credentials, so this role itself needs
+    // no eks:* (and no iam:PassRole) permission.
     fn.addToRolePolicy(
       new iam.PolicyStatement({
         sid: 'AssumeCustomerAccountRoles',
         actions: ['sts:AssumeRole'],
         resources: [cdk.Stack.of(fn).formatArn({ service: 'iam', region: '', account: '*', resource: 'role', resourceName: '*' })],
+        conditions: {
+          Null: { 'sts:ExternalId': 'false' },
+          StringLike: { 'sts:RoleSessionName': `${CUSTOMER_ROLE_SESSION_PREFIX}*` },
+        },
       }),
+    );
+    acknowledgeFinding(
+      fn.role!,
+      'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::*:role/*]',
+      "The customer roles' ARNs are data registered through the API, unknown at deploy time; the statement requires an external id and a palette-* session name, and each customer role's trust policy admits only Palette's account with that account's external id.",
     );
   },
 };
@@ -50,6 +74,7 @@ export class Workflows extends Construct {
   readonly stepFunctions: ReadonlyMap<WorkflowFamily, NodejsFunction>;
   /** The state machines by workflow name (`WorkflowDefinition.name`). */
   readonly stateMachines: ReadonlyMap<string, sfn.StateMachine>;
+  private readonly workflowNamesByFamily = new Map<WorkflowFamily, string[]>();
 
   constructor(scope: Construct, id: string, props: WorkflowsProps) {
     super(scope, id);
@@ -62,9 +87,10 @@ export class Workflows extends Construct {
         timeout: STEP_FUNCTION_TIMEOUT,
         serviceName: family.stepLambda.functionName,
       });
-      props.table.grantReadWriteData(fn);
+      grantTableAccess(fn, props.table, 'read-write');
       extraGrants[family.family]?.(fn);
       stepFunctions.set(family.family, fn);
+      this.workflowNamesByFamily.set(family.family, family.workflows.map((workflow) => workflow.name));
 
       for (const workflow of family.workflows) {
         // One scope per workflow keeps each definition's state ids (its constructs) apart.
@@ -82,12 +108,28 @@ export class Workflows extends Construct {
           // Every event, without input and output: a state's data can carry provider
           // messages; the execution history keeps it for Standard workflows anyway.
           logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
+          tracingEnabled: true,
         });
+        acknowledgeFinding(
+          stateMachine,
+          ANY_RESOURCE_FINDING,
+          'Log delivery to CloudWatch Logs (logs:CreateLogDelivery, PutResourcePolicy, DescribeLogGroups, ...) and X-Ray (xray:PutTraceSegments, GetSamplingRules, ...) support no resource-level permissions; the infra tests check that no other action is granted on every resource.',
+        );
+        acknowledgeFinding(
+          stateMachine,
+          wildcardBelowArnFinding(fn, ':*'),
+          "LambdaInvoke grants the step Lambda's versions and aliases (<function ARN>:*) along with the function; it is still this one function, which the Tasks invoke unqualified.",
+        );
         cdk.Tags.of(stateMachine).add(WORKFLOW_TAG, workflow.name, { includeResourceTypes: ['AWS::StepFunctions::StateMachine'] });
         stateMachines.set(workflow.name, stateMachine);
       }
     }
     this.stepFunctions = stepFunctions;
     this.stateMachines = stateMachines;
+  }
+
+  /** The state machines of one family's workflows. */
+  stateMachinesOf(family: WorkflowFamily): Array<[name: string, stateMachine: sfn.StateMachine]> {
+    return (this.workflowNamesByFamily.get(family) ?? []).map((name) => [name, this.stateMachines.get(name)!]);
   }
 }

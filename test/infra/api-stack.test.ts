@@ -6,7 +6,9 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { routeGroups, routeKey, routeList } from '#shared/api/route-table.ts';
 import { tableDefinition } from '#shared/store/table-definition.ts';
+import { isMutation } from '#shared/api/route-kit.ts';
 import { API_BURST_LIMIT, API_RATE_LIMIT, PaletteStack } from '#infra/aws/api-stack.ts';
+import { routeGroupAccess } from '#infra/aws/route-group-access.ts';
 import { workflowDefinitions, workflowRegistry } from '#workflows/registry.ts';
 
 /** Synthesized CloudFormation is untyped JSON. */
@@ -41,6 +43,16 @@ describe('PaletteStack (bundling skipped)', () => {
     stack.getLogicalId(construct.node.defaultChild as cdk.CfnElement);
 
   const tableLogicalId = () => logicalId(stack.table);
+
+  /** Every action of the inline policies attached to the function's role. */
+  const roleActions = (fn: { role?: { node: { defaultChild?: unknown } } }) => {
+    const roleRef = JSON.stringify({ Ref: logicalId(fn.role!) });
+    return Object.values(template.findResources('AWS::IAM::Policy') as Record<string, Resource>)
+      .filter((p) => (p.Properties.Roles as unknown[]).some((r) => JSON.stringify(r) === roleRef))
+      .flatMap((p) =>
+        (p.Properties.PolicyDocument.Statement as Array<Record<string, Json>>).flatMap((s) => asArray(s.Action as string)),
+      );
+  };
 
   it('creates one API Gateway route per route-table entry with its METHOD path route key', () => {
     const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route') as Record<string, Resource>);
@@ -82,24 +94,54 @@ describe('PaletteStack (bundling skipped)', () => {
     }
   });
 
-  it('runs every function on Node.js 24 on arm64 with the table name in its environment', () => {
+  it('runs every function on Node.js 24 on arm64, traced by X-Ray, with the table name in its environment when it keeps data', () => {
     const functions = ourFunctions(template);
     expect(functions).toHaveLength(ourFunctionCount);
     const stepFunctionIds = [...stack.workflows.stepFunctions.values()].map(logicalId);
+    const dataless = routeGroups.filter((g) => routeGroupAccess[g].table === 'none').map((g) => logicalId(stack.groupFunctions.get(g)!));
+    expect(dataless).toHaveLength(1);
     for (const [id, fn] of functions) {
       expect(fn.Properties.Runtime, id).toBe('nodejs24.x');
       expect(fn.Properties.Architectures, id).toEqual(['arm64']);
       expect(fn.Properties.MemorySize, id).toBe(1024);
       expect(fn.Properties.Timeout, id).toBe(stepFunctionIds.includes(id) ? 60 : 29);
-      expect(fn.Properties.Environment.Variables.TABLE_NAME, id).toEqual({ Ref: tableLogicalId() });
+      expect(fn.Properties.Environment.Variables.TABLE_NAME, id).toEqual(dataless.includes(id) ? undefined : { Ref: tableLogicalId() });
       expect(fn.Properties.Environment.Variables.NODE_OPTIONS, id).toBe('--enable-source-maps');
       expect(fn.Properties.LoggingConfig?.LogGroup, id).toBeDefined();
+      expect(fn.Properties.TracingConfig, id).toEqual({ Mode: 'Active' });
+      expect(fn.Properties.Environment.Variables.POWERTOOLS_SERVICE_NAME, id).toEqual(expect.any(String));
+      // Responses carry kubeconfigs and new API keys.
+      expect(fn.Properties.Environment.Variables.POWERTOOLS_TRACER_CAPTURE_RESPONSE, id).toBe('false');
     }
   });
 
-  it('keeps function and state machine logs for one month', () => {
+  it('gives every function a role of its own with no managed policy and log writes only to its own log group', () => {
+    const roles = template.findResources('AWS::IAM::Role') as Record<string, Resource>;
+    const policies = Object.values(template.findResources('AWS::IAM::Policy') as Record<string, Resource>);
+    const roleIds = new Set<string>();
+    for (const [id, fn] of ourFunctions(template)) {
+      const [roleId] = fn.Properties.Role['Fn::GetAtt'] as [string, string];
+      roleIds.add(roleId);
+      expect(roles[roleId]!.Properties.ManagedPolicyArns, id).toBeUndefined();
+      const logGroupArn = { 'Fn::GetAtt': [fn.Properties.LoggingConfig.LogGroup.Ref, 'Arn'] };
+      const statements = policies
+        .filter((p) => (p.Properties.Roles as unknown[]).some((r) => JSON.stringify(r) === JSON.stringify({ Ref: roleId })))
+        .flatMap((p) => p.Properties.PolicyDocument.Statement as Array<Record<string, Json>>);
+      const logStatements = statements.filter((s) => asArray(s.Action as string).some((a) => a.startsWith('logs:')));
+      expect(logStatements, id).toHaveLength(1);
+      expect(asArray(logStatements[0]!.Action as string).sort(), id).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
+      expect(asArray(logStatements[0]!.Resource), id).toEqual([logGroupArn]);
+      // Only X-Ray's write actions, which take no resource, are granted on every resource.
+      for (const statement of statements.filter((s) => s.Resource === '*')) {
+        expect(asArray(statement.Action as string).sort(), id).toEqual(['xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
+      }
+    }
+    expect(roleIds.size).toBe(ourFunctionCount);
+  });
+
+  it('keeps function, state machine and API access logs for one month', () => {
     const groups = Object.values(template.findResources('AWS::Logs::LogGroup') as Record<string, Resource>);
-    expect(groups).toHaveLength(ourFunctionCount + workflowDefinitions.length);
+    expect(groups).toHaveLength(ourFunctionCount + workflowDefinitions.length + 1);
     for (const group of groups) expect(group.Properties.RetentionInDays).toBe(30);
   });
 
@@ -170,7 +212,8 @@ describe('PaletteStack (bundling skipped)', () => {
         for (const resource of resources) expect([tableArn, indexArn]).toContainEqual(resource);
       }
     }
-    expect(dynamoStatements).toBeGreaterThanOrEqual(routeGroups.length + 1);
+    const groupsWithTableAccess = routeGroups.filter((group) => routeGroupAccess[group].table !== 'none');
+    expect(dynamoStatements).toBeGreaterThanOrEqual(groupsWithTableAccess.length + 1 + workflowRegistry.length);
   });
 
   it('lets the authorizer read the table but never write to it', () => {
@@ -188,17 +231,34 @@ describe('PaletteStack (bundling skipped)', () => {
     expect(actions.some((a) => a === 'dynamodb:*')).toBe(false);
   });
 
-  it('gives every route-group function read and write access to the table', () => {
+  it('gives each route-group function the table access routeGroupAccess says: writes, reads only, or none', () => {
     for (const group of routeGroups) {
-      const fn = stack.groupFunctions.get(group)!;
-      const roleId = stack.getLogicalId(fn.role!.node.defaultChild as cdk.CfnElement);
-      const actions = Object.values(template.findResources('AWS::IAM::Policy') as Record<string, Resource>)
-        .filter((p) => (p.Properties.Roles as unknown[]).some((r) => JSON.stringify(r) === JSON.stringify({ Ref: roleId })))
-        .flatMap((p) =>
-          (p.Properties.PolicyDocument.Statement as Array<Record<string, Json>>).flatMap((s) => asArray(s.Action as string)),
-        );
-      expect(actions, group).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query', ...dynamoWriteActions]));
+      const actions = roleActions(stack.groupFunctions.get(group)!);
+      const access = routeGroupAccess[group].table;
+      if (access === 'none') {
+        expect(actions.filter((a) => a.startsWith('dynamodb:')), group).toEqual([]);
+        continue;
+      }
+      expect(actions, group).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:BatchGetItem']));
+      if (access === 'read-write') expect(actions, group).toEqual(expect.arrayContaining(dynamoWriteActions));
+      else for (const action of dynamoWriteActions) expect(actions, group).not.toContain(action);
     }
+  });
+
+  it('lets a route group write the table if and only if one of its routes is a mutation', () => {
+    for (const group of routeGroups) {
+      const mutates = routeList.some((route) => route.group === group && isMutation(route.method));
+      const access = routeGroupAccess[group].table;
+      if (mutates) expect(access, group).toBe('read-write');
+      else expect(access, group).not.toBe('read-write');
+    }
+  });
+
+  it('lets the public function, which only answers /healthz and the OpenAPI document, do nothing but write its logs and traces', () => {
+    expect(routeList.filter((route) => route.group === 'public').every((route) => route.permission === 'public')).toBe(true);
+    const actions = roleActions(stack.groupFunctions.get('public')!);
+    expect(actions.length).toBeGreaterThan(0);
+    for (const action of actions) expect(action).toMatch(/^(logs:(CreateLogStream|PutLogEvents)|xray:(PutTraceSegments|PutTelemetryRecords))$/);
   });
 
   it('caches authorizer results for five minutes using simple responses keyed on the Authorization header', () => {
@@ -226,9 +286,10 @@ describe('PaletteStack (bundling skipped)', () => {
     });
   });
 
-  it('outputs the API URL and the table name', () => {
+  it('outputs the API URL, the table name and the alarm topic', () => {
     const outputs = template.findOutputs('*');
-    expect(Object.keys(outputs)).toEqual(expect.arrayContaining(['ApiUrl', 'TableName']));
+    expect(Object.keys(outputs)).toEqual(expect.arrayContaining(['ApiUrl', 'TableName', 'AlarmTopicArn']));
+    expect(outputs.AlarmTopicArn!.Value).toEqual({ Ref: logicalId(stack.alarms.topic) });
   });
 });
 

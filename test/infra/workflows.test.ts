@@ -3,8 +3,9 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { routeGroups } from '#shared/api/route-table.ts';
 import { PaletteStack } from '#infra/aws/api-stack.ts';
+import { routeGroupAccess } from '#infra/aws/route-group-access.ts';
 import { STEP_FUNCTION_TIMEOUT, WORKFLOW_TAG } from '#infra/aws/workflows.ts';
-import { workflowDefinitions, familyOf } from '#workflows/registry.ts';
+import { workflowDefinitions, workflowRegistry, familyOf } from '#workflows/registry.ts';
 import { stateMachineArnVariable } from '#workflows/names.ts';
 import { localFunctionArn, renderDefinition, type AslDefinition } from '#workflows/render.ts';
 
@@ -18,6 +19,13 @@ const PLACEHOLDER_ARN = 'arn:aws:lambda:eu-west-1:123456789012:function:placehol
 
 const asArray = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+/** The workflows a route group starts, by the families routeGroupAccess gives it. */
+const workflowsStartedBy = (group: keyof typeof routeGroupAccess) =>
+  workflowDefinitions.filter((w) => routeGroupAccess[group].startsWorkflowsOf.includes(w.family));
+
+/** X-Ray's write actions: they take no resource, so they come on `*` and never with another action. */
+const xrayActions = /^xray:(PutTraceSegments|PutTelemetryRecords|GetSamplingRules|GetSamplingTargets)$/;
 
 /** Every state of a definition, including those inside Parallel branches and Map iterators. */
 function allStates(definition: { States: Record<string, Record<string, Json>> }): Array<[string, Record<string, Json>]> {
@@ -132,16 +140,26 @@ describe('the workflows in the Palette stack (bundling skipped)', () => {
     expect(fn.Properties.LoggingConfig?.LogGroup).toBeDefined();
   });
 
-  it('lets the step Lambda use the table and assume customer roles, and nothing else', () => {
+  it('lets the step Lambda use the table, assume customer roles, write its own logs and traces, and nothing else', () => {
     const statements = statementsOf(stepFunction().role!);
     expect(statements.length).toBeGreaterThan(0);
+    const logGroupArn = { 'Fn::GetAtt': [logicalId(stepFunction().logGroup), 'Arn'] };
     for (const statement of statements) {
       expect(statement.Effect).toBe('Allow');
       const actions = asArray(statement.Action);
-      for (const action of actions) expect(action).toMatch(/^(dynamodb|sts|logs):/);
+      for (const action of actions) expect(action).toMatch(/^(dynamodb|sts|logs|xray):/);
       if (actions.some((a) => a.startsWith('dynamodb:'))) {
         for (const resource of asArray(statement.Resource)) expect([tableArn(), indexArn()]).toContainEqual(resource);
       }
+      if (actions.some((a) => a.startsWith('logs:'))) {
+        expect(actions.sort()).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
+        expect(asArray(statement.Resource)).toEqual([logGroupArn]);
+      }
+      if (actions.some((a) => a.startsWith('xray:'))) {
+        for (const action of actions) expect(action).toMatch(xrayActions);
+        expect(statement.Resource).toBe('*');
+      }
+      if (statement.Resource === '*') for (const action of actions) expect(action).toMatch(xrayActions);
       if (actions.some((a) => a.startsWith('sts:'))) {
         expect(actions).toEqual(['sts:AssumeRole']);
         expect(asArray(statement.Resource)).toEqual([
@@ -150,40 +168,71 @@ describe('the workflows in the Palette stack (bundling skipped)', () => {
       }
     }
     const actions = actionsOf(statements);
-    expect(actions).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'sts:AssumeRole']));
+    expect(actions).toEqual(
+      expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'sts:AssumeRole', 'xray:PutTraceSegments']),
+    );
     // EKS is called with the assumed customer credentials, never with this role's own.
     expect(actions.filter((a) => a.startsWith('eks:') || a === '*')).toEqual([]);
     expect(actions.filter((a) => a.startsWith('states:') || a.startsWith('iam:'))).toEqual([]);
   });
 
-  it('lets each state machine invoke only the step Lambda and deliver its logs', () => {
+  it('assumes customer roles only with an external id and a palette-<clusterId> session name', () => {
+    const assumeRole = statementsOf(stepFunction().role!).filter((s) => asArray(s.Action).includes('sts:AssumeRole'));
+    expect(assumeRole).toHaveLength(1);
+    expect(assumeRole[0]!.Condition).toEqual({
+      Null: { 'sts:ExternalId': 'false' },
+      StringLike: { 'sts:RoleSessionName': 'palette-*' },
+    });
+  });
+
+  it('lets each state machine invoke only the step Lambda, deliver its logs and write traces', () => {
     const stepArn = { 'Fn::GetAtt': [stepFunctionId(), 'Arn'] };
     for (const [name, stateMachine] of stack.workflows.stateMachines) {
       const statements = statementsOf(stateMachine.role);
       for (const statement of statements) {
         const actions = asArray(statement.Action);
-        for (const action of actions) expect(action, name).toMatch(/^(lambda:InvokeFunction|logs:\w+)$/);
+        for (const action of actions) expect(action, name).toMatch(/^(lambda:InvokeFunction|logs:\w+|xray:\w+)$/);
         if (actions.includes('lambda:InvokeFunction')) {
           for (const resource of asArray(statement.Resource)) {
             expect([stepArn, { 'Fn::Join': ['', [stepArn, ':*']] }], name).toContainEqual(resource);
           }
         }
+        if (statement.Resource === '*') {
+          // Log delivery and X-Ray, which take no resource; nothing else on every resource.
+          for (const action of actions) expect(action, name).toMatch(/^(logs:(Create|Get|Update|Delete|List)LogDeliver(y|ies)|logs:(PutResourcePolicy|DescribeResourcePolicies|DescribeLogGroups))$|^xray:/);
+          for (const action of actions.filter((a) => a.startsWith('xray:'))) expect(action, name).toMatch(xrayActions);
+        }
       }
-      expect(actionsOf(statements), name).toContain('lambda:InvokeFunction');
+      expect(actionsOf(statements), name).toEqual(expect.arrayContaining(['lambda:InvokeFunction', 'xray:PutTraceSegments']));
     }
   });
 
-  it('lets every route-group function start exactly the workflow state machines and nothing else in Step Functions', () => {
-    const machineRefs = workflowDefinitions.map((w) => ({ Ref: stateMachineFor(w.name)[0] }));
+  it('traces every state machine with X-Ray', () => {
+    for (const [id, machine] of stateMachineResources()) {
+      expect(machine.Properties.TracingConfiguration, id).toEqual({ Enabled: true });
+    }
+  });
+
+  it('lets a route-group function start exactly the state machines of the families routeGroupAccess gives it, and nothing else in Step Functions', () => {
     for (const group of routeGroups) {
       const statements = statementsOf(stack.groupFunctions.get(group)!.role!).filter((s) =>
         asArray(s.Action).some((a) => a.startsWith('states:') || a === '*'),
       );
+      const expected = workflowsStartedBy(group).map((w) => ({ Ref: stateMachineFor(w.name)[0] }));
+      if (expected.length === 0) {
+        expect(statements, group).toEqual([]);
+        continue;
+      }
       expect(actionsOf(statements).every((a) => a === 'states:StartExecution'), group).toBe(true);
       const granted = statements.flatMap((s) => asArray(s.Resource));
-      expect(granted, group).toHaveLength(machineRefs.length);
-      expect(granted, group).toEqual(expect.arrayContaining(machineRefs));
+      expect(granted, group).toHaveLength(expected.length);
+      expect(granted, group).toEqual(expect.arrayContaining(expected));
     }
+  });
+
+  it('has every workflow family started by some route group, so none is out of reach of the API', () => {
+    const started = new Set(Object.values(routeGroupAccess).flatMap((access) => access.startsWorkflowsOf));
+    expect([...started].sort()).toEqual(workflowRegistry.map((f) => f.family).sort());
   });
 
   it('gives Step Functions permissions to no role but the route-group functions\'', () => {
@@ -199,13 +248,16 @@ describe('the workflows in the Palette stack (bundling skipped)', () => {
     }
   });
 
-  it('passes every state machine ARN to each route-group function as its STATE_MACHINE_* variable', () => {
+  it('passes a route-group function the STATE_MACHINE_* variable of exactly the workflows it starts', () => {
     for (const group of routeGroups) {
       const variables = resources[logicalId(stack.groupFunctions.get(group)!)]!.Properties.Environment.Variables as Record<string, Json>;
-      for (const workflow of workflowDefinitions) {
+      const expected = workflowsStartedBy(group);
+      for (const workflow of expected) {
         expect(variables[stateMachineArnVariable(workflow.name)], `${group} ${workflow.name}`).toEqual({ Ref: stateMachineFor(workflow.name)[0] });
       }
-      expect(Object.keys(variables).filter((k) => k.startsWith('STATE_MACHINE_')), group).toHaveLength(workflowDefinitions.length);
+      expect(Object.keys(variables).filter((k) => k.startsWith('STATE_MACHINE_')).sort(), group).toEqual(
+        expected.map((w) => stateMachineArnVariable(w.name)).sort(),
+      );
     }
     for (const fn of [stack.authorizerFunction, ...stack.workflows.stepFunctions.values()]) {
       const variables = resources[logicalId(fn)]!.Properties.Environment.Variables as Record<string, Json>;
