@@ -88,7 +88,7 @@ export async function startSimCloud(options: { emulator: KubeEmulator; dataDir?:
     message: c.message,
     region: c.region,
     kubernetesVersion: c.kubernetesVersion,
-    endpoint: c.state === 'ready' || c.state === 'updating' ? `${options.emulator.url}/clusters/${c.name}` : undefined,
+    endpoint: c.state === 'ready' || c.state === 'updating' ? options.emulator.getCluster(c.name)?.server : undefined,
     nodePools: c.nodePools.map((p) => ({ ...p, phase: phaseOf(c) })),
   });
 

@@ -105,6 +105,7 @@ export async function benchHostClusters(options: ClusterBenchOptions, progress: 
   const { newOperation, finishOperation } = await import('#shared/operations/operations.ts');
   const { recordAudit } = await import('#shared/audit/audit-log.ts');
   const { stateMachineArnVariable } = await import('#workflows/names.ts');
+  const { SIM_HOST_LAYERS } = await import('#infra/local/seed-beehive.ts');
 
   const started = performance.now();
   const logTail: string[] = [];
@@ -146,11 +147,7 @@ export async function benchHostClusters(options: ClusterBenchOptions, progress: 
         version: '1.0.0',
         cloud: 'sim',
         type: 'full',
-        layers: [
-          { type: 'os', name: 'ubuntu', version: '22.04' },
-          { type: 'k8s', name: 'kubernetes', version: '1.31' },
-          { type: 'cni', name: 'calico', version: '3.28.0' },
-        ],
+        layers: SIM_HOST_LAYERS,
         variables: [],
       },
       201,

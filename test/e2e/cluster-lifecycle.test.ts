@@ -80,7 +80,7 @@ describe('host cluster lifecycle on the simulated cloud', () => {
     const running = await api.get(`${base}/clusters/${id}`);
     expect(running.body.status.phase).toBe('Running');
     expect(running.body.kubernetesVersion).toBe('1.30');
-    expect(running.body.endpoint).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/clusters\//);
+    expect(running.body.endpoint).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
 
     // The add-on layer was applied by server-side apply, with the cluster's variables.
     const kubeconfig = await api.get(`${base}/clusters/${id}/kubeconfig`);

@@ -19,8 +19,8 @@ import {
 } from '@kubernetes/client-node';
 import type { KubernetesObject, V1ConfigMap, V1Deployment, V1StatefulSet } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { startKubeEmulator } from '../../infra/local/kube-emulator/index.ts';
-import type { EmulatedCluster, KubeEmulator } from '../../infra/local/kube-emulator/index.ts';
+import { startKubeEmulator } from '#infra/local/kube-emulator/index.ts';
+import type { EmulatedCluster, KubeEmulator } from '#infra/local/kube-emulator/index.ts';
 
 const READY_DELAY_MS = 150;
 
@@ -72,7 +72,7 @@ function raw(
   body?: string,
   headers: Record<string, string> = {},
   token: string | null = cluster.token,
-): Promise<{ code: number; body: unknown }> {
+): Promise<{ code: number; body: unknown; headers: Record<string, string | string[] | undefined>; bytes: Buffer }> {
   return new Promise((resolve, reject) => {
     const request = httpsRequest(
       `${cluster.server}${path}`,
@@ -81,8 +81,9 @@ function raw(
         const chunks: Buffer[] = [];
         response.on('data', (chunk: Buffer) => chunks.push(chunk));
         response.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          resolve({ code: response.statusCode ?? 0, body: text.startsWith('{') ? JSON.parse(text) : text });
+          const bytes = Buffer.concat(chunks);
+          const text = bytes.toString('utf8');
+          resolve({ code: response.statusCode ?? 0, body: text.startsWith('{') ? JSON.parse(text) : text, headers: response.headers, bytes });
         });
       },
     );
@@ -590,6 +591,228 @@ describe('watch', () => {
   });
 });
 
+describe('what kubectl relies on', () => {
+  const TABLE = 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json';
+
+  test('each cluster has its own API server at a URL without a path, and /version is full semver', async () => {
+    expect(cluster.server).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    const other = emulator.createCluster('short-version', { kubernetesVersion: '1.30' });
+    expect(other.server).not.toBe(cluster.server);
+    expect(other.kubernetesVersion).toBe('v1.30.0');
+    const version = await raw('GET', '/version', undefined, {}, null);
+    expect(version.body).toMatchObject({ major: '1', minor: '33', gitVersion: 'v1.33.1', gitTreeState: 'clean', compiler: 'gc', platform: 'linux/amd64' });
+    expect(await emulator.deleteCluster('short-version')).toBe(true);
+  });
+
+  test('lists and single objects come back as Tables when asked, with metadata, the object or nothing per includeObject', async () => {
+    await createNamespace('tables');
+    await core.createNamespacedConfigMap({ namespace: 'tables', body: { metadata: { name: 'two', labels: { a: 'b' } }, data: { x: '1', y: '2' } } });
+    const list = (await raw('GET', '/api/v1/namespaces/tables/configmaps', undefined, { Accept: TABLE })).body as { kind: string; columnDefinitions: Array<{ name: string }>; rows: Array<{ cells: unknown[]; object: { kind: string; metadata: { name: string; labels?: Record<string, string> } } }> };
+    expect(list.kind).toBe('Table');
+    expect(list.columnDefinitions.map((c) => c.name)).toEqual(['Name', 'Data', 'Age']);
+    const two = list.rows.find((r) => r.cells[0] === 'two');
+    expect(two?.cells.slice(0, 2)).toEqual(['two', 2]);
+    expect(two?.object).toMatchObject({ kind: 'PartialObjectMetadata', metadata: { name: 'two', labels: { a: 'b' } } });
+    const full = (await raw('GET', '/api/v1/namespaces/tables/configmaps/two?includeObject=Object', undefined, { Accept: TABLE })).body as { rows: Array<{ object: { data: unknown } }> };
+    expect(full.rows[0]?.object.data).toEqual({ x: '1', y: '2' });
+    const none = (await raw('GET', '/api/v1/namespaces/tables/configmaps?includeObject=None', undefined, { Accept: TABLE })).body as { rows: Array<{ object?: unknown }> };
+    expect(none.rows.every((r) => r.object === undefined)).toBe(true);
+    const plain = (await raw('GET', '/api/v1/namespaces/tables/configmaps', undefined, { Accept: 'application/json' })).body as { kind: string };
+    expect(plain.kind).toBe('ConfigMapList');
+    const nodes = (await raw('GET', '/api/v1/nodes', undefined, { Accept: TABLE })).body as { columnDefinitions: Array<{ name: string; priority: number }> };
+    expect(nodes.columnDefinitions.filter((c) => c.priority === 1).map((c) => c.name)).toEqual(['Internal-IP', 'External-IP', 'OS-Image', 'Kernel-Version', 'Container-Runtime']);
+  });
+
+  test('OpenAPI v3 has an index of group-version documents with hashes, and v2 is served as JSON and protobuf', async () => {
+    const index = (await raw('GET', '/openapi/v3')).body as { paths: Record<string, { serverRelativeURL: string }> };
+    expect(index.paths['apis/apps/v1']?.serverRelativeURL).toMatch(/^\/openapi\/v3\/apis\/apps\/v1\?hash=[0-9A-F]+$/);
+    expect(Object.keys(index.paths)).toEqual(expect.arrayContaining(['api/v1', 'apis/rbac.authorization.k8s.io/v1', 'apis/apiextensions.k8s.io/v1']));
+    const apps = (await raw('GET', index.paths['apis/apps/v1']?.serverRelativeURL ?? '')).body as { components: { schemas: Record<string, { 'x-kubernetes-group-version-kind'?: unknown; properties?: Record<string, unknown> }> }; paths: Record<string, { patch?: { parameters: Array<{ name: string }>; 'x-kubernetes-group-version-kind': unknown } }> };
+    expect(apps.components.schemas['io.k8s.api.apps.v1.Deployment']?.['x-kubernetes-group-version-kind']).toEqual([{ group: 'apps', kind: 'Deployment', version: 'v1' }]);
+    expect(apps.components.schemas['io.k8s.api.apps.v1.DeploymentSpec']?.properties?.replicas).toMatchObject({ type: 'integer', format: 'int32' });
+    const patch = apps.paths['/apis/apps/v1/namespaces/{namespace}/deployments/{name}']?.patch;
+    expect(patch?.['x-kubernetes-group-version-kind']).toEqual({ group: 'apps', version: 'v1', kind: 'Deployment' });
+    expect(patch?.parameters.map((p) => p.name)).toContain('fieldValidation');
+    const v2 = (await raw('GET', '/openapi/v2')).body as { swagger: string; definitions: Record<string, unknown> };
+    expect(v2.swagger).toBe('2.0');
+    expect(v2.definitions['io.k8s.api.core.v1.Pod']).toBeDefined();
+    const proto = await raw('GET', '/openapi/v2', undefined, { Accept: 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf' });
+    expect(proto.headers['content-type']).toBe('application/com.github.proto-openapi.spec.v2.v1.0+protobuf');
+    // Field 1 (swagger), a string: "2.0".
+    expect([...proto.bytes.subarray(0, 5)]).toEqual([0x0a, 3, 0x32, 0x2e, 0x30]);
+  });
+
+  test('objects are checked against their schema: unknown fields warned about and dropped, or rejected when Strict; wrong types are Invalid', async () => {
+    await createNamespace('schema');
+    const body = JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'typo' }, data: { a: 'b' }, dataa: { c: 'd' } });
+    const warned = await raw('POST', '/api/v1/namespaces/schema/configmaps', body, { 'Content-Type': 'application/json' });
+    expect(warned.code).toBe(201);
+    expect(warned.headers.warning).toBe('299 - "unknown field \\"dataa\\""');
+    expect((warned.body as Record<string, unknown>).dataa).toBeUndefined();
+    const strict = await raw('POST', '/api/v1/namespaces/schema/configmaps?fieldValidation=Strict', body.replace('"typo"', '"strict"'), { 'Content-Type': 'application/json' });
+    expect(strict.code).toBe(400);
+    expect((strict.body as StatusBody).message).toBe('ConfigMap in version "v1" cannot be handled as a ConfigMap: strict decoding error: unknown field "dataa"');
+    const wrong = await apiError(() => client.create({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'svc', namespace: 'schema' }, spec: { ports: [{ port: 'eighty' }] } } as KubernetesObject));
+    expect(wrong.code).toBe(422);
+    expect(wrong.status.details?.causes?.[0]?.field).toBe('spec.ports[0].port');
+    expect(wrong.status.message).toContain('spec.ports[0].port in body must be of type integer: "eighty"');
+  });
+
+  test('Deployments own ReplicaSets that own Pods, with revisions, and the lifecycle is recorded as events in both event APIs', async () => {
+    await createNamespace('owners');
+    await apps.createNamespacedDeployment({ namespace: 'owners', body: deployment('web', 'owners', 1) });
+    await waitFor(() => apps.readNamespacedDeployment({ name: 'web', namespace: 'owners' }), (d) => d.status?.readyReplicas === 1);
+    const [replicaSet] = (await apps.listNamespacedReplicaSet({ namespace: 'owners' })).items;
+    expect(replicaSet?.metadata?.ownerReferences?.[0]).toMatchObject({ kind: 'Deployment', name: 'web', controller: true });
+    expect(replicaSet?.metadata?.annotations?.['deployment.kubernetes.io/revision']).toBe('1');
+    const [pod] = (await core.listNamespacedPod({ namespace: 'owners' })).items;
+    expect(pod?.metadata?.ownerReferences?.[0]).toMatchObject({ kind: 'ReplicaSet', name: replicaSet?.metadata?.name });
+    expect(pod?.metadata?.labels?.['pod-template-hash']).toBe(replicaSet?.metadata?.labels?.['pod-template-hash']);
+    const events = await core.listNamespacedEvent({ namespace: 'owners', fieldSelector: `involvedObject.name=${pod?.metadata?.name ?? ''}` });
+    expect(events.items.map((e) => e.reason)).toEqual(['Scheduled', 'Pulling', 'Pulled', 'Created', 'Started']);
+    const v1 = (await raw('GET', `/apis/events.k8s.io/v1/namespaces/owners/events?fieldSelector=regarding.kind=Deployment`)).body as { kind: string; items: Array<{ reason: string; note: string; regarding: { name: string }; reportingController: string }> };
+    expect(v1.kind).toBe('EventList');
+    expect(v1.items.map((e) => [e.reason, e.regarding.name, e.reportingController])).toEqual([['ScalingReplicaSet', 'web', 'deployment-controller']]);
+    expect(v1.items[0]?.note).toBe(`Scaled up replica set ${replicaSet?.metadata?.name ?? ''} from 0 to 1`);
+  });
+
+  test('TokenRequest issues ServiceAccount tokens the cluster accepts, and TokenReview and SelfSubjectReview say who they are', async () => {
+    await createNamespace('tokens');
+    const issued = await core.createNamespacedServiceAccountToken({ name: 'default', namespace: 'tokens', body: { spec: { audiences: ['palette'] } } });
+    const token = issued.status?.token ?? '';
+    const whoami = await raw('POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', '{"apiVersion":"authentication.k8s.io/v1","kind":"SelfSubjectReview"}', { 'Content-Type': 'application/json' }, token);
+    expect(whoami.body).toMatchObject({ status: { userInfo: { username: 'system:serviceaccount:tokens:default' } } });
+    const review = await raw('POST', '/apis/authentication.k8s.io/v1/tokenreviews', JSON.stringify({ apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } }), { 'Content-Type': 'application/json' });
+    expect(review.body).toMatchObject({ status: { authenticated: true, user: { username: 'system:serviceaccount:tokens:default' } } });
+    const access = await raw('POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', JSON.stringify({ apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: { verb: 'delete', resource: 'pods' } } }), { 'Content-Type': 'application/json' }, token);
+    expect(access.body).toMatchObject({ status: { allowed: true } });
+    await core.deleteNamespacedServiceAccount({ name: 'default', namespace: 'tokens' });
+    expect((await raw('GET', '/api/v1/namespaces', undefined, {}, token)).code).toBe(401);
+  });
+
+  test('a client that replaces managedFields (kubectl moving client-side apply to server-side apply) is taken at its word', async () => {
+    await createNamespace('managed');
+    const created = await core.createNamespacedConfigMap({ namespace: 'managed', body: { metadata: { name: 'cm' }, data: { a: '1' } } }, setHeaderOptions('User-Agent', 'kubectl-client-side-apply/v1.31.0'));
+    const entry = created.metadata?.managedFields?.[0];
+    expect(entry?.manager).toBe('kubectl-client-side-apply');
+    const patch = [
+      { op: 'replace', path: '/metadata/managedFields', value: [{ ...entry, manager: 'kubectl', operation: 'Apply', time: undefined }] },
+      { op: 'replace', path: '/metadata/resourceVersion', value: created.metadata?.resourceVersion },
+    ];
+    const patched = await raw('PATCH', '/api/v1/namespaces/managed/configmaps/cm', JSON.stringify(patch), { 'Content-Type': 'application/json-patch+json' });
+    expect((patched.body as { metadata: { managedFields: Array<{ manager: string; operation: string }> } }).metadata.managedFields.map((m) => `${m.manager}/${m.operation}`)).toEqual(['kubectl/Apply']);
+    const applied = await client.patch({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cm', namespace: 'managed' }, data: { a: '2' } }, undefined, undefined, 'kubectl', undefined, PatchStrategy.ServerSideApply);
+    expect((applied as V1ConfigMap).data).toEqual({ a: '2' });
+  });
+
+  test('server-side apply merges containers by name: another manager owning other fields of the same container is no conflict', async () => {
+    await createNamespace('ssa-lists');
+    await apps.createNamespacedDeployment({ namespace: 'ssa-lists', body: deployment('web', 'ssa-lists', 1) }, setHeaderOptions('User-Agent', 'kubectl-create/v1.31.0'));
+    const manifest = deployment('web', 'ssa-lists', 1);
+    manifest.spec!.template.spec!.containers[0]!.env = [{ name: 'MODE', value: 'fast' }];
+    const applied = await client.patch<V1Deployment>(manifest, undefined, undefined, 'palette', undefined, PatchStrategy.ServerSideApply);
+    expect(applied.spec?.template.spec?.containers[0]).toMatchObject({ name: 'app', image: 'nginx:1.27', env: [{ name: 'MODE', value: 'fast' }], imagePullPolicy: 'IfNotPresent' });
+    const owned = applied.metadata?.managedFields?.find((m) => m.manager === 'palette')?.fieldsV1 as Record<string, unknown>;
+    expect(JSON.stringify(owned)).toContain('"k:{\\"name\\":\\"app\\"}"');
+    manifest.spec!.template.spec!.containers[0]!.image = 'nginx:1.28';
+    const conflict = await apiError(() => client.patch(manifest, undefined, undefined, 'palette', undefined, PatchStrategy.ServerSideApply));
+    expect(conflict.status.message).toContain('conflict with "kubectl-create" using apps/v1: .spec.template.spec.containers[name="app"].image');
+  });
+
+  test('a CustomResourceDefinition serves its versions, validates and defaults with its schema, and takes its objects along when deleted', async () => {
+    await createNamespace('crs');
+    const crd = {
+      apiVersion: 'apiextensions.k8s.io/v1',
+      kind: 'CustomResourceDefinition',
+      metadata: { name: 'backups.example.com' },
+      spec: {
+        group: 'example.com',
+        scope: 'Namespaced',
+        names: { plural: 'backups', singular: 'backup', kind: 'Backup' },
+        versions: [
+          { name: 'v1beta1', served: true, storage: false, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } },
+          {
+            name: 'v1',
+            served: true,
+            storage: true,
+            subresources: { status: {} },
+            schema: { openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', properties: { schedule: { type: 'string' }, keep: { type: 'integer', default: 7 } } }, status: { type: 'object', properties: { phase: { type: 'string' } } } } } },
+          },
+        ],
+      },
+    };
+    // Raw, because client-node's typed serializer drops the schema's `default` values.
+    expect((await raw('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', JSON.stringify(crd), { 'Content-Type': 'application/json' })).code).toBe(201);
+    const established = await waitFor(() => client.read({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: 'backups.example.com' } }), (c) => JSON.stringify(c).includes('"Established"'));
+    expect((established as { status: { storedVersions: string[] } }).status.storedVersions).toEqual(['v1']);
+    const groups = (await raw('GET', '/apis/example.com')).body as { preferredVersion: { version: string }; versions: Array<{ version: string }> };
+    expect(groups.preferredVersion.version).toBe('v1');
+    expect(groups.versions.map((v) => v.version)).toEqual(['v1', 'v1beta1']);
+    const created = await client.create({ apiVersion: 'example.com/v1', kind: 'Backup', metadata: { name: 'nightly', namespace: 'crs' }, spec: { schedule: '@daily', extra: true }, status: { phase: 'Ignored' } } as KubernetesObject);
+    expect(created).toMatchObject({ spec: { schedule: '@daily', keep: 7 } });
+    expect((created as { spec: Record<string, unknown> }).spec.extra).toBeUndefined();
+    expect((created as { status?: unknown }).status).toBeUndefined();
+    const asBeta = await raw('GET', '/apis/example.com/v1beta1/namespaces/crs/backups/nightly');
+    expect(asBeta.body).toMatchObject({ apiVersion: 'example.com/v1beta1', kind: 'Backup', spec: { schedule: '@daily' } });
+    const status = await raw('PATCH', '/apis/example.com/v1/namespaces/crs/backups/nightly/status', '{"status":{"phase":"Done"}}', { 'Content-Type': 'application/merge-patch+json' });
+    expect(status.body).toMatchObject({ status: { phase: 'Done' } });
+    const invalid = await apiError(() => client.create({ apiVersion: 'example.com/v1', kind: 'Backup', metadata: { name: 'bad', namespace: 'crs' }, spec: { keep: 'forever' } } as KubernetesObject));
+    expect(invalid.code).toBe(422);
+    expect(invalid.status.details?.causes?.[0]?.field).toBe('spec.keep');
+    await client.delete({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: 'backups.example.com' } });
+    await waitFor(async () => (await raw('GET', '/apis/example.com/v1/namespaces/crs/backups')).code, (code) => code === 404);
+    expect((await raw('GET', '/apis')).body).not.toMatchObject({ groups: expect.arrayContaining([expect.objectContaining({ name: 'example.com' })]) });
+  });
+
+  test('a cordoned node takes no pods: they wait with a FailedScheduling event and are placed once it is uncordoned', async () => {
+    const small = emulator.createCluster('cordoned');
+    const smallCore = small.kubeConfigObject().makeApiClient(CoreV1Api);
+    const [node] = (await smallCore.listNode()).items;
+    await smallCore.patchNode({ name: node?.metadata?.name ?? '', body: { spec: { unschedulable: true } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+    await smallCore.createNamespacedPod({ namespace: 'default', body: { metadata: { name: 'waiting' }, spec: { containers: [{ name: 'c', image: 'busybox' }] } } });
+    await new Promise((resolve) => setTimeout(resolve, 2 * READY_DELAY_MS));
+    expect((await smallCore.readNamespacedPod({ name: 'waiting', namespace: 'default' })).status?.phase).toBe('Pending');
+    const events = await smallCore.listNamespacedEvent({ namespace: 'default', fieldSelector: 'involvedObject.name=waiting' });
+    expect(events.items.map((e) => `${e.type}/${e.reason}: ${e.message}`)).toEqual(['Warning/FailedScheduling: 0/1 nodes are available: 1 node(s) were unschedulable.']);
+    await smallCore.patchNode({ name: node?.metadata?.name ?? '', body: { spec: { unschedulable: false } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+    const running = await waitFor(() => smallCore.readNamespacedPod({ name: 'waiting', namespace: 'default' }), (p) => p.status?.phase === 'Running');
+    expect(running.spec?.nodeName).toBe(node?.metadata?.name);
+    await emulator.deleteCluster('cordoned');
+  });
+
+  test('protobuf request bodies: typed deletes (DeleteOptions) are understood, other objects get 415', async () => {
+    await createNamespace('proto');
+    await core.createNamespacedConfigMap({ namespace: 'proto', body: { metadata: { name: 'kept' } } });
+    // k8s\0 + runtime.Unknown{ typeMeta{apiVersion "v1", kind "DeleteOptions"}, raw = DeleteOptions{ dryRun: ["All"] } }
+    const raw5 = Buffer.from([0x2a, 3, ...Buffer.from('All')]);
+    const typeMeta = Buffer.concat([Buffer.from([0x0a, 2]), Buffer.from('v1'), Buffer.from([0x12, 13]), Buffer.from('DeleteOptions')]);
+    const unknown = Buffer.concat([Buffer.from([0x0a, typeMeta.length]), typeMeta, Buffer.from([0x12, raw5.length]), raw5]);
+    const body = Buffer.concat([Buffer.from('k8s\0', 'latin1'), unknown]);
+    const dryDelete = await raw('DELETE', '/api/v1/namespaces/proto/configmaps/kept', body.toString('latin1'), { 'Content-Type': 'application/vnd.kubernetes.protobuf', 'Content-Length': String(body.length) });
+    expect(dryDelete.body).toMatchObject({ status: 'Success' });
+    expect(dryDelete.code).toBe(200);
+    expect((await core.readNamespacedConfigMap({ name: 'kept', namespace: 'proto' })).metadata?.name).toBe('kept');
+    const create = await raw('POST', '/api/v1/namespaces/proto/configmaps', body.toString('latin1'), { 'Content-Type': 'application/vnd.kubernetes.protobuf' });
+    expect(create.code).toBe(415);
+    expect((create.body as StatusBody).message).toContain('decodes no protobuf request bodies');
+  });
+
+  test('logs answer from the emulator; exec, attach and port-forward are refused with a reason', async () => {
+    await createNamespace('streams');
+    await apps.createNamespacedDeployment({ namespace: 'streams', body: deployment('web', 'streams', 1) });
+    const pod = await waitFor(async () => (await core.listNamespacedPod({ namespace: 'streams' })).items[0], (p) => p?.status?.phase === 'Running');
+    const name = pod?.metadata?.name ?? '';
+    const logs = await raw('GET', `/api/v1/namespaces/streams/pods/${name}/log`);
+    expect(logs.headers['content-type']).toBe('text/plain');
+    expect(logs.body).toContain('no container runs in the Kubernetes API emulator');
+    for (const sub of ['exec?command=ls', 'attach', 'portforward']) {
+      const refused = await raw('POST', `/api/v1/namespaces/streams/pods/${name}/${sub}`);
+      expect(refused.code).toBe(400);
+      expect((refused.body as StatusBody).message).toMatch(/^the Kubernetes API emulator runs no containers, so it cannot (exec into|attach to|forward ports to) pod streams\//);
+    }
+  });
+});
+
 describe('persistence', () => {
   test('clusters, kubeconfigs and objects survive an emulator restart with a dataDir', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'kube-emulator-'));
@@ -606,7 +829,7 @@ describe('persistence', () => {
 
       const second = await startKubeEmulator({ dataDir, readyDelayMs: READY_DELAY_MS });
       try {
-        expect(second.url).toBe(first.url);
+        expect(second.getCluster('persisted')?.server).toBe(sim.server);
         expect(second.caPem).toBe(first.caPem);
         expect(second.listClusters().map((c) => c.name)).toEqual(['persisted']);
         // The kubeconfig issued before the restart still works.

@@ -1,20 +1,31 @@
 /**
  * One emulated Kubernetes cluster inside the Kubernetes API emulator: its object store,
- * resourceVersion counter, watch event history, and the API operations (create, get,
- * list, update, patch, server-side apply, delete) with kube-apiserver semantics.
+ * resourceVersion counter, watch event history, the kinds it serves, and the API
+ * operations (create, get, list, update, patch, server-side apply, delete) with
+ * kube-apiserver semantics.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { ApiError, errors, successStatus } from './errors.ts';
-import { applyConfiguration, ApplyConflictError, recordUpdate } from './field-manager.ts';
+import { applyConfiguration, ApplyConflictError, atomicLists, builtinListTypes, recordUpdate } from './field-manager.ts';
+import type { ListTypes } from './field-manager.ts';
 import { clone, deepEqual, isObject, kubeTimestamp, pruneNulls } from './json.ts';
-import type { JsonObject, KubeObject, ObjectMeta } from './json.ts';
+import type { JsonObject, KubeObject, ManagedFieldsEntry, ObjectMeta } from './json.ts';
 import { applyJsonPatch, jsonMergePatch, JsonPatchError, strategicMergePatch } from './patch.ts';
-import { RESOURCE_TYPES, resourceOfKind } from './resources.ts';
+import { builtinOfKind, ResourceRegistry, storageKey } from './resources.ts';
 import type { ResourceType } from './resources.ts';
+import type { Schemas } from './schema.ts';
+import { validateObject } from './schema.ts';
 import { matchesFields, matchesLabels } from './selectors.ts';
 import type { FieldSelector, LabelSelector } from './selectors.ts';
 import { applyDefaults, validate, validateUpdate } from './validation.ts';
 import type { FieldError } from './validation.ts';
+
+/** Where a virtual cluster's control plane runs: a StatefulSet on a host cluster. */
+export interface VirtualClusterOrigin {
+  host: string;
+  namespace: string;
+  name: string;
+}
 
 export interface ClusterSnapshot {
   format: 1;
@@ -23,6 +34,9 @@ export interface ClusterSnapshot {
   kubernetesVersion: string;
   createdAt: string;
   resourceVersion: number;
+  /** The port its API server listened on, reused after a restart when free. */
+  port?: number;
+  virtual?: VirtualClusterOrigin;
   objects: KubeObject[];
 }
 
@@ -36,12 +50,17 @@ export interface StoreEvent {
   previous?: KubeObject;
 }
 
+export type FieldValidation = 'Ignore' | 'Warn' | 'Strict';
+
 export interface WriteOptions {
   dryRun?: boolean;
   fieldManager?: string;
   /** Used to derive the default field manager, as kube-apiserver does from User-Agent. */
   userAgent?: string;
   subresource?: string;
+  fieldValidation?: FieldValidation;
+  /** Collects the warnings a real server sends in `Warning` headers. */
+  warnings?: string[];
 }
 
 export interface PatchOptions extends WriteOptions {
@@ -82,6 +101,7 @@ export interface ClusterHooks {
 const EVENT_HISTORY = 2000;
 const PROTECTED_NAMESPACES = new Set(['default', 'kube-system', 'kube-public']);
 const NAME_SUFFIX_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
+const NAMESPACE = builtinOfKind('Namespace');
 
 export function randomSuffix(length = 5): string {
   const bytes = randomBytes(length);
@@ -93,23 +113,21 @@ function objectKey(type: ResourceType, namespace: string | undefined, name: stri
   return `${type.namespaced ? (namespace ?? '') : ''}|${name}`;
 }
 
-const typeKey = (type: ResourceType): string => `${type.group}/${type.plural}`;
-
-/** Objects stored per resource type, keyed by `namespace|name`. */
+/** Objects stored per resource (all versions of a resource share one bucket), keyed by `namespace|name`. */
 class ObjectStore {
   private readonly byType = new Map<string, Map<string, KubeObject>>();
 
   private bucket(type: ResourceType): Map<string, KubeObject> {
-    let bucket = this.byType.get(typeKey(type));
+    let bucket = this.byType.get(storageKey(type));
     if (!bucket) {
       bucket = new Map();
-      this.byType.set(typeKey(type), bucket);
+      this.byType.set(storageKey(type), bucket);
     }
     return bucket;
   }
 
   get(type: ResourceType, key: string): KubeObject | undefined {
-    return this.byType.get(typeKey(type))?.get(key);
+    return this.byType.get(storageKey(type))?.get(key);
   }
 
   set(type: ResourceType, key: string, object: KubeObject): void {
@@ -117,7 +135,7 @@ class ObjectStore {
   }
 
   delete(type: ResourceType, key: string): void {
-    this.byType.get(typeKey(type))?.delete(key);
+    this.byType.get(storageKey(type))?.delete(key);
   }
 
   ofType(type: ResourceType): IterableIterator<KubeObject> {
@@ -145,14 +163,27 @@ function withoutManagedFieldTimes(object: KubeObject): KubeObject {
   return { ...object, metadata: { ...object.metadata, managedFields: managedFields.map((entry) => ({ ...entry, time: '' })) } };
 }
 
+/** Custom resources' lists merge as a whole: their CRDs' list-type extensions are not read. */
+const listTypesOf = (type: ResourceType): ListTypes => (type.custom ? atomicLists : builtinListTypes);
+
 function defaultFieldManager(options: WriteOptions): string {
   if (options.fieldManager) return options.fieldManager;
   const agent = options.userAgent?.split('/')[0]?.trim();
   return agent ? agent : 'unknown';
 }
 
-function invalidError(type: ResourceType, name: string, problems: FieldError[]): ApiError {
-  return errors.invalid(type, name, problems);
+/** managedFields a client sent, when well-formed: a real server takes them as the new ownership. */
+function requestedManagedFields(value: unknown): ManagedFieldsEntry[] | undefined {
+  if (!Array.isArray(value)) return undefined;
+  const valid = value.every(
+    (entry) => isObject(entry) && typeof entry.manager === 'string' && (entry.operation === 'Apply' || entry.operation === 'Update') && (entry.fieldsV1 === undefined || isObject(entry.fieldsV1)),
+  );
+  return valid ? (value as ManagedFieldsEntry[]) : undefined;
+}
+
+export interface ClusterEnvironment {
+  hooks: ClusterHooks;
+  schemas: Schemas;
 }
 
 export class ClusterState {
@@ -160,29 +191,39 @@ export class ClusterState {
   readonly token: string;
   readonly kubernetesVersion: string;
   readonly createdAt: string;
+  readonly virtual: VirtualClusterOrigin | undefined;
+  readonly types = new ResourceRegistry();
+  port: number | undefined;
   private resourceVersion: number;
   private readonly objects = new ObjectStore();
   private readonly history: StoreEvent[] = [];
   private readonly watchers = new Set<(event: StoreEvent) => void>();
   private readonly hooks: ClusterHooks;
+  readonly schemas: Schemas;
   /** Oldest resourceVersion a watch can resume from. */
   private historyStart: number;
   private usedClusterIps = new Set<string>();
   deleted = false;
 
-  constructor(snapshot: ClusterSnapshot, hooks: ClusterHooks) {
+  constructor(snapshot: ClusterSnapshot, environment: ClusterEnvironment, registerTypes: (cluster: ClusterState, crd: KubeObject) => void) {
     this.name = snapshot.name;
     this.token = snapshot.token;
     this.kubernetesVersion = snapshot.kubernetesVersion;
     this.createdAt = snapshot.createdAt;
     this.resourceVersion = snapshot.resourceVersion;
     this.historyStart = snapshot.resourceVersion;
-    this.hooks = hooks;
-    for (const object of snapshot.objects) {
-      const type = RESOURCE_TYPES.find((r) => r.apiVersion === object.apiVersion && r.kind === object.kind);
+    this.port = snapshot.port;
+    this.virtual = snapshot.virtual;
+    this.hooks = environment.hooks;
+    this.schemas = environment.schemas;
+    // Definitions first, so that the custom resources they define find their kind.
+    const isCrd = (object: KubeObject): boolean => object.kind === 'CustomResourceDefinition';
+    for (const object of [...snapshot.objects.filter(isCrd), ...snapshot.objects.filter((o) => !isCrd(o))]) {
+      const type = this.types.storedTypeOf(object.apiVersion, object.kind);
       if (!type || !object.metadata.name) continue;
       this.objects.set(type, objectKey(type, object.metadata.namespace, object.metadata.name), object);
       this.trackClusterIp(object);
+      if (isCrd(object)) registerTypes(this, object);
     }
   }
 
@@ -194,6 +235,8 @@ export class ClusterState {
       kubernetesVersion: this.kubernetesVersion,
       createdAt: this.createdAt,
       resourceVersion: this.resourceVersion,
+      ...(this.port !== undefined ? { port: this.port } : {}),
+      ...(this.virtual ? { virtual: this.virtual } : {}),
       objects: [...this.objects.all()].sort((a, b) => (a.kind + sortKey(a)).localeCompare(b.kind + sortKey(b))),
     };
   }
@@ -219,6 +262,16 @@ export class ClusterState {
       if (!filterNamespace || object.metadata.namespace === namespace) out.push(object);
     }
     return out.sort((a, b) => sortKey(a).localeCompare(sortKey(b)));
+  }
+
+  /** Like peekAll, unsorted: for controllers, which do not care about order. */
+  scan(type: ResourceType, namespace?: string): KubeObject[] {
+    const filterNamespace = namespace !== undefined && type.namespaced;
+    const out: KubeObject[] = [];
+    for (const object of this.objects.ofType(type)) {
+      if (!filterNamespace || object.metadata.namespace === namespace) out.push(object);
+    }
+    return out;
   }
 
   allObjects(): KubeObject[] {
@@ -298,6 +351,7 @@ export class ClusterState {
     const next = clone(object);
     if (previous) {
       next.metadata = { ...next.metadata, uid: previous.metadata.uid, creationTimestamp: previous.metadata.creationTimestamp };
+      if (previous.metadata.managedFields) next.metadata.managedFields = clone(previous.metadata.managedFields);
       if (type.hasGeneration) {
         next.metadata.generation = deepEqual(specPart(previous), specPart(next))
           ? previous.metadata.generation ?? 1
@@ -311,8 +365,8 @@ export class ClusterState {
     applyDefaults(type, next, previous, this);
     delete next.metadata.resourceVersion;
     const comparable = previous ? { ...previous, metadata: { ...previous.metadata, resourceVersion: undefined } } : undefined;
-    recordUpdate(previous, next, manager, subresource);
-    if (comparable && deepEqual(comparable, next)) return undefined;
+    recordUpdate(previous, next, manager, subresource, listTypesOf(type));
+    if (comparable && deepEqual(withoutManagedFieldTimes(comparable), withoutManagedFieldTimes(next))) return undefined;
     return this.commit(type, next, previous);
   }
 
@@ -323,7 +377,13 @@ export class ClusterState {
   get(type: ResourceType, namespace: string | undefined, name: string): KubeObject {
     const found = this.peek(type, namespace, name);
     if (!found) throw errors.notFound(type, name);
-    return clone(found);
+    return this.asVersion(type, clone(found));
+  }
+
+  /** Objects of a custom resource are stored in one version and served in all. */
+  private asVersion(type: ResourceType, object: KubeObject): KubeObject {
+    if (object.apiVersion !== type.apiVersion) object.apiVersion = type.apiVersion;
+    return object;
   }
 
   list(type: ResourceType, namespace: string | undefined, options: ListOptions): JsonObject {
@@ -394,8 +454,8 @@ export class ClusterState {
 
   private ensureNamespaceWritable(type: ResourceType, namespace: string | undefined): void {
     if (!type.namespaced || namespace === undefined) return;
-    const ns = this.peek(resourceOfKind('Namespace'), undefined, namespace);
-    if (!ns) throw errors.notFound(resourceOfKind('Namespace'), namespace);
+    const ns = this.peek(NAMESPACE, undefined, namespace);
+    if (!ns) throw errors.notFound(NAMESPACE, namespace);
     if (ns.metadata.deletionTimestamp) {
       throw new ApiError(
         403,
@@ -413,12 +473,36 @@ export class ClusterState {
     return { ...object, apiVersion: type.apiVersion, kind: type.kind, metadata: { ...metadata } };
   }
 
+  /**
+   * Checks `object` against its kind's schema: type errors are 422 Invalid; unknown
+   * fields are dropped, and reported as a warning or (Strict) rejected.
+   */
+  private conform(type: ResourceType, object: KubeObject, options: WriteOptions, apply: boolean): KubeObject {
+    const check = this.schemas.checkFor(type);
+    if (!check || options.subresource === 'status') return object;
+    const outcome = validateObject(check, object);
+    const name = object.metadata.name ?? object.metadata.generateName ?? '';
+    if (outcome.problems.length > 0) throw errors.invalid(type, name, dedupe(outcome.problems));
+    if (outcome.unknown.length > 0 && options.fieldValidation !== 'Ignore') {
+      if (options.fieldValidation === 'Strict') {
+        if (apply) {
+          throw errors.badRequest(`failed to create typed patch object (${type.group}/${type.version}, Kind=${type.kind}): ${outcome.unknown.map((f) => `${f}: field not declared in schema`).join(', ')}`);
+        }
+        throw errors.badRequest(
+          `${type.kind} in version "${type.version}" cannot be handled as a ${type.kind}: strict decoding error: ${outcome.unknown.map((f) => `unknown field "${f.slice(1)}"`).join(', ')}`,
+        );
+      }
+      for (const field of outcome.unknown) options.warnings?.push(`unknown field "${field.slice(1)}"`);
+    }
+    return outcome.value as KubeObject;
+  }
+
   create(type: ResourceType, namespace: string | undefined, body: unknown, options: WriteOptions = {}): KubeObject {
     try {
       if (!isObject(body)) throw errors.badRequest('the body of the request must be a JSON or YAML object');
       this.checkTypeMeta(type, body, false);
       const ns = this.namespaceFor(type, namespace, body);
-      const object = this.toObject(type, body);
+      const object = this.conform(type, this.toObject(type, body), options, false);
       if (object.metadata.resourceVersion) {
         throw errors.internal('resourceVersion should not be set on objects to be created');
       }
@@ -426,10 +510,7 @@ export class ClusterState {
         object.metadata.name = `${object.metadata.generateName}${randomSuffix()}`;
       }
       this.ensureNamespaceWritable(type, ns);
-      const result = this.createPrepared(type, ns, object, options, (created) =>
-        recordUpdate(undefined, created, defaultFieldManager(options)),
-      );
-      return result;
+      return this.createPrepared(type, ns, object, options, (created) => recordUpdate(undefined, created, defaultFieldManager(options), undefined, listTypesOf(type)));
     } finally {
       this.hooks.drain(this);
     }
@@ -470,7 +551,14 @@ export class ClusterState {
     if (this.peek(type, namespace, name)) throw errors.alreadyExists(type, name);
     trackFields(created);
     if (options.dryRun) return { ...created, metadata: { ...created.metadata } };
-    return this.commit(type, created, undefined);
+    return this.asVersion(type, this.commit(type, this.storedForm(type, created), undefined));
+  }
+
+  /** The object as stored: custom resources in their CRD's storage version. */
+  private storedForm(type: ResourceType, object: KubeObject): KubeObject {
+    const storage = this.types.customTypes(type.custom?.crdName ?? '').find((t) => t.custom?.storage);
+    if (type.custom && storage && storage.apiVersion !== object.apiVersion) return { ...object, apiVersion: storage.apiVersion };
+    return object;
   }
 
   update(type: ResourceType, namespace: string | undefined, name: string, body: unknown, options: WriteOptions = {}): KubeObject {
@@ -478,7 +566,7 @@ export class ClusterState {
       if (!isObject(body)) throw errors.badRequest('the body of the request must be a JSON or YAML object');
       this.checkTypeMeta(type, body, false);
       const ns = this.namespaceFor(type, namespace, body);
-      const incoming = this.toObject(type, body);
+      const incoming = this.conform(type, this.toObject(type, body), options, false);
       if (incoming.metadata.name !== undefined && incoming.metadata.name !== name) {
         throw errors.badRequest(`the name of the object (${incoming.metadata.name}) does not match the name on the URL (${name})`);
       }
@@ -509,16 +597,10 @@ export class ClusterState {
   }
 
   /** Common tail of update, patch and apply. */
-  private finishUpdate(
-    type: ResourceType,
-    previous: KubeObject,
-    proposed: KubeObject,
-    options: WriteOptions,
-    trackFields: boolean,
-  ): KubeObject {
+  private finishUpdate(type: ResourceType, previous: KubeObject, proposed: KubeObject, options: WriteOptions, trackFields: boolean): KubeObject {
     const name = previous.metadata.name ?? '';
     const next = clone(proposed);
-    next.apiVersion = type.apiVersion;
+    next.apiVersion = previous.apiVersion;
     next.kind = type.kind;
     next.metadata = {
       ...next.metadata,
@@ -534,11 +616,14 @@ export class ClusterState {
     if (previous.metadata.deletionGracePeriodSeconds !== undefined) {
       next.metadata.deletionGracePeriodSeconds = previous.metadata.deletionGracePeriodSeconds;
     }
-    if (!trackFields) {
-      // managedFields were computed by server-side apply
-    } else {
-      next.metadata.managedFields = previous.metadata.managedFields ? clone(previous.metadata.managedFields) : undefined;
-      if (!next.metadata.managedFields) delete next.metadata.managedFields;
+    if (trackFields) {
+      // A client that sends changed managedFields (kubectl migrating client-side apply
+      // ownership to server-side apply does) replaces them; otherwise they carry over.
+      const requested = requestedManagedFields(proposed.metadata.managedFields);
+      const changed = requested !== undefined && !deepEqual(requested, previous.metadata.managedFields ?? []);
+      const base = changed ? requested : previous.metadata.managedFields;
+      if (base && base.length > 0) next.metadata.managedFields = clone(base);
+      else delete next.metadata.managedFields;
     }
     applyDefaults(type, next, previous, this);
     if (type.hasGeneration) {
@@ -548,26 +633,19 @@ export class ClusterState {
     }
     const problems = [...validate(type, next), ...validateUpdate(type, previous, next)];
     if (problems.length > 0) throw invalidError(type, name, problems);
-    if (trackFields) recordUpdate(previous, next, defaultFieldManager(options), options.subresource);
+    if (trackFields) recordUpdate(previous, next, defaultFieldManager(options), options.subresource, listTypesOf(type));
     // Writes that change nothing (managedFields timestamps aside) do not bump resourceVersion.
-    if (deepEqual(withoutManagedFieldTimes(previous), withoutManagedFieldTimes(next))) return clone(previous);
-    if (options.dryRun) return next;
+    if (deepEqual(withoutManagedFieldTimes(previous), withoutManagedFieldTimes(next))) return this.asVersion(type, clone(previous));
+    if (options.dryRun) return this.asVersion(type, next);
     if (next.metadata.deletionTimestamp && (next.metadata.finalizers ?? []).length === 0) {
       // The last finalizer was removed from an object pending deletion.
       const updated = this.commit(type, next, previous);
-      return this.commitDelete(type, updated);
+      return this.asVersion(type, this.commitDelete(type, updated));
     }
-    return this.commit(type, next, previous);
+    return this.asVersion(type, this.commit(type, next, previous));
   }
 
-  patch(
-    type: ResourceType,
-    namespace: string | undefined,
-    name: string,
-    contentType: string,
-    rawBody: unknown,
-    options: PatchOptions = {},
-  ): WriteResult {
+  patch(type: ResourceType, namespace: string | undefined, name: string, contentType: string, rawBody: unknown, options: PatchOptions = {}): WriteResult {
     try {
       if (contentType === 'application/apply-patch+yaml') return this.apply(type, namespace, name, rawBody, options);
       if (options.force !== undefined) {
@@ -577,8 +655,9 @@ export class ClusterState {
           causes: [{ reason: 'FieldValueForbidden', message: 'Forbidden: may not be specified for non-apply patch', field: 'force' }],
         });
       }
-      const previous = this.peek(type, namespace, name);
-      if (!previous) throw errors.notFound(type, name);
+      const stored = this.peek(type, namespace, name);
+      if (!stored) throw errors.notFound(type, name);
+      const previous = this.asVersion(type, clone(stored));
       let patched: unknown;
       try {
         switch (contentType) {
@@ -590,6 +669,9 @@ export class ClusterState {
             patched = jsonMergePatch(previous, rawBody);
             break;
           case 'application/strategic-merge-patch+json':
+            if (type.custom) {
+              throw errors.unsupportedMediaType(contentType);
+            }
             if (!isObject(rawBody)) throw errors.badRequest('strategic merge patch body must be a JSON object');
             patched = strategicMergePatch(previous, rawBody);
             break;
@@ -603,8 +685,8 @@ export class ClusterState {
         throw error;
       }
       if (!isObject(patched)) throw errors.badRequest('patch result is not an object');
-      const patchedObject = pruneNulls(patched) as KubeObject;
-      const patchedMeta = isObject(patchedObject.metadata) ? patchedObject.metadata : {};
+      const patchedObject = this.conform(type, this.toObject(type, patched), options, false);
+      const patchedMeta = patchedObject.metadata;
       if (patchedMeta.resourceVersion !== undefined && patchedMeta.resourceVersion !== previous.metadata.resourceVersion) {
         throw errors.conflict(type, name);
       }
@@ -618,17 +700,17 @@ export class ClusterState {
       }
       let next: KubeObject;
       if (options.subresource === 'status') {
-        next = { ...clone(previous) };
+        next = { ...clone(stored) };
         if (patchedObject.status !== undefined) next.status = patchedObject.status;
         else delete next.status;
       } else {
-        next = { ...patchedObject, metadata: { ...(patchedMeta as ObjectMeta) } };
+        next = { ...patchedObject, metadata: { ...patchedMeta } };
         if (type.subresources.includes('status')) {
-          if (previous.status !== undefined) next.status = clone(previous.status);
+          if (stored.status !== undefined) next.status = clone(stored.status);
           else delete next.status;
         }
       }
-      return { object: this.finishUpdate(type, previous, next, options, true), created: false };
+      return { object: this.finishUpdate(type, stored, next, options, true), created: false };
     } finally {
       this.hooks.drain(this);
     }
@@ -645,25 +727,26 @@ export class ClusterState {
     if (!isObject(rawBody)) throw errors.badRequest('the body of an apply request must be an object');
     this.checkTypeMeta(type, rawBody, true);
     const ns = this.namespaceFor(type, namespace, rawBody);
-    const config = this.toObject(type, rawBody);
+    const config = this.conform(type, this.toObject(type, rawBody), options, true);
     if (config.metadata.name !== undefined && config.metadata.name !== name) {
       throw errors.badRequest(`the name of the object (${config.metadata.name}) does not match the name on the URL (${name})`);
     }
     config.metadata.name = name;
     if (type.namespaced) config.metadata.namespace = ns;
-    const previous = this.peek(type, ns, name);
+    const stored = this.peek(type, ns, name);
+    const previous = stored ? this.asVersion(type, clone(stored)) : undefined;
     const requestedVersion = config.metadata.resourceVersion;
     if (requestedVersion !== undefined && requestedVersion !== '' && requestedVersion !== previous?.metadata.resourceVersion) {
       throw previous ? errors.conflict(type, name) : errors.notFound(type, name);
     }
     let merged: KubeObject;
     try {
-      merged = applyConfiguration(previous, config, options.fieldManager, options.force === true, options.subresource);
+      merged = applyConfiguration(previous, config, options.fieldManager, options.force === true, options.subresource, listTypesOf(type));
     } catch (error) {
       if (error instanceof ApplyConflictError) throw errors.applyConflict(type, name, error.conflicts);
       throw error;
     }
-    if (!previous) {
+    if (!previous || !stored) {
       if (options.subresource) throw errors.notFound(type, name);
       this.ensureNamespaceWritable(type, ns);
       const managedFields = merged.metadata.managedFields;
@@ -673,10 +756,10 @@ export class ClusterState {
       return { object, created: true };
     }
     if (type.subresources.includes('status') && options.subresource !== 'status') {
-      if (previous.status !== undefined) merged.status = clone(previous.status);
+      if (stored.status !== undefined) merged.status = clone(stored.status);
       else delete merged.status;
     }
-    return { object: this.finishUpdate(type, previous, merged, options, false), created: false };
+    return { object: this.finishUpdate(type, stored, merged, options, false), created: false };
   }
 
   delete(type: ResourceType, namespace: string | undefined, name: string, options: DeleteOptions = {}): DeleteResult {
@@ -722,7 +805,6 @@ export class ClusterState {
   }
 
   private deleteNamespace(previous: KubeObject): KubeObject {
-    const namespaceType = resourceOfKind('Namespace');
     let current = previous;
     if (!previous.metadata.deletionTimestamp) {
       const marked = clone(previous);
@@ -733,10 +815,10 @@ export class ClusterState {
           { type: 'NamespaceDeletionContentFailure', status: 'False', reason: 'ContentDeleted', message: 'All content successfully deleted, may be waiting on finalization', lastTransitionTime: kubeTimestamp() },
         ],
       };
-      current = this.commit(namespaceType, marked, previous);
+      current = this.commit(NAMESPACE, marked, previous);
     }
     const name = previous.metadata.name ?? '';
-    for (const type of RESOURCE_TYPES) {
+    for (const type of this.types.storedTypes()) {
       if (!type.namespaced) continue;
       for (const object of this.peekAll(type, name)) this.deleteObject(type, object);
     }
@@ -746,9 +828,7 @@ export class ClusterState {
   deleteCollection(type: ResourceType, namespace: string | undefined, options: ListOptions & DeleteOptions): JsonObject {
     try {
       const matching = this.peekAll(type, namespace).filter(
-        (object) =>
-          matchesLabels(options.labelSelector ?? [], object.metadata.labels) &&
-          matchesFields(options.fieldSelector ?? [], object),
+        (object) => matchesLabels(options.labelSelector ?? [], object.metadata.labels) && matchesFields(options.fieldSelector ?? [], object),
       );
       if (!options.dryRun) {
         for (const object of matching) {
@@ -764,6 +844,20 @@ export class ClusterState {
   }
 }
 
+function invalidError(type: ResourceType, name: string, problems: FieldError[]): ApiError {
+  return errors.invalid(type, name, problems);
+}
+
+function dedupe(problems: FieldError[]): FieldError[] {
+  const seen = new Set<string>();
+  return problems.filter((p) => {
+    const key = `${p.field}|${p.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
 function initialStatus(type: ResourceType): JsonObject | undefined {
   switch (type.kind) {
     case 'Namespace':
@@ -777,6 +871,7 @@ function initialStatus(type: ResourceType): JsonObject | undefined {
       return { loadBalancer: {} };
     case 'Deployment':
     case 'StatefulSet':
+    case 'ReplicaSet':
     case 'ResourceQuota':
       return {};
     default:

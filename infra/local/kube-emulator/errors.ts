@@ -119,7 +119,8 @@ export const errors = {
     return new ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
   },
   unsupportedMediaType(contentType: string): ApiError {
-    return new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf (got ${contentType})`);
+    const protobuf = contentType === 'application/vnd.kubernetes.protobuf' ? ' (the Kubernetes API emulator decodes no protobuf request bodies)' : '';
+    return new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml${protobuf}`);
   },
   pathNotFound(): ApiError {
     return new ApiError(404, 'NotFound', 'the server could not find the requested resource');

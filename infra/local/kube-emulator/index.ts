@@ -2,39 +2,40 @@
  * Kubernetes API emulator.
  *
  * No real kube-apiserver can run on the development machine, so the `sim` cloud
- * provider and the tests talk to this emulator instead. It is an HTTPS server that the
- * real `@kubernetes/client-node` (or kubectl) uses through an ordinary kubeconfig.
- * One server hosts any number of isolated emulated clusters, each served under
- * `https://<host>:<port>/clusters/<name>` with its own bearer token, object store and
- * resourceVersion sequence. See README.md for what is emulated and where the emulator
- * knowingly differs from a real API server.
+ * provider and the tests talk to this emulator instead. It serves any number of isolated
+ * emulated clusters, each an HTTPS API server of its own on `https://127.0.0.1:<port>`
+ * with its own bearer token, object store and resourceVersion sequence, which the real
+ * `@kubernetes/client-node` and kubectl use through ordinary kubeconfigs. See README.md
+ * for what is emulated and where the emulator knowingly differs from a real API server.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { rename, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:https';
-import type { Server } from 'node:https';
 import type { ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { dumpYaml, KubeConfig } from '@kubernetes/client-node';
+import { TokenAuthority } from './auth.ts';
 import { ClusterState } from './cluster.ts';
-import type { ClusterSnapshot } from './cluster.ts';
-import { Controllers } from './controllers.ts';
+import type { ClusterSnapshot, VirtualClusterOrigin } from './cluster.ts';
+import { registerCustomTypes, startControllers } from './controllers/index.ts';
+import type { ControllerManager } from './controllers/index.ts';
 import type { KubeObject } from './json.ts';
 import { kubeTimestamp } from './json.ts';
+import { ApiServerHost, PortPool } from './listeners.ts';
+import type { Certificate } from './listeners.ts';
+import { builtinDefinitions } from './openapi.ts';
 import { generateCertificateAuthority, issueServingCertificate } from './pki.ts';
 import type { CertificateAuthority } from './pki.ts';
-import { resourceOfKind } from './resources.ts';
-import { createRouter } from './server.ts';
+import { builtinOfKind } from './resources.ts';
+import { Schemas } from './schema.ts';
+import { createRouter, createUpgradeHandler } from './server.ts';
+import { VirtualClusters } from './vcluster.ts';
 
 export interface KubeEmulatorOptions {
   /** Directory for the CA (`ca.crt`, `ca.key`) and one `<cluster>.json` per cluster. Memory-only when omitted. */
   dataDir?: string;
-  /** Port to listen on. Defaults to the port used last time with this dataDir, else a random free port. */
-  port?: number;
-  /** Interface to listen on (default 127.0.0.1). */
+  /** Interface the API servers listen on (default 127.0.0.1). */
   host?: string;
   /** How long simulated pods/PVCs take to become ready, in ms (default 300). */
   readyDelayMs?: number;
@@ -43,7 +44,7 @@ export interface KubeEmulatorOptions {
 }
 
 export interface CreateClusterOptions {
-  /** Reported by `/version` (default v1.33.1). */
+  /** Reported by `/version`; a version without a patch number (`v1.31`) gets `.0`. Default v1.33.1. */
   kubernetesVersion?: string;
   /** Number of simulated Ready nodes (default 1). */
   nodes?: number;
@@ -56,18 +57,18 @@ export interface KubeconfigOptions {
 
 export interface EmulatedCluster {
   readonly name: string;
-  /** `https://<host>:<port>/clusters/<name>` */
+  /** `https://127.0.0.1:<port>`: the cluster's own API server. */
   readonly server: string;
   readonly token: string;
   readonly kubernetesVersion: string;
+  /** For a virtual cluster: the StatefulSet on a host cluster that runs its control plane. */
+  readonly virtual: VirtualClusterOrigin | undefined;
   kubeconfig(options?: KubeconfigOptions): string;
   kubeConfigObject(options?: KubeconfigOptions): KubeConfig;
 }
 
 export interface KubeEmulator {
-  /** Base URL of the emulator, e.g. `https://127.0.0.1:6443`. */
-  readonly url: string;
-  /** PEM of the CA that signed the serving certificate. */
+  /** PEM of the CA that signed every API server's certificate. */
   readonly caPem: string;
   readonly dataDir: string | undefined;
   /** Creates (or returns the existing) isolated cluster `name`. */
@@ -85,9 +86,17 @@ export interface KubeEmulator {
   stop(): Promise<void>;
 }
 
-const CLUSTER_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,126}[A-Za-z0-9])?$/;
-const SERVER_STATE_FILE = '_server.json';
+const CLUSTER_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,251}[A-Za-z0-9])?$/;
 const DEFAULT_KUBERNETES_VERSION = 'v1.33.1';
+const LOCAL_NAMES = ['127.0.0.1', 'localhost', '::1'];
+
+/** `1.31` and `v1.31` become `v1.31.0`: kubectl wants full semver in `gitVersion`. */
+export function fullVersion(version: string): string {
+  const bare = version.replace(/^v/, '');
+  const parts = bare.split(/[-+]/)[0]?.split('.') ?? [];
+  while (parts.length < 3) parts.push('0');
+  return `v${parts.join('.')}${bare.slice((bare.split(/[-+]/)[0] ?? '').length)}`;
+}
 
 function loadOrCreateCa(dataDir: string | undefined): CertificateAuthority {
   if (!dataDir) return generateCertificateAuthority();
@@ -102,37 +111,11 @@ function loadOrCreateCa(dataDir: string | undefined): CertificateAuthority {
   return ca;
 }
 
-function savedPort(dataDir: string | undefined): number | undefined {
-  if (!dataDir) return undefined;
-  try {
-    const state = JSON.parse(readFileSync(join(dataDir, SERVER_STATE_FILE), 'utf8')) as { port?: unknown };
-    return typeof state.port === 'number' ? state.port : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function listen(server: Server, port: number, host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const onError = (error: Error): void => {
-      server.off('listening', onListening);
-      reject(error);
-    };
-    const onListening = (): void => {
-      server.off('error', onError);
-      resolve((server.address() as AddressInfo).port);
-    };
-    server.once('error', onError);
-    server.once('listening', onListening);
-    server.listen(port, host);
-  });
-}
-
 function seedCluster(cluster: ClusterState, nodes: number): void {
   const system = 'kube-apiserver';
   for (const name of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
     cluster.controllerWrite(
-      resourceOfKind('Namespace'),
+      builtinOfKind('Namespace'),
       { apiVersion: 'v1', kind: 'Namespace', metadata: { name }, spec: { finalizers: ['kubernetes'] }, status: { phase: 'Active' } },
       system,
     );
@@ -176,10 +159,10 @@ function seedCluster(cluster: ClusterState, nodes: number): void {
         },
       },
     };
-    cluster.controllerWrite(resourceOfKind('Node'), node, system);
+    cluster.controllerWrite(builtinOfKind('Node'), node, system);
   }
   cluster.controllerWrite(
-    resourceOfKind('Service'),
+    builtinOfKind('Service'),
     {
       apiVersion: 'v1',
       kind: 'Service',
@@ -197,7 +180,7 @@ function seedCluster(cluster: ClusterState, nodes: number): void {
   ];
   for (const [name, rules] of clusterRoles) {
     cluster.controllerWrite(
-      resourceOfKind('ClusterRole'),
+      builtinOfKind('ClusterRole', 'rbac.authorization.k8s.io'),
       {
         apiVersion: 'rbac.authorization.k8s.io/v1',
         kind: 'ClusterRole',
@@ -209,6 +192,28 @@ function seedCluster(cluster: ClusterState, nodes: number): void {
   }
 }
 
+/** One emulated cluster together with the API server that serves it. */
+export interface Hosted {
+  state: ClusterState;
+  host: ApiServerHost;
+  /** While false the API server does not answer (a paused virtual cluster). */
+  running: boolean;
+}
+
+/** What the parts of the emulator (the virtual-cluster controller) can ask of it. */
+export interface EmulatorInternals {
+  readonly caPem: string;
+  hosted(name: string): Hosted | undefined;
+  createHosted(name: string, options: CreateClusterOptions & { virtual?: VirtualClusterOrigin }): Hosted;
+  deleteCluster(name: string): Promise<boolean>;
+  /** Stops or restarts answering on a cluster's own port, keeping its state. */
+  setRunning(name: string, running: boolean): Promise<void>;
+  /** A serving certificate for the cluster's own names plus `extraNames`. */
+  certificateFor(extraNames: string[]): Certificate;
+  schedulePersist(cluster: ClusterState): void;
+  kubeconfig(name: string, options?: KubeconfigOptions): string;
+}
+
 export async function startKubeEmulator(options: KubeEmulatorOptions = {}): Promise<KubeEmulator> {
   const dataDir = options.dataDir;
   const host = options.host ?? '127.0.0.1';
@@ -217,25 +222,27 @@ export async function startKubeEmulator(options: KubeEmulatorOptions = {}): Prom
   if (dataDir) mkdirSync(dataDir, { recursive: true });
 
   const ca = loadOrCreateCa(dataDir);
+  const authority = new TokenAuthority(ca.keyPem);
   const wildcard = host === '0.0.0.0' || host === '::';
   const advertisedHost = wildcard ? '127.0.0.1' : host;
-  const serving = issueServingCertificate(ca, [
-    advertisedHost,
-    '127.0.0.1',
-    'localhost',
-    '::1',
-    ...(wildcard ? [hostname()] : []),
-  ]);
+  const localNames = [advertisedHost, ...LOCAL_NAMES, ...(wildcard ? [hostname()] : [])];
+  const certificateFor = (extraNames: string[]): Certificate => issueServingCertificate(ca, [...localNames, ...extraNames]);
+  const serving = certificateFor([]);
+  const definitions = await builtinDefinitions();
+  const schemas = new Schemas(definitions);
+  const ports = new PortPool(host);
+  await ports.fill();
 
-  const clusters = new Map<string, ClusterState>();
+  const clusters = new Map<string, Hosted>();
   const watches = new Map<ServerResponse, ClusterState>();
   const persistTimers = new Map<string, NodeJS.Timeout>();
   const writeChains = new Map<string, Promise<void>>();
   let stopped = false;
 
+  const fileOf = (name: string): string => join(dataDir ?? '', `${name}.json`);
   const writeSnapshot = (cluster: ClusterState): void => {
     if (!dataDir || cluster.deleted) return;
-    const file = join(dataDir, `${cluster.name}.json`);
+    const file = fileOf(cluster.name);
     const payload = JSON.stringify(cluster.snapshot(), null, 2);
     const previous = writeChains.get(cluster.name) ?? Promise.resolve();
     const next = previous
@@ -261,59 +268,68 @@ export async function startKubeEmulator(options: KubeEmulatorOptions = {}): Prom
     persistTimers.set(cluster.name, timer);
   };
 
-  const controllers = new Controllers({ readyDelayMs, caPem: ca.certPem }, schedulePersist);
+  let virtualClusters: VirtualClusters | undefined;
+  const controllers: ControllerManager = startControllers({ readyDelayMs, caPem: ca.certPem }, schedulePersist, [
+    (context) => {
+      virtualClusters = new VirtualClusters(context, () => internals);
+      return virtualClusters;
+    },
+  ]);
+  const environment = { hooks: controllers, schemas };
 
-  // Load persisted clusters.
-  if (dataDir) {
-    for (const file of readdirSync(dataDir)) {
-      if (!file.endsWith('.json') || file === SERVER_STATE_FILE) continue;
+  const serverUrl = (cluster: ClusterState): string => `https://${advertisedHost.includes(':') ? `[${advertisedHost}]` : advertisedHost}:${cluster.port ?? 0}`;
+
+  const hostFor = (state: ClusterState, certificate: Certificate): ApiServerHost => {
+    const router = {
+      cluster: () => {
+        const hosted = clusters.get(state.name);
+        return hosted && hosted.state === state && hosted.running && !state.deleted ? state : undefined;
+      },
+      serverAddress: () => `${advertisedHost.includes(':') ? `[${advertisedHost}]` : advertisedHost}:${state.port ?? 0}`,
+      watches,
+      authority,
+      definitions,
+    };
+    return new ApiServerHost(certificate, createRouter(router), createUpgradeHandler(router));
+  };
+
+  /** Puts a cluster's API server on its own port: the one it had, else a new one. */
+  const bindOwnPort = async (hosted: Hosted): Promise<void> => {
+    const wanted = hosted.state.port;
+    if (wanted !== undefined) {
       try {
-        const snapshot = JSON.parse(readFileSync(join(dataDir, file), 'utf8')) as ClusterSnapshot;
-        if (snapshot.format !== 1 || !CLUSTER_NAME.test(snapshot.name)) continue;
-        clusters.set(snapshot.name, new ClusterState(snapshot, controllers));
+        await hosted.host.listen('own', host, wanted);
+        return;
       } catch (error) {
-        console.error(`kube-emulator: ignoring unreadable cluster state ${file}:`, error);
+        if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+        console.error(`kube-emulator: port ${wanted} of cluster ${hosted.state.name} is taken; it gets a new one`);
       }
     }
-  }
+    hosted.state.port = await hosted.host.listen('own', host, 0);
+    schedulePersist(hosted.state);
+  };
 
-  const server = createServer(
-    { key: serving.keyPem, cert: serving.certPem },
-    createRouter({
-      getCluster: (name) => clusters.get(name),
-      serverAddress: () => `${advertisedHost.includes(':') ? `[${advertisedHost}]` : advertisedHost}:${port}`,
-      watches,
-    }),
-  );
-  server.keepAliveTimeout = 30_000;
-
-  const preferredPort = options.port ?? savedPort(dataDir) ?? 0;
-  let port: number;
-  try {
-    port = await listen(server, preferredPort, host);
-  } catch (error) {
-    if (options.port !== undefined || preferredPort === 0 || (error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
-    port = await listen(server, 0, host);
-  }
-  if (dataDir) writeFileSync(join(dataDir, SERVER_STATE_FILE), JSON.stringify({ port }, null, 2));
-
-  const url = `https://${advertisedHost.includes(':') ? `[${advertisedHost}]` : advertisedHost}:${port}`;
-  for (const cluster of clusters.values()) controllers.resync(cluster);
+  /** Synchronously: a listener from the pool when there is one, else a port bound in the background. */
+  const attachNewPort = (hosted: Hosted): void => {
+    const taken = ports.take();
+    if (taken) {
+      hosted.host.adopt('own', taken.server);
+      hosted.state.port = taken.port;
+      return;
+    }
+    const used = new Set([...clusters.values()].map((c) => c.state.port));
+    let candidate = 20000 + Math.floor(Math.random() * 12000);
+    while (used.has(candidate)) candidate++;
+    hosted.state.port = candidate;
+    void bindOwnPort(hosted).catch((error: unknown) => console.error(`kube-emulator: cluster ${hosted.state.name} could not listen:`, error));
+  };
 
   const kubeconfigFor = (cluster: ClusterState, kubeconfigOptions: KubeconfigOptions = {}): string => {
     const user = `${cluster.name}-admin`;
     return dumpYaml({
       apiVersion: 'v1',
       kind: 'Config',
-      clusters: [
-        {
-          name: cluster.name,
-          cluster: {
-            server: `${url}/clusters/${encodeURIComponent(cluster.name)}`,
-            'certificate-authority-data': Buffer.from(ca.certPem).toString('base64'),
-          },
-        },
-      ],
+      clusters: [{ name: cluster.name, cluster: { server: serverUrl(cluster), 'certificate-authority-data': Buffer.from(ca.certPem).toString('base64') } }],
       users: [{ name: user, user: { token: cluster.token } }],
       contexts: [{ name: cluster.name, context: { cluster: cluster.name, user, namespace: kubeconfigOptions.namespace ?? 'default' } }],
       'current-context': cluster.name,
@@ -323,9 +339,12 @@ export async function startKubeEmulator(options: KubeEmulatorOptions = {}): Prom
 
   const handle = (cluster: ClusterState): EmulatedCluster => ({
     name: cluster.name,
-    server: `${url}/clusters/${encodeURIComponent(cluster.name)}`,
+    get server() {
+      return serverUrl(cluster);
+    },
     token: cluster.token,
     kubernetesVersion: cluster.kubernetesVersion,
+    virtual: cluster.virtual,
     kubeconfig: (kubeconfigOptions) => kubeconfigFor(cluster, kubeconfigOptions),
     kubeConfigObject: (kubeconfigOptions) => {
       const kc = new KubeConfig();
@@ -335,74 +354,132 @@ export async function startKubeEmulator(options: KubeEmulatorOptions = {}): Prom
   });
 
   const requireCluster = (name: string): ClusterState => {
-    const cluster = clusters.get(name);
-    if (!cluster) throw new Error(`kube-emulator: no cluster named "${name}"`);
-    return cluster;
+    const hosted = clusters.get(name);
+    if (!hosted) throw new Error(`kube-emulator: no cluster named "${name}"`);
+    return hosted.state;
   };
+
+  const createHosted = (name: string, clusterOptions: CreateClusterOptions & { virtual?: VirtualClusterOrigin } = {}): Hosted => {
+    if (stopped) throw new Error('kube-emulator: stopped');
+    if (!CLUSTER_NAME.test(name)) {
+      throw new Error(`kube-emulator: invalid cluster name "${name}" (letters, digits, '-', '_' and '.', at most 253 characters)`);
+    }
+    const existing = clusters.get(name);
+    if (existing) return existing;
+    const state = new ClusterState(
+      {
+        format: 1,
+        name,
+        token: randomBytes(32).toString('base64url'),
+        kubernetesVersion: fullVersion(clusterOptions.kubernetesVersion ?? DEFAULT_KUBERNETES_VERSION),
+        createdAt: kubeTimestamp(),
+        resourceVersion: 0,
+        ...(clusterOptions.virtual ? { virtual: clusterOptions.virtual } : {}),
+        objects: [],
+      },
+      environment,
+      registerCustomTypes,
+    );
+    const hosted: Hosted = { state, host: hostFor(state, serving), running: true };
+    clusters.set(name, hosted);
+    attachNewPort(hosted);
+    seedCluster(state, clusterOptions.nodes ?? 1);
+    controllers.drain(state);
+    schedulePersist(state);
+    return hosted;
+  };
+
+  const deleteCluster = async (name: string): Promise<boolean> => {
+    const hosted = clusters.get(name);
+    if (!hosted) return false;
+    const cluster = hosted.state;
+    cluster.deleted = true;
+    clusters.delete(name);
+    controllers.forget(cluster);
+    for (const [res, owner] of watches) {
+      if (owner !== cluster) continue;
+      watches.delete(res);
+      res.end();
+    }
+    const timer = persistTimers.get(name);
+    if (timer) clearTimeout(timer);
+    persistTimers.delete(name);
+    await hosted.host.close();
+    await writeChains.get(name);
+    writeChains.delete(name);
+    if (dataDir) await rm(fileOf(name), { force: true });
+    await virtualClusters?.forgetCluster(name);
+    return true;
+  };
+
+  const internals: EmulatorInternals = {
+    caPem: ca.certPem,
+    hosted: (name) => clusters.get(name),
+    createHosted,
+    deleteCluster,
+    async setRunning(name, running) {
+      const hosted = clusters.get(name);
+      if (!hosted || hosted.running === running) return;
+      hosted.running = running;
+      if (!running) {
+        for (const [res, owner] of watches) {
+          if (owner !== hosted.state) continue;
+          watches.delete(res);
+          res.destroy();
+        }
+        await hosted.host.close();
+        return;
+      }
+      hosted.host.reopen();
+      await bindOwnPort(hosted);
+    },
+    certificateFor,
+    schedulePersist,
+    kubeconfig: (name, kubeconfigOptions) => kubeconfigFor(requireCluster(name), kubeconfigOptions),
+  };
+
+  // Load persisted clusters, then give each its API server back.
+  if (dataDir) {
+    for (const file of readdirSync(dataDir)) {
+      if (!file.endsWith('.json')) continue;
+      try {
+        const snapshot = JSON.parse(readFileSync(join(dataDir, file), 'utf8')) as ClusterSnapshot;
+        if (snapshot.format !== 1 || !CLUSTER_NAME.test(snapshot.name)) continue;
+        snapshot.kubernetesVersion = fullVersion(snapshot.kubernetesVersion);
+        const state = new ClusterState(snapshot, environment, registerCustomTypes);
+        clusters.set(snapshot.name, { state, host: hostFor(state, serving), running: snapshot.virtual === undefined });
+      } catch (error) {
+        console.error(`kube-emulator: ignoring unreadable cluster state ${file}:`, error);
+      }
+    }
+    await Promise.all([...clusters.values()].filter((c) => c.running).map(bindOwnPort));
+  }
+  for (const hosted of clusters.values()) controllers.resync(hosted.state);
 
   const flush = async (): Promise<void> => {
     for (const [name, timer] of persistTimers) {
       clearTimeout(timer);
       persistTimers.delete(name);
-      const cluster = clusters.get(name);
-      if (cluster) writeSnapshot(cluster);
+      const hosted = clusters.get(name);
+      if (hosted) writeSnapshot(hosted.state);
     }
     await Promise.all(writeChains.values());
   };
 
   return {
-    url,
     caPem: ca.certPem,
     dataDir,
     createCluster(name, clusterOptions = {}) {
-      if (stopped) throw new Error('kube-emulator: stopped');
-      if (!CLUSTER_NAME.test(name)) {
-        throw new Error(`kube-emulator: invalid cluster name "${name}" (letters, digits, '-', '_' and '.', at most 128 characters)`);
-      }
-      const existing = clusters.get(name);
-      if (existing) return handle(existing);
-      const cluster = new ClusterState(
-        {
-          format: 1,
-          name,
-          token: randomBytes(32).toString('base64url'),
-          kubernetesVersion: clusterOptions.kubernetesVersion ?? DEFAULT_KUBERNETES_VERSION,
-          createdAt: kubeTimestamp(),
-          resourceVersion: 0,
-          objects: [],
-        },
-        controllers,
-      );
-      clusters.set(name, cluster);
-      seedCluster(cluster, clusterOptions.nodes ?? 1);
-      controllers.drain(cluster);
-      return handle(cluster);
+      return handle(createHosted(name, clusterOptions).state);
     },
     getCluster(name) {
-      const cluster = clusters.get(name);
-      return cluster ? handle(cluster) : undefined;
+      const hosted = clusters.get(name);
+      return hosted ? handle(hosted.state) : undefined;
     },
     listClusters() {
-      return [...clusters.values()].map(handle);
+      return [...clusters.values()].map((c) => handle(c.state));
     },
-    async deleteCluster(name) {
-      const cluster = clusters.get(name);
-      if (!cluster) return false;
-      cluster.deleted = true;
-      clusters.delete(name);
-      for (const [res, owner] of watches) {
-        if (owner !== cluster) continue;
-        watches.delete(res);
-        res.end();
-      }
-      const timer = persistTimers.get(name);
-      if (timer) clearTimeout(timer);
-      persistTimers.delete(name);
-      await writeChains.get(name);
-      writeChains.delete(name);
-      if (dataDir) await rm(join(dataDir, `${name}.json`), { force: true });
-      return true;
-    },
+    deleteCluster,
     kubeconfig(name, kubeconfigOptions) {
       return kubeconfigFor(requireCluster(name), kubeconfigOptions);
     },
@@ -417,10 +494,10 @@ export async function startKubeEmulator(options: KubeEmulatorOptions = {}): Prom
       for (const res of watches.keys()) res.end();
       watches.clear();
       await flush();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      await Promise.all([...clusters.values()].map((c) => c.host.close()));
+      await virtualClusters?.stop();
+      await ports.stop();
     },
   };
 }
+

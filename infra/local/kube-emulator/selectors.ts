@@ -128,6 +128,32 @@ const SUPPORTED_FIELDS: Record<string, string[]> = {
   Node: ['spec.unschedulable'],
   PersistentVolumeClaim: ['spec.volumeName'],
   Service: ['spec.clusterIP', 'spec.type'],
+  ReplicaSet: ['status.replicas'],
+  Event: [
+    'involvedObject.kind',
+    'involvedObject.namespace',
+    'involvedObject.name',
+    'involvedObject.uid',
+    'involvedObject.apiVersion',
+    'involvedObject.resourceVersion',
+    'involvedObject.fieldPath',
+    'reason',
+    'reportingComponent',
+    'source',
+    'type',
+  ],
+};
+
+/** events.k8s.io/v1 names the same fields after its own shape. */
+const EVENTS_V1_FIELDS: Record<string, string> = {
+  'regarding.kind': 'involvedObject.kind',
+  'regarding.namespace': 'involvedObject.namespace',
+  'regarding.name': 'involvedObject.name',
+  'regarding.uid': 'involvedObject.uid',
+  'regarding.apiVersion': 'involvedObject.apiVersion',
+  'regarding.resourceVersion': 'involvedObject.resourceVersion',
+  'regarding.fieldPath': 'involvedObject.fieldPath',
+  reportingController: 'reportingComponent',
 };
 
 export function parseFieldSelector(input: string | null | undefined, kind: string): FieldSelector {
@@ -140,9 +166,12 @@ export function parseFieldSelector(input: string | null | undefined, kind: strin
     .map((raw) => {
       const match = /^([^=!]+?)\s*(==|=|!=)\s*(.*)$/.exec(raw);
       if (!match) throw errors.badRequest(`invalid selector: '${input}'; can't understand '${raw}'`);
-      const [, field = '', op, value = ''] = match;
-      if (!allowed.has(field)) throw errors.badRequest(`field label not supported: ${field}`);
-      return { field, path: field.split('.'), op: op === '!=' ? '!=' : '=', value };
+      const [, requested = '', op, value = ''] = match;
+      const field = kind === 'Event' ? (EVENTS_V1_FIELDS[requested] ?? requested) : requested;
+      if (!allowed.has(field)) throw errors.badRequest(`field label not supported: ${requested}`);
+      // `source` selects on the reporting component.
+      const path = field === 'source' ? ['source', 'component'] : field.split('.');
+      return { field, path, op: op === '!=' ? '!=' : '=', value };
     });
 }
 

@@ -1,35 +1,43 @@
 /**
- * HTTP routing for the Kubernetes API emulator: maps kube-apiserver REST paths under
- * `/clusters/<name>` onto the matching emulated cluster, handling authentication,
- * discovery, CRUD, patch, server-side apply, subresources and watch.
+ * HTTP routing for one API server of the Kubernetes API emulator: kube-apiserver's REST
+ * paths onto its emulated cluster, with authentication, discovery, OpenAPI, CRUD, patch,
+ * server-side apply, subresources, server-side printing (Tables) and watch.
  */
-import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { loadYaml } from '@kubernetes/client-node';
-import type { ClusterState, StoreEvent } from './cluster.ts';
+import { ADMIN, authenticate, requestToken, review } from './auth.ts';
+import type { TokenAuthority, UserInfo } from './auth.ts';
+import type { ClusterState, FieldValidation, StoreEvent } from './cluster.ts';
 import { ApiError, errors } from './errors.ts';
-import { clone, isObject } from './json.ts';
-import { applyJsonPatch, jsonMergePatch, JsonPatchError } from './patch.ts';
+import { clone, getPath, isObject, setPath } from './json.ts';
 import type { JsonObject, KubeObject } from './json.ts';
-import { apiGroup, apiGroupList, apiResourceList, apiVersions, findResourceByPlural, RESOURCE_TYPES } from './resources.ts';
+import { groupVersionDocument, openApiHash, openApiV2Document, openApiV3Index } from './openapi.ts';
+import { encodeOpenApiV2 } from './openapi-proto.ts';
+import { decodeDeleteOptions, PROTOBUF } from './protobuf.ts';
+import type { Definitions } from './openapi.ts';
+import { applyJsonPatch, jsonMergePatch, JsonPatchError, strategicMergePatch } from './patch.ts';
+import { apiVersions } from './resources.ts';
 import type { ResourceType } from './resources.ts';
 import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } from './selectors.ts';
+import { negotiate, toTable } from './tables.ts';
+import type { IncludeObject } from './tables.ts';
 
 const MAX_BODY_BYTES = 3 * 1024 * 1024;
 const PUBLIC_PATHS = new Set(['/version', '/healthz', '/livez', '/readyz']);
-const PATCH_TYPES = new Set([
-  'application/json-patch+json',
-  'application/merge-patch+json',
-  'application/strategic-merge-patch+json',
-  'application/apply-patch+yaml',
-]);
+const PATCH_TYPES = new Set(['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json', 'application/apply-patch+yaml']);
+
+/** Go versions kube-apiserver releases were built with, for `/version`. */
+const GO_VERSIONS: Record<string, string> = { '27': 'go1.20.14', '28': 'go1.22.5', '29': 'go1.22.5', '30': 'go1.22.12', '31': 'go1.23.6', '32': 'go1.23.8', '33': 'go1.24.2', '34': 'go1.24.6' };
 
 export interface RouterContext {
-  getCluster(name: string): ClusterState | undefined;
+  cluster(): ClusterState | undefined;
   /** host:port advertised in APIVersions. */
   serverAddress(): string;
   /** Open watch responses and their cluster, so that stop()/deleteCluster() can end them. */
   watches: Map<ServerResponse, ClusterState>;
+  authority: TokenAuthority;
+  definitions: Definitions;
 }
 
 interface ResourcePath {
@@ -39,13 +47,9 @@ interface ResourcePath {
   subresource?: string;
 }
 
-function sendJson(res: ServerResponse, code: number, body: unknown): void {
+function sendJson(res: ServerResponse, code: number, body: unknown, headers: Record<string, string | string[]> = {}): void {
   const payload = JSON.stringify(body);
-  res.writeHead(code, {
-    'Content-Type': 'application/json',
-    'Content-Length': Buffer.byteLength(payload),
-    'Cache-Control': 'no-cache, private',
-  });
+  res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload), 'Cache-Control': 'no-cache, private', ...headers });
   res.end(payload);
 }
 
@@ -58,7 +62,7 @@ function sendError(res: ServerResponse, error: unknown): void {
   sendJson(res, 500, errors.internal(message).status);
 }
 
-async function readBody(req: IncomingMessage): Promise<string> {
+async function readBody(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
@@ -67,22 +71,22 @@ async function readBody(req: IncomingMessage): Promise<string> {
     if (size > MAX_BODY_BYTES) throw new ApiError(413, 'RequestEntityTooLarge', 'Request entity too large: limit is 3145728');
     chunks.push(buffer);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
 
 function mediaType(req: IncomingMessage): string {
   return (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
 }
 
-function parseBody(text: string, contentType: string): unknown {
+function parseBody(bytes: Buffer, contentType: string): unknown {
+  if (contentType === PROTOBUF) throw errors.unsupportedMediaType(contentType);
+  const text = bytes.toString('utf8');
   if (text.trim() === '') throw errors.badRequest('the request body is empty');
   const yamlLike = contentType === 'application/yaml' || contentType === 'application/apply-patch+yaml';
   try {
     return JSON.parse(text);
   } catch (jsonError) {
-    if (!yamlLike) {
-      throw errors.badRequest(`error decoding from json: ${jsonError instanceof Error ? jsonError.message : String(jsonError)}`);
-    }
+    if (!yamlLike) throw errors.badRequest(`error decoding from json: ${jsonError instanceof Error ? jsonError.message : String(jsonError)}`);
   }
   try {
     return loadYaml<unknown>(text);
@@ -91,16 +95,17 @@ function parseBody(text: string, contentType: string): unknown {
   }
 }
 
-function tokenMatches(expected: string, header: string | undefined): boolean {
-  const match = /^Bearer\s+(.+)$/i.exec(header ?? '');
-  const given = Buffer.from(match?.[1]?.trim() ?? '');
-  const wanted = Buffer.from(expected);
-  return given.length === wanted.length && timingSafeEqual(given, wanted);
+/** DeleteOptions from a DELETE body: JSON, YAML, protobuf (typed clients) or none. */
+async function readDeleteOptions(req: IncomingMessage): Promise<JsonObject> {
+  const bytes = await readBody(req);
+  if (bytes.length === 0 || bytes.toString('utf8').trim() === '') return {};
+  if (mediaType(req) === PROTOBUF) return decodeDeleteOptions(bytes);
+  const parsed = parseBody(bytes, mediaType(req));
+  return isObject(parsed) ? parsed : {};
 }
 
-function resolveResourcePath(segments: string[], group: string, version: string): ResourcePath {
-  const isNamespacedType = (plural: string | undefined): boolean =>
-    plural !== undefined && RESOURCE_TYPES.some((r) => r.group === group && r.version === version && r.plural === plural && r.namespaced);
+function resolveResourcePath(cluster: ClusterState, segments: string[], group: string, version: string): ResourcePath {
+  const isNamespacedType = (plural: string | undefined): boolean => plural !== undefined && cluster.types.byPlural(group, version, plural)?.namespaced === true;
   let namespace: string | undefined;
   let rest = segments;
   if (segments[0] === 'namespaces' && segments.length >= 3 && isNamespacedType(segments[2])) {
@@ -109,7 +114,7 @@ function resolveResourcePath(segments: string[], group: string, version: string)
   }
   if (rest.length === 0 || rest.length > 3) throw errors.pathNotFound();
   const [plural = '', name, subresource] = rest;
-  const type = findResourceByPlural(group, version, plural);
+  const type = cluster.types.byPlural(group, version, plural);
   if (!type) throw errors.pathNotFound();
   if (subresource !== undefined && !type.subresources.includes(subresource)) throw errors.pathNotFound();
   if (type.namespaced && namespace === undefined && name !== undefined) throw errors.pathNotFound();
@@ -133,10 +138,40 @@ function dryRunParam(params: URLSearchParams): boolean {
   return values.length > 0;
 }
 
-function scaleOf(object: KubeObject): JsonObject {
-  const spec = isObject(object.spec) ? object.spec : {};
-  const status = isObject(object.status) ? object.status : {};
-  const matchLabels = isObject(spec.selector) && isObject(spec.selector.matchLabels) ? spec.selector.matchLabels : {};
+function fieldValidationParam(params: URLSearchParams): FieldValidation {
+  const value = params.get('fieldValidation');
+  if (value === null || value === '') return 'Warn';
+  if (value !== 'Ignore' && value !== 'Warn' && value !== 'Strict') {
+    throw errors.badRequest(`fieldValidation must be one of "Ignore", "Warn" or "Strict", got "${value}"`);
+  }
+  return value;
+}
+
+function includeObjectParam(params: URLSearchParams): IncludeObject {
+  const value = params.get('includeObject') ?? 'Metadata';
+  if (value !== 'None' && value !== 'Metadata' && value !== 'Object') throw errors.badRequest(`unrecognized includeObject value: "${value}"`);
+  return value;
+}
+
+const warningHeaders = (warnings: string[]): Record<string, string[]> =>
+  warnings.length > 0 ? { Warning: [...new Set(warnings)].map((w) => `299 - ${JSON.stringify(w)}`) } : {};
+
+/** Reads a `.spec.replicas`-style path as CRD scale subresources name them. */
+const dotted = (path: string): string[] => path.replace(/^\./, '').split('.').filter(Boolean);
+
+function scaleOf(type: ResourceType, object: KubeObject): JsonObject {
+  const paths = type.custom?.scale ?? { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.replicas', labelSelectorPath: undefined };
+  const specReplicas = getPath(object, dotted(paths.specReplicasPath));
+  const statusReplicas = getPath(object, dotted(paths.statusReplicasPath));
+  let selector = '';
+  if (type.custom) selector = paths.labelSelectorPath ? String(getPath(object, dotted(paths.labelSelectorPath)) ?? '') : '';
+  else {
+    const spec = isObject(object.spec) ? object.spec : {};
+    const matchLabels = isObject(spec.selector) && isObject(spec.selector.matchLabels) ? spec.selector.matchLabels : {};
+    selector = Object.entries(matchLabels)
+      .map(([key, value]) => `${key}=${String(value)}`)
+      .join(',');
+  }
   return {
     kind: 'Scale',
     apiVersion: 'autoscaling/v1',
@@ -147,13 +182,25 @@ function scaleOf(object: KubeObject): JsonObject {
       resourceVersion: object.metadata.resourceVersion,
       creationTimestamp: object.metadata.creationTimestamp,
     },
-    spec: { replicas: spec.replicas ?? 0 },
-    status: {
-      replicas: typeof status.replicas === 'number' ? status.replicas : 0,
-      selector: Object.entries(matchLabels)
-        .map(([key, value]) => `${key}=${String(value)}`)
-        .join(','),
-    },
+    spec: { replicas: typeof specReplicas === 'number' ? specReplicas : 0 },
+    status: { replicas: typeof statusReplicas === 'number' ? statusReplicas : 0, selector },
+  };
+}
+
+function versionInfo(cluster: ClusterState): JsonObject {
+  const [major = '1', minor = '0'] = cluster.kubernetesVersion.replace(/^v/, '').split('.');
+  const compatibility = Number(minor) >= 33 ? { emulationMajor: major, emulationMinor: minor, minCompatibilityMajor: major, minCompatibilityMinor: String(Number(minor) - 1) } : {};
+  return {
+    major,
+    minor,
+    ...compatibility,
+    gitVersion: cluster.kubernetesVersion,
+    gitCommit: '0000000000000000000000000000000000000000',
+    gitTreeState: 'clean',
+    buildDate: cluster.createdAt,
+    goVersion: GO_VERSIONS[minor] ?? 'go1.24.2',
+    compiler: 'gc',
+    platform: 'linux/amd64',
   };
 }
 
@@ -166,87 +213,138 @@ export function createRouter(context: RouterContext): (req: IncomingMessage, res
   };
 }
 
-async function handle(context: RouterContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const url = new URL(req.url ?? '/', 'https://kube-emulator.invalid');
-  const match = /^\/clusters\/([^/]+)(\/.*)?$/.exec(url.pathname);
-  if (!match) {
-    if (url.pathname === '/healthz' || url.pathname === '/livez' || url.pathname === '/readyz') {
-      res.writeHead(200, { 'Content-Type': 'text/plain' }).end('ok');
+/** Streaming requests (exec, attach, port-forward) arrive as HTTP upgrades; no container can answer them. */
+export function createUpgradeHandler(context: RouterContext): (req: IncomingMessage, socket: Duplex) => void {
+  return (req, socket) => {
+    const cluster = context.cluster();
+    if (!cluster) {
+      socket.destroy();
       return;
     }
-    sendJson(res, 404, errors.pathNotFound().status);
-    return;
-  }
-  const clusterName = decodeURIComponent(match[1] ?? '');
-  const path = match[2] ?? '/';
-  const cluster = context.getCluster(clusterName);
+    const url = new URL(req.url ?? '/', 'https://kube-emulator.invalid');
+    const status = streamingRefusal(url.pathname) ?? errors.pathNotFound();
+    const payload = JSON.stringify(status.status);
+    socket.end(`HTTP/1.1 ${status.code} ${status.code === 400 ? 'Bad Request' : 'Not Found'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(payload)}\r\nConnection: close\r\n\r\n${payload}`);
+  };
+}
+
+function streamingRefusal(path: string): ApiError | undefined {
+  const match = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/(exec|attach|portforward)$/.exec(path);
+  if (!match) return undefined;
+  const [, namespace, pod, verb] = match;
+  const what = verb === 'exec' ? 'exec into' : verb === 'attach' ? 'attach to' : 'forward ports to';
+  return errors.badRequest(`the Kubernetes API emulator runs no containers, so it cannot ${what} pod ${namespace ?? ''}/${pod ?? ''}`);
+}
+
+function bearerToken(req: IncomingMessage): string | undefined {
+  const header = req.headers.authorization;
+  if (header === undefined) return undefined;
+  const match = /^Bearer\s+(.+)$/i.exec(header);
+  return match?.[1]?.trim() ?? '';
+}
+
+async function handle(context: RouterContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const cluster = context.cluster();
   if (!cluster) {
-    // A deleted/unknown cluster behaves like an unreachable API server.
+    // A deleted or paused cluster behaves like an unreachable API server.
     req.socket.destroy();
     return;
   }
-  const authorization = req.headers.authorization;
-  if (authorization !== undefined && !tokenMatches(cluster.token, authorization)) throw errors.unauthorized();
-  if (authorization === undefined && !PUBLIC_PATHS.has(path)) {
-    throw errors.forbidden(`forbidden: User "system:anonymous" cannot ${req.method?.toLowerCase() ?? 'get'} path "${path}"`);
+  const url = new URL(req.url ?? '/', 'https://kube-emulator.invalid');
+  const path = url.pathname.replace(/\/+$/, '') || '/';
+  const method = req.method ?? 'GET';
+  const token = bearerToken(req);
+  let user: UserInfo | undefined;
+  if (token !== undefined) {
+    user = authenticate(cluster, context.authority, token);
+    if (!user) throw errors.unauthorized();
+  } else if (!PUBLIC_PATHS.has(path)) {
+    throw errors.forbidden(`forbidden: User "system:anonymous" cannot ${method.toLowerCase()} path "${path}"`);
   }
 
-  const method = req.method ?? 'GET';
-  const segments = path
-    .split('/')
-    .filter((s) => s.length > 0)
-    .map((s) => decodeURIComponent(s));
-
-  // Non-resource endpoints
   if (path === '/version') {
     if (method !== 'GET') throw errors.methodNotAllowed();
-    const [major = '1', minor = '0'] = cluster.kubernetesVersion.replace(/^v/, '').split('.');
-    sendJson(res, 200, {
-      major,
-      minor,
-      emulationMajor: major,
-      emulationMinor: minor,
-      gitVersion: cluster.kubernetesVersion,
-      gitCommit: '0000000000000000000000000000000000000000',
-      gitTreeState: 'clean',
-      buildDate: cluster.createdAt,
-      goVersion: 'go1.24.0',
-      compiler: 'gc',
-      platform: 'linux/amd64',
-    });
-    return;
+    return sendJson(res, 200, versionInfo(cluster));
   }
   if (PUBLIC_PATHS.has(path)) {
     res.writeHead(200, { 'Content-Type': 'text/plain' }).end('ok');
     return;
   }
+  const documentContext = { defs: context.definitions, registry: cluster.types, kubernetesVersion: cluster.kubernetesVersion };
+  if (path === '/openapi/v2') {
+    const document = openApiV2Document(documentContext);
+    if (!(req.headers.accept ?? '').includes('protobuf')) return sendJson(res, 200, document);
+    const encoded = encodeOpenApiV2(document);
+    res.writeHead(200, { 'Content-Type': 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf', 'Content-Length': encoded.length, 'Cache-Control': 'no-cache, private' });
+    res.end(encoded);
+    return;
+  }
+  if (path === '/openapi/v3') return sendJson(res, 200, openApiV3Index(documentContext));
+  if (path.startsWith('/openapi/v3/')) {
+    const gv = path.slice('/openapi/v3/'.length).split('/');
+    const [group, version] = gv[0] === 'api' ? ['', gv[1] ?? ''] : [gv[1] ?? '', gv[2] ?? ''];
+    const document = gv[0] === 'api' || gv[0] === 'apis' ? groupVersionDocument(documentContext, group, version) : undefined;
+    if (!document) throw errors.pathNotFound();
+    const etag = `"${openApiHash(document)}"`;
+    if (req.headers['if-none-match'] === etag) {
+      res.writeHead(304, { ETag: etag }).end();
+      return;
+    }
+    return sendJson(res, 200, document, { ETag: etag, ...(url.searchParams.has('hash') ? { 'Cache-Control': 'public, immutable' } : {}) });
+  }
 
+  const segments = path
+    .split('/')
+    .filter((s) => s.length > 0)
+    .map((s) => decodeURIComponent(s));
   let resourcePath: ResourcePath;
   if (segments[0] === 'api') {
     if (segments.length === 1) return sendJson(res, 200, apiVersions(context.serverAddress()));
     if (segments[1] !== 'v1') throw errors.pathNotFound();
-    if (segments.length === 2) return sendJson(res, 200, apiResourceList('', 'v1'));
-    resourcePath = resolveResourcePath(segments.slice(2), '', 'v1');
+    if (segments.length === 2) return sendJson(res, 200, cluster.types.apiResourceList('', 'v1'));
+    resourcePath = resolveResourcePath(cluster, segments.slice(2), '', 'v1');
   } else if (segments[0] === 'apis') {
-    if (segments.length === 1) return sendJson(res, 200, apiGroupList());
+    if (segments.length === 1) return sendJson(res, 200, cluster.types.apiGroupList());
     const group = segments[1] ?? '';
     if (segments.length === 2) {
-      const body = apiGroup(group);
+      const body = cluster.types.apiGroup(group);
       if (!body) throw errors.pathNotFound();
       return sendJson(res, 200, body);
     }
     const version = segments[2] ?? '';
     if (segments.length === 3) {
-      const body = apiResourceList(group, version);
+      const body = cluster.types.apiResourceList(group, version);
       if (!body) throw errors.pathNotFound();
       return sendJson(res, 200, body);
     }
-    resourcePath = resolveResourcePath(segments.slice(3), group, version);
+    resourcePath = resolveResourcePath(cluster, segments.slice(3), group, version);
   } else {
     throw errors.pathNotFound();
   }
+  await handleResource(context, cluster, resourcePath, method, url.searchParams, req, res, user ?? ADMIN);
+}
 
-  await handleResource(context, cluster, resourcePath, method, url.searchParams, req, res);
+interface Representation {
+  kind: 'Table' | 'PartialObjectMetadata' | 'PartialObjectMetadataList' | 'object';
+  includeObject: IncludeObject;
+}
+
+/** Sends one object or a list in the representation the client asked for. */
+function sendRead(res: ServerResponse, type: ResourceType, representation: Representation, body: KubeObject | JsonObject, isList: boolean, stored: KubeObject[]): void {
+  if (representation.kind === 'object') return sendJson(res, 200, body);
+  const listMeta = isList ? (isObject(body.metadata) ? body.metadata : {}) : { resourceVersion: (body as KubeObject).metadata.resourceVersion };
+  if (representation.kind === 'Table') {
+    return sendJson(res, 200, toTable(type, stored, listMeta, { includeObject: representation.includeObject }, (o) => presented(type, o)));
+  }
+  const partial = (o: KubeObject): JsonObject => ({ kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: o.metadata });
+  if (isList) return sendJson(res, 200, { kind: 'PartialObjectMetadataList', apiVersion: 'meta.k8s.io/v1', metadata: listMeta, items: stored.map(partial) });
+  return sendJson(res, 200, partial(stored[0] as KubeObject));
+}
+
+/** An object as a client of `type` sees it (events.k8s.io Events are converted). */
+function presented(type: ResourceType, object: KubeObject): KubeObject {
+  if (type.view) return type.view.toView(object);
+  return object.apiVersion === type.apiVersion ? object : { ...object, apiVersion: type.apiVersion };
 }
 
 async function handleResource(
@@ -257,52 +355,60 @@ async function handleResource(
   params: URLSearchParams,
   req: IncomingMessage,
   res: ServerResponse,
+  user: UserInfo,
 ): Promise<void> {
-  const { type, namespace, name, subresource } = target;
+  const { type: requested, namespace, name, subresource } = target;
+  // A view (events.k8s.io/v1 Event) reads and writes the objects of its storage kind.
+  const type = requested.view?.storage ?? requested;
+  const view = requested.view;
   const userAgent = req.headers['user-agent'];
   const fieldManager = params.get('fieldManager') ?? undefined;
+  const warnings: string[] = [];
   const writeOptions = {
     ...(fieldManager ? { fieldManager } : {}),
     ...(userAgent ? { userAgent } : {}),
     ...(subresource ? { subresource } : {}),
+    fieldValidation: fieldValidationParam(params),
+    warnings,
   };
+  const representation: Representation = { kind: negotiate(req.headers.accept), includeObject: includeObjectParam(params) };
+  const toStored = (body: unknown): unknown => (view && isObject(body) ? view.fromView({ metadata: {}, ...body, apiVersion: 'events.k8s.io/v1', kind: 'Event' } as KubeObject) : body);
+  const reply = (code: number, object: KubeObject): void => sendJson(res, code, presented(requested, object), warningHeaders(warnings));
 
-  // Collection
+  if (!requested.stored) {
+    if (method !== 'POST' || name !== undefined) throw errors.methodNotAllowed();
+    const body = parseBody(await readBody(req), mediaType(req));
+    return sendJson(res, 201, review(cluster, context.authority, requested, body, user));
+  }
+
   if (name === undefined) {
     if (method === 'GET') {
       const labelSelector = parseLabelSelector(params.get('labelSelector'));
       const fieldSelector = parseFieldSelector(params.get('fieldSelector'), type.kind);
       if (booleanParam(params, 'watch')) {
-        startWatch(context, cluster, type, namespace, params, req, res);
+        startWatch(context, cluster, requested, namespace, params, req, res, representation);
         return;
       }
       const limit = params.get('limit');
       const continueToken = params.get('continue');
-      return sendJson(
-        res,
-        200,
-        cluster.list(type, namespace, {
-          labelSelector,
-          fieldSelector,
-          ...(limit ? { limit: Number(limit) } : {}),
-          ...(continueToken ? { continueToken } : {}),
-        }),
-      );
+      const listed = cluster.list(type, namespace, { labelSelector, fieldSelector, ...(limit ? { limit: Number(limit) } : {}), ...(continueToken ? { continueToken } : {}) });
+      const items = (listed.items as JsonObject[]).map((item) => ({ apiVersion: type.apiVersion, kind: type.kind, ...item }) as KubeObject);
+      const body = view
+        ? { ...listed, kind: requested.listKind, apiVersion: requested.apiVersion, items: items.map((o) => stripTypeMeta(view.toView(o))) }
+        : listed;
+      return sendRead(res, requested, representation, body, true, items);
     }
     if (type.namespaced && namespace === undefined) throw errors.methodNotAllowed();
     if (method === 'POST') {
       const contentType = mediaType(req);
-      if (contentType && contentType !== 'application/json' && contentType !== 'application/yaml') {
-        throw errors.unsupportedMediaType(contentType);
-      }
-      const body = parseBody(await readBody(req), contentType);
+      if (contentType && contentType !== 'application/json' && contentType !== 'application/yaml') throw errors.unsupportedMediaType(contentType);
+      const body = toStored(parseBody(await readBody(req), contentType));
       const created = cluster.create(type, namespace, body, { ...writeOptions, dryRun: dryRunParam(params) });
-      return sendJson(res, 201, created);
+      return reply(201, created);
     }
     if (method === 'DELETE') {
-      const bodyText = await readBody(req);
-      const deleteOptions = bodyText.trim() ? parseBody(bodyText, mediaType(req)) : {};
-      const dryRun = dryRunParam(params) || (isObject(deleteOptions) && Array.isArray(deleteOptions.dryRun) && deleteOptions.dryRun.includes('All'));
+      const deleteOptions = await readDeleteOptions(req);
+      const dryRun = dryRunParam(params) || (Array.isArray(deleteOptions.dryRun) && deleteOptions.dryRun.includes('All'));
       return sendJson(
         res,
         200,
@@ -316,81 +422,64 @@ async function handleResource(
     throw errors.methodNotAllowed();
   }
 
-  // Scale subresource
-  if (subresource === 'scale') {
-    if (method === 'GET') return sendJson(res, 200, scaleOf(cluster.get(type, namespace, name)));
-    if (method !== 'PUT' && method !== 'PATCH') throw errors.methodNotAllowed();
-    const contentType = mediaType(req);
-    const body = parseBody(await readBody(req), contentType);
-    const current = cluster.get(type, namespace, name);
-    let scale: unknown;
-    if (method === 'PUT') scale = body;
-    else if (!PATCH_TYPES.has(contentType) || contentType === 'application/apply-patch+yaml') {
-      throw errors.unsupportedMediaType(contentType);
-    } else {
-      try {
-        scale = contentType === 'application/json-patch+json' ? applyJsonPatch(scaleOf(current), body) : jsonMergePatch(scaleOf(current), body);
-      } catch (error) {
-        if (error instanceof JsonPatchError) {
-          throw new ApiError(422, 'Invalid', `the server rejected our request due to an error in our request: ${error.message}`);
-        }
-        throw error;
-      }
+  switch (subresource) {
+    case 'scale':
+      return handleScale(cluster, type, namespace, name, method, params, req, res, writeOptions);
+    case 'finalize': {
+      if (method !== 'PUT') throw errors.methodNotAllowed();
+      const body = parseBody(await readBody(req), mediaType(req));
+      const current = cluster.get(type, namespace, name);
+      const spec = isObject(body) && isObject(body.spec) ? body.spec : {};
+      const next = clone(current);
+      next.spec = { ...(isObject(current.spec) ? current.spec : {}), finalizers: Array.isArray(spec.finalizers) ? spec.finalizers : [] };
+      return reply(200, cluster.update(type, namespace, name, next, { ...writeOptions, subresource: undefined }));
     }
-    const scaleSpec = isObject(scale) && isObject(scale.spec) ? scale.spec : {};
-    const scaleMeta = isObject(scale) && isObject(scale.metadata) ? scale.metadata : {};
-    if (typeof scaleSpec.replicas !== 'number') {
-      throw errors.invalid({ group: 'autoscaling', plural: 'scales', kind: 'Scale' }, name, [{ field: 'spec.replicas', message: 'Required value', reason: 'FieldValueRequired' }]);
+    case 'log':
+      if (method !== 'GET') throw errors.methodNotAllowed();
+      return sendLogs(cluster, type, namespace ?? '', name, params, res);
+    case 'exec':
+    case 'attach':
+    case 'portforward': {
+      cluster.get(type, namespace, name);
+      throw streamingRefusal(`/api/v1/namespaces/${namespace ?? ''}/pods/${name}/${subresource}`) ?? errors.pathNotFound();
     }
-    const patch: JsonObject = { spec: { replicas: scaleSpec.replicas } };
-    if (typeof scaleMeta.resourceVersion === 'string' && scaleMeta.resourceVersion) {
-      patch.metadata = { resourceVersion: scaleMeta.resourceVersion };
+    case 'token': {
+      if (method !== 'POST') throw errors.methodNotAllowed();
+      const body = parseBody(await readBody(req), mediaType(req));
+      return sendJson(res, 201, requestToken(cluster, context.authority, namespace ?? '', name, body));
     }
-    const { subresource: _subresource, ...mainOptions } = writeOptions;
-    const updated = cluster.patch(type, namespace, name, 'application/merge-patch+json', patch, {
-      ...mainOptions,
-      dryRun: dryRunParam(params),
-    });
-    return sendJson(res, 200, scaleOf(updated.object));
-  }
-
-  if (subresource === 'finalize') {
-    if (method !== 'PUT') throw errors.methodNotAllowed();
-    const body = parseBody(await readBody(req), mediaType(req));
-    const current = cluster.get(type, namespace, name);
-    const spec = isObject(body) && isObject(body.spec) ? body.spec : {};
-    const next = clone(current);
-    next.spec = { ...(isObject(current.spec) ? current.spec : {}), finalizers: Array.isArray(spec.finalizers) ? spec.finalizers : [] };
-    return sendJson(res, 200, cluster.update(type, namespace, name, next, { ...writeOptions, subresource: undefined }));
+    default:
+      break;
   }
 
   switch (method) {
-    case 'GET':
-      return sendJson(res, 200, cluster.get(type, namespace, name));
+    case 'GET': {
+      const object = cluster.get(type, namespace, name);
+      return sendRead(res, requested, representation, presented(requested, object), false, [object]);
+    }
     case 'PUT': {
       const contentType = mediaType(req);
-      if (contentType && contentType !== 'application/json' && contentType !== 'application/yaml') {
-        throw errors.unsupportedMediaType(contentType);
-      }
-      const body = parseBody(await readBody(req), contentType);
-      return sendJson(res, 200, cluster.update(type, namespace, name, body, { ...writeOptions, dryRun: dryRunParam(params) }));
+      if (contentType && contentType !== 'application/json' && contentType !== 'application/yaml') throw errors.unsupportedMediaType(contentType);
+      const body = toStored(parseBody(await readBody(req), contentType));
+      return reply(200, cluster.update(type, namespace, name, body, { ...writeOptions, dryRun: dryRunParam(params) }));
     }
     case 'PATCH': {
       const contentType = mediaType(req);
       if (!PATCH_TYPES.has(contentType)) throw errors.unsupportedMediaType(contentType);
       const body = parseBody(await readBody(req), contentType);
       const force = booleanParam(params, 'force');
-      const result = cluster.patch(type, namespace, name, contentType, body, {
-        ...writeOptions,
-        dryRun: dryRunParam(params),
-        ...(force !== undefined ? { force } : {}),
-      });
-      return sendJson(res, result.created ? 201 : 200, result.object);
+      const options = { ...writeOptions, dryRun: dryRunParam(params), ...(force !== undefined ? { force } : {}) };
+      if (view) {
+        // Patches apply to the view's shape, then the result is stored.
+        const current = view.toView(cluster.get(type, namespace, name));
+        const patched = patchView(current, contentType, body);
+        return reply(200, cluster.update(type, namespace, name, view.fromView(patched), options));
+      }
+      const result = cluster.patch(type, namespace, name, contentType, body, options);
+      return reply(result.created ? 201 : 200, result.object);
     }
     case 'DELETE': {
-      const bodyText = await readBody(req);
-      const deleteOptions = bodyText.trim() ? parseBody(bodyText, mediaType(req)) : {};
-      const options = isObject(deleteOptions) ? deleteOptions : {};
+      const options = await readDeleteOptions(req);
       const preconditions = isObject(options.preconditions) ? options.preconditions : undefined;
       const dryRun = dryRunParam(params) || (Array.isArray(options.dryRun) && options.dryRun.includes('All'));
       const result = cluster.delete(type, namespace, name, {
@@ -411,20 +500,113 @@ async function handleResource(
   }
 }
 
+function stripTypeMeta(object: KubeObject): JsonObject {
+  const { apiVersion: _apiVersion, kind: _kind, ...rest } = object;
+  return rest;
+}
+
+function patchView(current: KubeObject, contentType: string, body: unknown): KubeObject {
+  try {
+    switch (contentType) {
+      case 'application/json-patch+json':
+        return applyJsonPatch(current, body) as KubeObject;
+      case 'application/merge-patch+json':
+        return jsonMergePatch(current, body) as KubeObject;
+      case 'application/strategic-merge-patch+json':
+        return strategicMergePatch(current, body) as KubeObject;
+      default:
+        throw errors.unsupportedMediaType(contentType);
+    }
+  } catch (error) {
+    if (error instanceof JsonPatchError) throw new ApiError(422, 'Invalid', `the server rejected our request due to an error in our request: ${error.message}`);
+    throw error;
+  }
+}
+
+async function handleScale(
+  cluster: ClusterState,
+  type: ResourceType,
+  namespace: string | undefined,
+  name: string,
+  method: string,
+  params: URLSearchParams,
+  req: IncomingMessage,
+  res: ServerResponse,
+  writeOptions: { subresource?: string; fieldManager?: string; userAgent?: string },
+): Promise<void> {
+  if (method === 'GET') return sendJson(res, 200, scaleOf(type, cluster.get(type, namespace, name)));
+  if (method !== 'PUT' && method !== 'PATCH') throw errors.methodNotAllowed();
+  const contentType = mediaType(req);
+  const body = parseBody(await readBody(req), contentType);
+  const current = cluster.get(type, namespace, name);
+  let scale: unknown;
+  if (method === 'PUT') scale = body;
+  else if (!PATCH_TYPES.has(contentType) || contentType === 'application/apply-patch+yaml') throw errors.unsupportedMediaType(contentType);
+  else {
+    try {
+      scale = contentType === 'application/json-patch+json' ? applyJsonPatch(scaleOf(type, current), body) : jsonMergePatch(scaleOf(type, current), body);
+    } catch (error) {
+      if (error instanceof JsonPatchError) throw new ApiError(422, 'Invalid', `the server rejected our request due to an error in our request: ${error.message}`);
+      throw error;
+    }
+  }
+  const scaleSpec = isObject(scale) && isObject(scale.spec) ? scale.spec : {};
+  const scaleMeta = isObject(scale) && isObject(scale.metadata) ? scale.metadata : {};
+  if (typeof scaleSpec.replicas !== 'number') {
+    throw errors.invalid({ group: 'autoscaling', plural: 'scales', kind: 'Scale' }, name, [{ field: 'spec.replicas', message: 'Required value', reason: 'FieldValueRequired' }]);
+  }
+  const specPath = dotted(type.custom?.scale?.specReplicasPath ?? '.spec.replicas');
+  const patch: JsonObject = {};
+  setPath(patch, specPath, scaleSpec.replicas);
+  if (typeof scaleMeta.resourceVersion === 'string' && scaleMeta.resourceVersion) patch.metadata = { resourceVersion: scaleMeta.resourceVersion };
+  const { subresource: _subresource, ...mainOptions } = writeOptions;
+  const updated = cluster.patch(type, namespace, name, 'application/merge-patch+json', patch, { ...mainOptions, dryRun: dryRunParam(params) });
+  return sendJson(res, 200, scaleOf(type, updated.object));
+}
+
+function sendLogs(cluster: ClusterState, type: ResourceType, namespace: string, name: string, params: URLSearchParams, res: ServerResponse): void {
+  const pod = cluster.get(type, namespace, name);
+  const spec = isObject(pod.spec) ? pod.spec : {};
+  const containers = Array.isArray(spec.containers) ? spec.containers.filter(isObject) : [];
+  const names = containers.map((c) => String(c.name));
+  let container = params.get('container') ?? undefined;
+  if (container === undefined) {
+    if (names.length !== 1) throw errors.badRequest(`a container name must be specified for pod ${name}, choose one of: [${names.join(' ')}]`);
+    container = names[0] ?? '';
+  }
+  const found = containers.find((c) => c.name === container);
+  if (!found) throw errors.badRequest(`container ${container} is not valid for pod ${name}`);
+  const status = isObject(pod.status) ? pod.status : {};
+  if (status.phase !== 'Running') throw errors.badRequest(`container "${container}" in pod "${name}" is waiting to start: ContainerCreating`);
+  const started = String(status.startTime ?? pod.metadata.creationTimestamp ?? '');
+  const lines = [
+    `kube-emulator: no container runs in the Kubernetes API emulator, so container "${container}" (image ${String(found.image)}) of pod ${namespace}/${name} has no output.`,
+    `kube-emulator: the pod was reported Running at ${started}; exec, attach and port-forward are refused for the same reason.`,
+  ];
+  const tail = params.get('tailLines');
+  const shown = tail !== null && Number(tail) >= 0 ? lines.slice(Math.max(0, lines.length - Number(tail))) : lines;
+  const timestamps = booleanParam(params, 'timestamps') === true;
+  const text = shown.map((line) => (timestamps ? `${new Date(Date.parse(started) || Date.now()).toISOString().replace('Z', '000000Z')} ${line}` : line)).join('\n');
+  res.writeHead(200, { 'Content-Type': 'text/plain', 'Cache-Control': 'no-cache, private' });
+  res.end(text.length > 0 ? `${text}\n` : '');
+}
+
 function startWatch(
   context: RouterContext,
   cluster: ClusterState,
-  type: ResourceType,
+  requested: ResourceType,
   namespace: string | undefined,
   params: URLSearchParams,
   req: IncomingMessage,
   res: ServerResponse,
+  representation: Representation,
 ): void {
+  const type = requested.view?.storage ?? requested;
   const labelSelector = parseLabelSelector(params.get('labelSelector'));
   const fieldSelector = parseFieldSelector(params.get('fieldSelector'), type.kind);
   const inScope = (object: KubeObject): boolean =>
     object.kind === type.kind &&
-    object.apiVersion === type.apiVersion &&
+    (object.apiVersion.includes('/') ? object.apiVersion.slice(0, object.apiVersion.indexOf('/')) : '') === type.group &&
     (namespace === undefined || object.metadata.namespace === namespace);
   const matches = (object: KubeObject | undefined): boolean =>
     object !== undefined && inScope(object) && matchesLabels(labelSelector, object.metadata.labels) && matchesFields(fieldSelector, object);
@@ -440,12 +622,24 @@ function startWatch(
   res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
   res.flushHeaders();
   context.watches.set(res, cluster);
-  const write = (eventType: string, object: unknown): void => {
-    if (!res.writableEnded) res.write(`${JSON.stringify({ type: eventType, object })}\n`);
+  let headersSent = false;
+  const encode = (object: KubeObject): unknown => {
+    if (representation.kind === 'Table') {
+      const table = toTable(requested, [object], { resourceVersion: object.metadata.resourceVersion }, { includeObject: representation.includeObject, noHeaders: headersSent }, (o) => presented(requested, o));
+      headersSent = true;
+      return table;
+    }
+    if (representation.kind === 'PartialObjectMetadata' || representation.kind === 'PartialObjectMetadataList') {
+      return { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: object.metadata };
+    }
+    return presented(requested, object);
+  };
+  const write = (eventType: string, object: KubeObject): void => {
+    if (!res.writableEnded) res.write(`${JSON.stringify({ type: eventType, object: encode(object) })}\n`);
   };
 
   if (replay === undefined) {
-    write('ERROR', errors.gone(`too old resource version: ${requestedVersion ?? ''} (${cluster.currentResourceVersion()})`).status);
+    if (!res.writableEnded) res.write(`${JSON.stringify({ type: 'ERROR', object: errors.gone(`too old resource version: ${requestedVersion ?? ''} (${cluster.currentResourceVersion()})`).status })}\n`);
     context.watches.delete(res);
     res.end();
     return;

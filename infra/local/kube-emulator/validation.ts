@@ -184,6 +184,35 @@ function validateData(object: KubeObject, errors: FieldError[]): void {
   }
 }
 
+function validateCustomResourceDefinition(object: KubeObject, errors: FieldError[]): void {
+  const spec = isObject(object.spec) ? object.spec : {};
+  const names = isObject(spec.names) ? spec.names : {};
+  const group = typeof spec.group === 'string' ? spec.group : '';
+  if (!group) errors.push(required('spec.group'));
+  else if (!group.includes('.')) errors.push({ field: 'spec.group', message: `Invalid value: "${group}": should be a domain with at least one dot` });
+  if (typeof names.plural !== 'string' || names.plural === '') errors.push(required('spec.names.plural'));
+  if (typeof names.kind !== 'string' || names.kind === '') errors.push(required('spec.names.kind'));
+  if (spec.scope !== 'Namespaced' && spec.scope !== 'Cluster') {
+    errors.push({ field: 'spec.scope', message: `Unsupported value: "${String(spec.scope ?? '')}": supported values: "Cluster", "Namespaced"`, reason: 'FieldValueNotSupported' });
+  }
+  const expectedName = `${String(names.plural ?? '')}.${group}`;
+  if (object.metadata.name && object.metadata.name !== expectedName) {
+    errors.push({ field: 'metadata.name', message: `Invalid value: "${object.metadata.name}": must be spec.names.plural+"."+spec.group` });
+  }
+  const versions = Array.isArray(spec.versions) ? spec.versions.filter(isObject) : [];
+  if (versions.length === 0) errors.push(required('spec.versions'));
+  else if (versions.filter((v) => v.storage === true).length !== 1) {
+    errors.push({ field: 'spec.versions', message: 'Invalid value: must have exactly one version marked as storage version' });
+  }
+  versions.forEach((version, index) => {
+    const schema = isObject(version.schema) ? version.schema.openAPIV3Schema : undefined;
+    if (!isObject(schema)) errors.push(required(`spec.versions[${index}].schema.openAPIV3Schema`));
+    else if (schema.type !== 'object') {
+      errors.push({ field: `spec.versions[${index}].schema.openAPIV3Schema.type`, message: 'Unsupported value: must be object at the root', reason: 'FieldValueNotSupported' });
+    }
+  });
+}
+
 /** Validation applied to every write (create and update). */
 export function validate(type: ResourceType, object: KubeObject): FieldError[] {
   const errors: FieldError[] = [];
@@ -196,8 +225,12 @@ export function validate(type: ResourceType, object: KubeObject): FieldError[] {
   validateMetadata(object, errors);
   switch (type.kind) {
     case 'Deployment':
+    case 'ReplicaSet':
     case 'StatefulSet':
       validateWorkload(object, errors);
+      break;
+    case 'CustomResourceDefinition':
+      validateCustomResourceDefinition(object, errors);
       break;
     case 'Pod':
       validatePodSpec(object.spec, 'spec', errors);
@@ -243,7 +276,13 @@ export function validateUpdate(type: ResourceType, previous: KubeObject, next: K
   const prevSpec = isObject(previous.spec) ? previous.spec : {};
   const nextSpec = isObject(next.spec) ? next.spec : {};
   switch (type.kind) {
+    case 'CustomResourceDefinition':
+      for (const field of ['group', 'scope'] as const) {
+        if (!deepEqual(prevSpec[field], nextSpec[field])) errors.push(immutable(`spec.${field}`, nextSpec[field]));
+      }
+      break;
     case 'Deployment':
+    case 'ReplicaSet':
     case 'StatefulSet':
       if (!deepEqual(prevSpec.selector, nextSpec.selector)) errors.push(immutable('spec.selector', nextSpec.selector));
       if (type.kind === 'StatefulSet') {
@@ -389,6 +428,24 @@ export function applyDefaults(
       spec.progressDeadlineSeconds ??= 600;
       spec.strategy ??= { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '25%', maxSurge: '25%' } };
       if (isObject(spec.template)) defaultPodSpec(spec.template.spec);
+      break;
+    }
+    case 'ReplicaSet': {
+      const spec = isObject(object.spec) ? object.spec : {};
+      object.spec = spec;
+      spec.replicas ??= 1;
+      if (isObject(spec.template)) defaultPodSpec(spec.template.spec);
+      break;
+    }
+    case 'CustomResourceDefinition': {
+      const spec = isObject(object.spec) ? object.spec : {};
+      object.spec = spec;
+      const names = isObject(spec.names) ? spec.names : {};
+      if (typeof names.kind === 'string') {
+        names.singular ??= names.kind.toLowerCase();
+        names.listKind ??= `${names.kind}List`;
+      }
+      spec.conversion ??= { strategy: 'None' };
       break;
     }
     case 'StatefulSet': {
