@@ -12,6 +12,10 @@ export const idPrefixes = {
   clusterProfile: 'cp',
   cluster: 'cl',
   clusterGroup: 'cg',
+  virtualCluster: 'vc',
+  appProfile: 'ap',
+  app: 'app',
+  webhook: 'wh',
   audit: 'aud',
 } as const;
 

@@ -27,12 +27,28 @@ export interface StepLambda {
 export const hostClusterSteps = ['provision', 'describe', 'scale', 'upgrade', 'delete', 'validateImport', 'applyAddons', 'finish', 'markError'] as const;
 export type HostClusterStep = (typeof hostClusterSteps)[number];
 
+export const virtualClusterSteps = ['provision', 'describe', 'pause', 'resume', 'resize', 'delete', 'finish', 'markError'] as const;
+export type VirtualClusterStep = (typeof virtualClusterSteps)[number];
+
+export const appSteps = ['prepare', 'applyTier', 'checkTier', 'prune', 'remove', 'describeRemoval', 'finish', 'markError'] as const;
+export type AppStep = (typeof appSteps)[number];
+
 /** Every workflow family: its step Lambda, its steps and its workflows (`<family>-<workflow>`). */
 export const workflowFamilies = {
   'host-cluster': {
     stepLambda: { functionName: 'palette-host-cluster-steps', entry: 'functions/steps/host-cluster.ts' },
     steps: hostClusterSteps,
     workflows: ['create', 'import', 'scale', 'upgrade', 'delete'],
+  },
+  'virtual-cluster': {
+    stepLambda: { functionName: 'palette-virtual-cluster-steps', entry: 'functions/steps/virtual-cluster.ts' },
+    steps: virtualClusterSteps,
+    workflows: ['create', 'pause', 'resume', 'resize', 'delete'],
+  },
+  app: {
+    stepLambda: { functionName: 'palette-app-steps', entry: 'functions/steps/app.ts' },
+    steps: appSteps,
+    workflows: ['deploy', 'delete'],
   },
 } as const satisfies Record<string, { stepLambda: StepLambda; steps: readonly string[]; workflows: readonly string[] }>;
 

@@ -4,8 +4,10 @@
  */
 import type { WorkflowDefinition, WorkflowFamilyDefinition } from './kit.ts';
 import { hostClusterFamily } from './host-cluster.ts';
+import { virtualClusterFamily } from './virtual-cluster.ts';
+import { appFamily } from './app.ts';
 
-export const workflowRegistry: WorkflowFamilyDefinition[] = [hostClusterFamily];
+export const workflowRegistry: WorkflowFamilyDefinition[] = [hostClusterFamily, virtualClusterFamily, appFamily];
 
 /** Every workflow of every family. */
 export const workflowDefinitions: WorkflowDefinition[] = workflowRegistry.flatMap((family) => family.workflows);

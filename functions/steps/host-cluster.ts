@@ -2,6 +2,7 @@ import { parser } from '@aws-lambda-powertools/parser/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import { runHostClusterStep, stepEventSchema, type StepEvent } from '#shared/host-clusters/steps.ts';
+import { asStepErrors } from '#shared/operations/step-errors.ts';
 import { withInvocationLogger } from '#shared/observability/logger.ts';
 import { tracer } from '#shared/observability/tracer.ts';
 import { storeFromEnv } from '#shared/store/client.ts';
@@ -19,7 +20,7 @@ const steps = middy<StepEvent, Record<string, unknown>>()
   .handler((event) => {
     tracer.putAnnotation('operationId', event.args.operationId);
     if (event.args.requestId) tracer.putAnnotation('requestId', event.args.requestId);
-    return runHostClusterStep(storeFromEnv(), event);
+    return asStepErrors(() => runHostClusterStep(storeFromEnv(), event));
   });
 
 export const handler = withInvocationLogger(workflowFamilies['host-cluster'].stepLambda.functionName, (event: StepEvent, context) => steps(event, context));

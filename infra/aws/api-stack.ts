@@ -10,6 +10,7 @@ import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import * as apigatewayv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaAuthorizer, HttpLambdaResponseType } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import type { TableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -21,6 +22,7 @@ import { createPaletteFunction, grantTableAccess, pascal } from './function-defa
 import { acknowledgeFinding } from './nag.ts';
 import { routeGroupAccess } from './route-group-access.ts';
 import { createPaletteTable } from './table.ts';
+import { createSecretsKey, grantSecrets } from './secrets-key.ts';
 import { Workflows } from './workflows.ts';
 
 /** Requests per second across the API, and the burst above it (API Gateway token bucket). */
@@ -65,13 +67,15 @@ export class PaletteStack extends cdk.Stack {
   readonly authorizerFunction: NodejsFunction;
   readonly workflows: Workflows;
   readonly alarms: PlatformAlarms;
+  readonly secretsKey: kms.Key;
 
   constructor(scope: Construct, id: string, props?: PaletteStackProps) {
     super(scope, id, props);
 
     this.table = createPaletteTable(this, 'Table');
 
-    this.workflows = new Workflows(this, 'Workflows', { table: this.table });
+    this.secretsKey = createSecretsKey(this, 'SecretsKey');
+    this.workflows = new Workflows(this, 'Workflows', { table: this.table, secretsKey: this.secretsKey });
 
     const makeFunction = (constructId: string, entry: string, options: { environment?: Record<string, string>; table?: boolean; serviceName?: string } = {}) =>
       createPaletteFunction(this, constructId, {
@@ -94,6 +98,7 @@ export class PaletteStack extends cdk.Stack {
         serviceName: `palette-${group}`,
       });
       grantTableAccess(fn, this.table, access.table);
+      grantSecrets(fn, this.secretsKey, access.secrets);
       // states:StartExecution on exactly these state machines; the API never stops or reads executions.
       for (const [, stateMachine] of startable) stateMachine.grantStartExecution(fn);
       groupFunctions.set(group, fn);

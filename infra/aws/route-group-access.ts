@@ -5,6 +5,7 @@
 import type { RouteGroup } from '#shared/api/route-table.ts';
 import type { WorkflowFamily } from '#workflows/names.ts';
 import type { TableAccess } from './function-defaults.ts';
+import type { SecretsAccess } from './secrets-key.ts';
 
 export interface RouteGroupAccess {
   /** Groups with a mutating route write (their changes and the audit entries); the others only read. */
@@ -14,6 +15,8 @@ export interface RouteGroupAccess {
    * variables and states:StartExecution on their state machines, and on no others.
    */
   startsWorkflowsOf: readonly WorkflowFamily[];
+  /** The sealed secrets it seals or opens (KMS, by encryption-context purpose); none if absent. */
+  secrets?: SecretsAccess;
 }
 
 export const routeGroupAccess: Record<RouteGroup, RouteGroupAccess> = {
@@ -26,4 +29,13 @@ export const routeGroupAccess: Record<RouteGroup, RouteGroupAccess> = {
   'cluster-groups': { table: 'read-write', startsWorkflowsOf: [] },
   operations: { table: 'read', startsWorkflowsOf: [] },
   audit: { table: 'read', startsWorkflowsOf: [] },
+  // Opens a virtual cluster's credential to hand out its kubeconfig.
+  'virtual-clusters': { table: 'read-write', startsWorkflowsOf: ['virtual-cluster'], secrets: { open: ['virtualcluster:*'] } },
+  quotas: { table: 'read-write', startsWorkflowsOf: [] },
+  'app-profiles': { table: 'read-write', startsWorkflowsOf: [] },
+  apps: { table: 'read-write', startsWorkflowsOf: ['app'] },
+  // Seals each new webhook's signing secret.
+  webhooks: { table: 'read-write', startsWorkflowsOf: [], secrets: { seal: ['webhook:*'] } },
+  // The public webhook receiver: it opens the secret to check a delivery's signature and starts the app's deploy.
+  hooks: { table: 'read-write', startsWorkflowsOf: ['app'], secrets: { open: ['webhook:*'] } },
 };

@@ -7,6 +7,7 @@ import * as cdk from 'aws-cdk-lib';
 import { Duration } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -16,6 +17,7 @@ import { WorkflowKit, STEP_LAMBDA_TIMEOUT_SECONDS } from '#workflows/kit.ts';
 import { workflowRegistry } from '#workflows/registry.ts';
 import type { WorkflowFamily } from '#workflows/names.ts';
 import { createPaletteFunction, grantTableAccess, pascal } from './function-defaults.ts';
+import { grantSecrets, type SecretsAccess } from './secrets-key.ts';
 import { ANY_RESOURCE_FINDING, acknowledgeFinding, wildcardBelowArnFinding } from './nag.ts';
 
 /** The tag that names the workflow a state machine runs (its name is left to CloudFormation). */
@@ -65,8 +67,16 @@ const extraGrants: Partial<Record<WorkflowFamily, (fn: NodejsFunction) => void>>
   },
 };
 
+/** The sealed secrets each family's steps seal or open. */
+const familySecrets: Partial<Record<WorkflowFamily, SecretsAccess>> = {
+  // The create seals the credential vcluster wrote; app deploys open it to reach the virtual cluster.
+  'virtual-cluster': { seal: ['virtualcluster:*'] },
+  app: { open: ['virtualcluster:*'] },
+};
+
 export interface WorkflowsProps {
   table: ITableV2;
+  secretsKey: kms.IKey;
 }
 
 export class Workflows extends Construct {
@@ -89,6 +99,7 @@ export class Workflows extends Construct {
       });
       grantTableAccess(fn, props.table, 'read-write');
       extraGrants[family.family]?.(fn);
+      grantSecrets(fn, props.secretsKey, familySecrets[family.family]);
       stepFunctions.set(family.family, fn);
       this.workflowNamesByFamily.set(family.family, family.workflows.map((workflow) => workflow.name));
 

@@ -1,3 +1,6 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CreateTableCommand, DescribeTableCommand, ResourceNotFoundException, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import { createTableInput, tableDefinition } from '#shared/store/table-definition.ts';
 import { createStore, type Store } from '#shared/store/client.ts';
@@ -92,6 +95,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     process.env.DYNAMODB_ENDPOINT = dynamoEndpoint;
     process.env.PALETTE_SIM_ENDPOINT = sim.endpoint;
     process.env.AWS_REGION ??= 'us-east-1';
+    // The local adapter of the secret box: one key in the data directory (KMS on AWS).
+    process.env.PALETTE_SECRET_KEY_FILE ??= join(persistDir ?? (await mkdtemp(join(tmpdir(), 'palette-secrets-'))), 'secret.key');
     const workflows = await startWorkflowRuntime({ speed, log: options.log });
     stops.push(workflows.stop);
 

@@ -1,7 +1,8 @@
 /**
  * The simulated cloud behind the `sim` provider: a small HTTP API (create, describe,
  * scale, upgrade, delete a cluster, fetch its kubeconfig) whose clusters take
- * `provisionSeconds / PALETTE_SIM_SPEED` to come up, can be told to fail, and each get
+ * `provisionSeconds / PALETTE_SIM_SPEED` to come up, can be told to fail (at provisioning, or
+ * later: `PUT /clusters/<name>/fault` puts a running one out of reach), and each get
  * a Kubernetes API emulator cluster once Running. State is kept in
  * `<dataDir>/sim-cloud.json`, so a restarted runtime finds its clusters again.
  */
@@ -28,6 +29,8 @@ interface SimCluster {
   state: 'creating' | 'ready' | 'updating' | 'deleting' | 'failed';
   failProvisioning: boolean;
   message?: string;
+  /** An injected outage of a running cluster: its API server cannot be reached until cleared. */
+  fault?: string;
 }
 
 /** Seconds a simulated scale or upgrade takes (before PALETTE_SIM_SPEED). */
@@ -160,8 +163,25 @@ export async function startSimCloud(options: { emulator: KubeEmulator; dataDir?:
     ['GET', /^\/clusters\/([\w.-]+)\/kubeconfig$/, ([, name]) => {
       const c = clusters.get(name!);
       if (c) advance(c);
-      if (!c || (c.state !== 'ready' && c.state !== 'updating')) return [404, { message: `cluster ${name} has no API server yet` }];
+      if (!c) return [404, { message: `cluster ${name} not found` }];
+      if (c.fault) return [422, { message: `cluster ${name} is failing: ${c.fault}` }];
+      if (c.state !== 'ready' && c.state !== 'updating') return [409, { message: `cluster ${name} has no API server yet` }];
       return [200, { kubeconfig: options.emulator.kubeconfig(c.name) }];
+    }],
+    // Fault injection: a running cluster whose API server is out of reach, as a host goes bad.
+    ['PUT', /^\/clusters\/([\w.-]+)\/fault$/, ([, name], body) => {
+      const c = clusters.get(name!);
+      if (!c) return [404, { message: `cluster ${name} not found` }];
+      c.fault = String(body.message ?? 'simulated outage');
+      save();
+      return [200, describe(c)];
+    }],
+    ['DELETE', /^\/clusters\/([\w.-]+)\/fault$/, ([, name]) => {
+      const c = clusters.get(name!);
+      if (!c) return [404, { message: `cluster ${name} not found` }];
+      delete c.fault;
+      save();
+      return [200, describe(c)];
     }],
   ];
 

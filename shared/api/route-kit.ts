@@ -26,7 +26,13 @@ export type RouteGroup =
   | 'host-clusters'
   | 'cluster-groups'
   | 'operations'
-  | 'audit';
+  | 'audit'
+  | 'virtual-clusters'
+  | 'quotas'
+  | 'app-profiles'
+  | 'apps'
+  | 'webhooks'
+  | 'hooks';
 
 export interface ResponseSpec {
   description: string;

@@ -13,6 +13,10 @@ import { hostClusterRoutes } from '../host-clusters/routes.ts';
 import { clusterGroupRoutes } from '../cluster-groups/routes.ts';
 import { operationRoutes } from '../operations/routes.ts';
 import { auditRoutes } from '../audit/routes.ts';
+import { virtualClusterRoutes } from '../virtual-clusters/routes.ts';
+import { quotaRoutes } from '../quotas/routes.ts';
+import { appRoutes } from '../apps/routes.ts';
+import { appProfileRoutes } from '../app-profiles/routes.ts';
 
 export type { Method, Permission, ResponseSpec, RouteGroup, RouteSpec } from './route-kit.ts';
 export { isMutation, routeKey } from './route-kit.ts';
@@ -26,6 +30,10 @@ export const routes = {
   ...clusterGroupRoutes,
   ...operationRoutes,
   ...auditRoutes,
+  ...virtualClusterRoutes,
+  ...quotaRoutes,
+  ...appRoutes,
+  ...appProfileRoutes,
 } satisfies Record<string, RouteSpec>;
 
 export type Routes = typeof routes;

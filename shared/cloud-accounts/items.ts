@@ -32,5 +32,8 @@ export const accountSettingsOf = (account: CloudAccountItem): AccountSettings =>
   ...(account.sim ? { sim: account.sim } : {}),
 });
 
+/** The account settings as carried in a workflow's state. */
+export const accountSettingsItem = z.object({ provider: z.enum(cloudProviders), aws: awsAccountSettings.optional(), sim: simAccountSettings.optional() });
+
 /** Reserves a cloud account name in a project. */
 export const cloudAccountNameItem = z.object({ type: z.literal('cloudaccountname'), cloudAccountId: z.string() });

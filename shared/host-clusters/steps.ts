@@ -12,9 +12,10 @@ import { keys } from '../store/keys.ts';
 import { getItem, transact, TransactionConflict, type TransactItem } from '../store/table.ts';
 import { finishOperationItem } from '../operations/operations.ts';
 import { operationItem } from '../operations/items.ts';
+import { readableCause } from '../operations/step-errors.ts';
 import { getClusterProfile } from '../cluster-profiles/cluster-profiles.ts';
 import { renderTemplate } from '../cluster-profiles/variables.ts';
-import { awsAccountSettings, cloudProviders, simAccountSettings } from '../cloud-accounts/items.ts';
+import { accountSettingsItem } from '../cloud-accounts/items.ts';
 import { applyObjects, parseManifests } from '../kube/apply.ts';
 import { clientConfig } from '../kube/client.ts';
 import { providerFor } from '../providers/index.ts';
@@ -37,7 +38,7 @@ const context = z.object({
     nodePools: z.array(nodePoolItem),
     network: clusterNetworkItem.optional(),
   }),
-  account: z.object({ provider: z.enum(cloudProviders), aws: awsAccountSettings.optional(), sim: simAccountSettings.optional() }).optional(),
+  account: accountSettingsItem.optional(),
   addons: z.object({ profileId: z.string(), variables: z.record(z.string(), z.string()) }).optional(),
   refs: z.object({ accountId: z.string().nullable(), profileIds: z.array(z.string()) }),
 }) satisfies z.ZodType<HostClusterContext>;
@@ -70,19 +71,6 @@ export const stepEventSchema = z.object({
 });
 
 export type StepEvent = z.infer<typeof stepEventSchema>;
-
-/** Step Functions' Cause is the Lambda error JSON on AWS and the bare message locally. */
-export function readableCause(error: { Error?: string; Cause?: string } | undefined): string {
-  if (!error) return 'the workflow failed';
-  const cause = error.Cause ?? '';
-  try {
-    const parsed = JSON.parse(cause) as { errorMessage?: string };
-    if (parsed.errorMessage) return parsed.errorMessage;
-  } catch {
-    // not JSON
-  }
-  return cause || error.Error || 'the workflow failed';
-}
 
 const inProgressPhase = (change: HostClusterContext['change']): HostClusterPhase =>
   change.kind === 'delete' ? 'Deleting' : change.kind === 'create' || change.kind === 'import' ? 'Provisioning' : 'Updating';

@@ -42,3 +42,31 @@ export async function applyObjects(config: KubeConfig, objects: KubernetesObject
     }
   }
 }
+
+/** The object API with what kubectl's discovery knows: whether a kind is namespaced. */
+class DiscoveringObjectApi extends KubernetesObjectApi {
+  async isNamespaced(apiVersion: string, kind: string): Promise<boolean | undefined> {
+    return (await this.resource(apiVersion, kind))?.namespaced;
+  }
+}
+
+/**
+ * Puts objects that name no namespace into `namespace` when their kind is namespaced
+ * (as `kubectl apply -n` does); cluster-scoped ones stay as they are.
+ */
+export async function inNamespace(config: KubeConfig, objects: KubernetesObject[], namespace: string): Promise<KubernetesObject[]> {
+  const client = config.makeApiClient(DiscoveringObjectApi);
+  return Promise.all(
+    objects.map(async (object) => {
+      if (object.metadata?.namespace) return object;
+      let namespaced: boolean | undefined;
+      try {
+        namespaced = await client.isNamespaced(object.apiVersion!, object.kind!);
+      } catch (error) {
+        throw new TransientProviderError(`discovering ${object.kind} in ${object.apiVersion}: ${(error as Error).message}`);
+      }
+      if (namespaced === undefined) throw new PermanentProviderError(`the cluster serves no ${object.kind} in ${object.apiVersion}`);
+      return namespaced ? { ...object, metadata: { ...object.metadata, namespace } } : object;
+    }),
+  );
+}

@@ -126,8 +126,8 @@ export interface OperationStart<C> {
   requestId?: string;
   /** Records that the workflow could not start (resource → Error); the operation is failed here. */
   onStartFailure: StartFailure;
-  /** Maps a cancelled transaction to the caller's error (e.g. a name already taken). */
-  onConflict?: (error: TransactionConflict) => Promise<ApiError> | ApiError;
+  /** Maps a cancelled transaction to the caller's error (e.g. a name already taken, or a signal to re-plan). */
+  onConflict?: (error: TransactionConflict) => Promise<Error> | Error;
 }
 
 /**

@@ -3,8 +3,12 @@
  * The local runtime's start-up and the scheduled repair job both go through this list.
  */
 import { hostClusterRecovery } from '../host-clusters/host-clusters.ts';
+import { virtualClusterRecovery } from '../virtual-clusters/virtual-clusters.ts';
+import { appRecovery } from '../apps/apps.ts';
 import type { Recoveries } from './recovery.ts';
 
 export const recoveries: Recoveries = {
   cluster: hostClusterRecovery,
+  virtualcluster: virtualClusterRecovery,
+  app: appRecovery,
 };

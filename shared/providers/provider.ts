@@ -73,3 +73,6 @@ export class TransientProviderError extends Error {
 export class PermanentProviderError extends Error {
   override readonly name = 'PermanentProviderError';
 }
+
+/** The cluster no longer exists at its provider: there is nothing left to reach or remove. */
+export class ClusterGoneError extends PermanentProviderError {}

@@ -1,5 +1,6 @@
 import { parseKubeconfig } from '../kube/kubeconfig.ts';
 import {
+  ClusterGoneError,
   PermanentProviderError,
   TransientProviderError,
   type ClusterProvider,
@@ -73,6 +74,8 @@ export function createSimProvider(settings: SimAccountSettings, endpoint = proce
     },
     async clusterAccess(ref) {
       const { status, payload } = await call('GET', `${path(ref)}/kubeconfig`);
+      if (status === 404) throw new ClusterGoneError(`simulated cluster ${ref.providerName} does not exist`);
+      if (status === 422) throw new PermanentProviderError(`simulated cloud: ${String(payload.message)}`);
       if (status !== 200) throw new TransientProviderError(`simulated cluster ${ref.providerName} has no API server yet`);
       return parseKubeconfig(String(payload.kubeconfig));
     },

@@ -30,14 +30,32 @@ import { tableDefinition, type IndexName } from './table-definition.ts';
  *   TENANT#<t>              CLUSTERNAME#<p>#<name>    host cluster name reservation
  *   TENANT#<t>              CLUSTERGROUP#<cg>         cluster group ("system" tenant: beehive)
  *   TENANT#<t>              CLUSTERGROUPNAME#<name>   cluster group name reservation (lower case)
+ *   TENANT#<t>              VCLUSTER#<p>#<vc>         virtual cluster (a project's: begins_with VCLUSTER#<p>#)
+ *   TENANT#<t>              VCLUSTERNAME#<p>#<name>   virtual cluster name reservation
+ *   TENANT#<t>              QUOTA#<group>             per-user quota limits of the tenant in a group (beehive)
+ *   TENANT#<t>              QUOTAUSAGE#<group>#<u>    a user's usage counter in a group
+ *   TENANT#<t>              APPPROFILE#<p>#<ap>       app profile version
+ *   TENANT#<t>              APPPROFILENAME#<p>#<enc name>#<version>
+ *                                                     (name, version) reservation → profile id
+ *   TENANT#<t>              APPPROFILEFAMILY#<p>#<enc name>
+ *                                                     a profile name's tier types and latest version
+ *   TENANT#<t>              APP#<p>#<app>             app
+ *   TENANT#<t>              APPNAME#<p>#<name>        app name reservation
+ *   TENANT#<t>              WEBHOOK#<p>#<wh>          webhook (lists)
+ *   WEBHOOK#<wh>            #WEBHOOK                  webhook lookup by id (the public receiver)
+ *   WEBHOOKDELIVERY#<wh>    <delivery id>             a delivery already taken (24 h TTL)
  *   AUDIT#<t>               <at>#<id>                 audit entry
  *   IDEMPOTENCY#<t>         api#<hash>                idempotency record (Powertools)
  *
  *   gsi2: OPERATIONS#Running#<0-7> / <startedAt>#<op>   running operations, sharded (repair)
+ *         KIND#<kind>#<0-7> / <t>#<id>                    every virtual cluster, host cluster, app,
+ *                                                         sharded (the scheduled jobs' work lists)
  *
  *   gsi1: TENANTS / <t>                 tenants in creation order
  *         USERPROJECTS#<t>#<u> / <p>    a user's project memberships
  *         USERKEYS#<t>#<u> / <k>        a user's API keys
+ *         USERVCLUSTERS#<t>#<u> / <vc>  a user's virtual clusters (quota recount)
+ *         VCLUSTERAPPS#<t>#<vc> / <app> the apps of a virtual cluster
  */
 export const SYSTEM_TENANT = 'system';
 
@@ -48,6 +66,12 @@ const tenantPk = (tenantId: string) => `TENANT#${tenantId}`;
 const userKeysPk = (tenantId: string, userId: string) => `USERKEYS#${tenantId}#${userId}`;
 const userProjectsPk = (tenantId: string, userId: string) => `USERPROJECTS#${tenantId}#${userId}`;
 const profileName = (name: string) => encodeURIComponent(name);
+const userVirtualClustersPk = (tenantId: string, userId: string) => `USERVCLUSTERS#${tenantId}#${userId}`;
+const virtualClusterAppsPk = (tenantId: string, virtualClusterId: string) => `VCLUSTERAPPS#${tenantId}#${virtualClusterId}`;
+
+/** The kinds the scheduled jobs walk, each over KIND_SHARDS gsi2 partitions. */
+export type ResourceKind = 'virtualcluster' | 'cluster' | 'app';
+export const KIND_SHARDS = 8;
 
 export const keys = {
   tenant: (tenantId: string) => ({ pk: tenantPk(tenantId), sk: '#TENANT' }),
@@ -74,7 +98,7 @@ export const keys = {
 
   operation: (tenantId: string, operationId: string) => ({ pk: tenantPk(tenantId), sk: `OPERATION#${operationId}` }),
   runningOperationsIndex: (operationId: string, startedAt: string) => ({
-    gsi2pk: `OPERATIONS#Running#${shardOf(operationId)}`,
+    gsi2pk: `OPERATIONS#Running#${shardOf(operationId, RUNNING_OPERATION_SHARDS)}`,
     gsi2sk: `${startedAt}#${operationId}`,
   }),
 
@@ -99,6 +123,29 @@ export const keys = {
   clusterName: (tenantId: string, projectId: string, name: string) => ({ pk: tenantPk(tenantId), sk: `CLUSTERNAME#${projectId}#${name}` }),
   clusterGroup: (tenantId: string, groupId: string) => ({ pk: tenantPk(tenantId), sk: `CLUSTERGROUP#${groupId}` }),
   clusterGroupName: (tenantId: string, name: string) => ({ pk: tenantPk(tenantId), sk: `CLUSTERGROUPNAME#${name.toLowerCase()}` }),
+
+  virtualCluster: (tenantId: string, projectId: string, id: string) => ({ pk: tenantPk(tenantId), sk: `VCLUSTER#${projectId}#${id}` }),
+  virtualClusterName: (tenantId: string, projectId: string, name: string) => ({ pk: tenantPk(tenantId), sk: `VCLUSTERNAME#${projectId}#${name}` }),
+  virtualClustersOfOwnerIndex: (tenantId: string, userId: string, id: string) => ({ gsi1pk: userVirtualClustersPk(tenantId, userId), gsi1sk: id }),
+  quotaLimits: (tenantId: string, groupId: string) => ({ pk: tenantPk(tenantId), sk: `QUOTA#${groupId}` }),
+  quotaUsage: (tenantId: string, groupId: string, userId: string) => ({ pk: tenantPk(tenantId), sk: `QUOTAUSAGE#${groupId}#${userId}` }),
+
+  appProfile: (tenantId: string, projectId: string, id: string) => ({ pk: tenantPk(tenantId), sk: `APPPROFILE#${projectId}#${id}` }),
+  appProfileName: (tenantId: string, projectId: string, name: string, version: string) => ({
+    pk: tenantPk(tenantId),
+    sk: `APPPROFILENAME#${projectId}#${profileName(name)}#${version}`,
+  }),
+  appProfileFamily: (tenantId: string, projectId: string, name: string) => ({ pk: tenantPk(tenantId), sk: `APPPROFILEFAMILY#${projectId}#${profileName(name)}` }),
+  app: (tenantId: string, projectId: string, id: string) => ({ pk: tenantPk(tenantId), sk: `APP#${projectId}#${id}` }),
+  appName: (tenantId: string, projectId: string, name: string) => ({ pk: tenantPk(tenantId), sk: `APPNAME#${projectId}#${name}` }),
+  appsOfVirtualClusterIndex: (tenantId: string, virtualClusterId: string, appId: string) => ({ gsi1pk: virtualClusterAppsPk(tenantId, virtualClusterId), gsi1sk: appId }),
+
+  webhook: (tenantId: string, projectId: string, id: string) => ({ pk: tenantPk(tenantId), sk: `WEBHOOK#${projectId}#${id}` }),
+  webhookLookup: (id: string) => ({ pk: `WEBHOOK#${id}`, sk: '#WEBHOOK' }),
+  webhookDelivery: (id: string, deliveryId: string) => ({ pk: `WEBHOOKDELIVERY#${id}`, sk: deliveryId }),
+
+  /** Puts an item on its kind's work list (gsi2), so scheduled jobs find every one without a Scan. */
+  kindIndex: (kind: ResourceKind, tenantId: string, id: string) => ({ gsi2pk: `KIND#${kind}#${shardOf(id, KIND_SHARDS)}`, gsi2sk: `${tenantId}#${id}` }),
 
   idempotencyPartition: (tenantId: string) => `IDEMPOTENCY#${tenantId}`,
 
@@ -140,6 +187,21 @@ export const lists = {
     inTenant(tenantId, `CLUSTERPROFILENAME#${projectId}#${profileName(name)}#`),
   clusters: (tenantId: string, projectId: string) => inTenant(tenantId, `CLUSTER#${projectId}#`),
   clusterGroups: (tenantId: string) => inTenant(tenantId, 'CLUSTERGROUP#'),
+  virtualClusters: (tenantId: string, projectId: string) => inTenant(tenantId, `VCLUSTER#${projectId}#`),
+  virtualClustersOfOwner: (tenantId: string, userId: string): ListSpec => ({ index: 'gsi1', partition: { attribute: 'gsi1pk', value: userVirtualClustersPk(tenantId, userId) } }),
+  appProfiles: (tenantId: string, projectId: string) => inTenant(tenantId, `APPPROFILE#${projectId}#`),
+  appProfileNames: (tenantId: string, projectId: string) => inTenant(tenantId, `APPPROFILENAME#${projectId}#`),
+  /** The versions of one app profile (its reservations), ordered by version string. */
+  appProfileVersions: (tenantId: string, projectId: string, name: string) => inTenant(tenantId, `APPPROFILENAME#${projectId}#${profileName(name)}#`),
+  appProfileFamilies: (tenantId: string, projectId: string) => inTenant(tenantId, `APPPROFILEFAMILY#${projectId}#`),
+  apps: (tenantId: string, projectId: string) => inTenant(tenantId, `APP#${projectId}#`),
+  appsOfVirtualCluster: (tenantId: string, virtualClusterId: string): ListSpec => ({
+    index: 'gsi1',
+    partition: { attribute: 'gsi1pk', value: virtualClusterAppsPk(tenantId, virtualClusterId) },
+  }),
+  webhooks: (tenantId: string, projectId: string) => inTenant(tenantId, `WEBHOOK#${projectId}#`),
+  /** One shard of a kind's work list, across tenants. */
+  ofKind: (kind: ResourceKind, shard: number): ListSpec => ({ index: 'gsi2', partition: { attribute: 'gsi2pk', value: `KIND#${kind}#${shard}` } }),
   runningOperations: (shard: number, startedBefore: string): ListSpec => ({
     index: 'gsi2',
     partition: { attribute: 'gsi2pk', value: `OPERATIONS#Running#${shard}` },
@@ -151,22 +213,25 @@ export const lists = {
   }),
 } as const;
 
-/** What a project owns in its tenant's partition besides its clusters; deleted with it. */
+/** What a project owns in its tenant's partition besides its clusters (and their apps); deleted with it. */
 export const projectOwnedLists = (tenantId: string, projectId: string): ListSpec[] => [
   lists.members(tenantId, projectId),
   lists.cloudAccounts(tenantId, projectId),
   lists.cloudAccountNames(tenantId, projectId),
   lists.clusterProfiles(tenantId, projectId),
   lists.clusterProfileNames(tenantId, projectId),
+  lists.appProfiles(tenantId, projectId),
+  lists.appProfileNames(tenantId, projectId),
+  lists.appProfileFamilies(tenantId, projectId),
 ];
 
 /** Running operations spread over this many gsi2 partitions, so no key runs hot. */
 export const RUNNING_OPERATION_SHARDS = 8;
 
-function shardOf(id: string): number {
+function shardOf(id: string, shards: number): number {
   let hash = 0;
   for (const char of id) hash = (hash * 31 + char.charCodeAt(0)) >>> 0;
-  return hash % RUNNING_OPERATION_SHARDS;
+  return hash % shards;
 }
 
 /** Attribute names of the table's keys, for libraries that need them spelled out. */

@@ -155,9 +155,27 @@ export async function transact(store: Store, items: TransactItem[], attempts = 6
       if (!(error instanceof TransactionCanceledException)) throw error;
       const reasons = (error.CancellationReasons ?? []).map((r) => r.Code ?? 'None');
       if (reasons.includes('ConditionalCheckFailed')) throw new TransactionConflict(reasons);
-      if (!reasons.includes('TransactionConflict') || attempt >= attempts) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 10 * 2 ** attempt * (0.5 + Math.random())));
+      if (!reasons.includes('TransactionConflict')) throw error;
+      transactionStats.conflicts++;
+      if (attempt >= attempts) throw new TransactionContention(reasons);
+      // Full jitter: transactions that collided once should not collide again in step.
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * 2 ** attempt));
     }
+  }
+}
+
+/** Transactions cancelled because another one touched the same item at the same moment (each retried). */
+export const transactionStats = { conflicts: 0 };
+
+/**
+ * The items stayed busy through every retry (hot items under heavy concurrency): a
+ * 409 the client may retry, never a 500. Callers that can re-plan (placement) catch it.
+ */
+export class TransactionContention extends ApiError {
+  readonly reasons: string[];
+  constructor(reasons: string[]) {
+    super('conflict', 'the change collided with concurrent changes to the same resources too often; retry');
+    this.reasons = reasons;
   }
 }
 

@@ -36,6 +36,8 @@ export const projectItem = z.object({
   description: z.string(),
   /** Host clusters in the project (kept by their create and delete); a project with any cannot go. */
   hostClusters: z.number().int().default(0),
+  /** Virtual clusters in the project (kept by their create and delete); a project with any cannot go either. */
+  virtualClusters: z.number().int().default(0),
   /** Set once a delete has begun: new resources are refused and a repeated delete finishes the job. */
   deleting: z.boolean().optional(),
 });

@@ -24,6 +24,7 @@ export function newProjectItems(tenantId: string, input: { name: string; descrip
     name: input.name,
     description: input.description,
     hostClusters: 0,
+    virtualClusters: 0,
     createdAt: now,
     updatedAt: now,
     version: 1,
@@ -121,8 +122,8 @@ const keyOnly = z.object({ pk: z.string(), sk: z.string() });
 
 /**
  * Deletes a project with its name reservation, memberships, cloud accounts and
- * cluster profiles. A project that still has host clusters is refused: they hold real
- * infrastructure and go through their own workflow first. The refusal and the mark
+ * cluster profiles. A project that still has host or virtual clusters is refused:
+ * they hold real infrastructure (and quota) and go through their own workflow first. The refusal and the mark
  * that stops new clusters are one conditional write, so a cluster created at the same
  * moment either lands first (and the delete is refused) or is refused itself.
  */
@@ -137,15 +138,19 @@ export async function deleteProject(tx: Tx, tenantId: string, project: ProjectIt
           set: { deleting: true },
           touch: false,
           expectedVersion: project.version,
-          condition: { expression: 'attribute_not_exists(hostClusters) OR hostClusters = :none', values: { ':none': 0 } },
+          condition: {
+            expression: '(attribute_not_exists(hostClusters) OR hostClusters = :none) AND (attribute_not_exists(virtualClusters) OR virtualClusters = :none)',
+            values: { ':none': 0 },
+          },
         })],
         { audit: false },
       );
     } catch (error) {
       if (!(error instanceof TransactionConflict)) throw error;
       const latest = await getItem(tx.store, key, projectItem);
-      if (latest && latest.version === project.version && latest.hostClusters > 0) {
-        throw new ApiError('invalid_state', `project ${project.name} still has host clusters; delete them first`);
+      if (latest && latest.version === project.version && (latest.hostClusters > 0 || latest.virtualClusters > 0)) {
+        const what = latest.hostClusters > 0 ? 'host clusters' : 'virtual clusters';
+        throw new ApiError('invalid_state', `project ${project.name} still has ${what}; delete them first`);
       }
       throw await versionConflict(tx.store, key, `project ${project.id}`, ifMatch);
     }

@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { routeList, type OperationId } from '#shared/api/route-table.ts';
+import { beehiveHosts } from '../support/app-mode.ts';
 import { startTestRuntime, until, type ApiClient, type ApiResponse, type TestRuntime } from '../support/local-api.ts';
 
 let rt: TestRuntime;
@@ -25,6 +26,9 @@ interface Fixture {
   clusterId: string;
   groupId: string;
   operationId: string;
+  appProfileId: string;
+  virtualClusterId: string;
+  appId: string;
 }
 let f: Fixture;
 
@@ -49,12 +53,20 @@ beforeAll(async () => {
   });
   await finished(cluster.body.operationId);
   const group = await api.post('/v1/clustergroups', { name: 'ifm', hostClusters: [{ projectId: 'default', clusterId: cluster.body.id }] });
+  const appProfile = await api.post(`${base}/appprofiles`, { name: 'ifm', version: '1.0.0', tiers: [{ name: 'web', type: 'container', image: 'nginx:1.27' }] });
+  await beehiveHosts(rt);
+  const virtualCluster = await api.post(`${base}/virtualclusters`, { name: 'ifm' });
+  await finished(virtualCluster.body.operationId);
+  const app = await api.post(`${base}/apps`, { name: 'ifm', appProfileId: appProfile.body.id, virtualClusterId: virtualCluster.body.id });
+  await finished(app.body.operationId);
+  for (const response of [virtualCluster, app]) expect(response.status, response.text).toBe(202);
   f = {
     userId: user.body.id, keyId: key.body.id, teamId: team.body.id, projectId: project.body.id, memberId: member.body.id,
     accountId: account.body.id, profileId: profile.body.id, nextProfileId: next.body.id, clusterId: cluster.body.id,
-    groupId: group.body.id, operationId: cluster.body.operationId,
+    groupId: group.body.id, operationId: cluster.body.operationId, appProfileId: appProfile.body.id,
+    virtualClusterId: virtualCluster.body.id, appId: app.body.id,
   };
-  for (const response of [user, key, team, project, member, account, profile, next, group]) expect(response.status, response.text).toBe(201);
+  for (const response of [user, key, team, project, member, account, profile, next, group, appProfile]) expect(response.status, response.text).toBe(201);
 });
 afterAll(async () => {
   await rt?.stop();
@@ -149,10 +161,36 @@ const cases: Record<OperationId, Case> = {
   'clustergroup.delete': { kind: 'change', request: () => ({ method: 'DELETE', path: `/v1/clustergroups/${f.groupId}` }), version: () => api.get(`/v1/clustergroups/${f.groupId}`) },
   'operation.get': { kind: 'read', request: () => ({ method: 'GET', path: `/v1/operations/${f.operationId}` }) },
   'audit.list': { kind: 'exempt', why: 'a list has no version' },
+  'appprofile.create': {
+    kind: 'create',
+    request: () => ({ method: 'POST', path: `${base}/appprofiles`, body: { name: 'x', version: '1.0.0', tiers: [{ name: 'web', type: 'container', image: 'nginx:1.27' }] } }),
+  },
+  'appprofile.list': { kind: 'exempt', why: 'a list has no version' },
+  'appprofile.get': { kind: 'read', request: () => ({ method: 'GET', path: `${base}/appprofiles/${f.appProfileId}` }) },
+  'appprofile.delete': { kind: 'change', request: () => ({ method: 'DELETE', path: `${base}/appprofiles/${f.appProfileId}` }), version: () => api.get(`${base}/appprofiles/${f.appProfileId}`) },
+  'virtualcluster.create': { kind: 'create', request: () => ({ method: 'POST', path: `${base}/virtualclusters`, body: { name: 'x' } }) },
+  'virtualcluster.list': { kind: 'exempt', why: 'a list has no version' },
+  'virtualcluster.get': { kind: 'read', request: () => ({ method: 'GET', path: `${base}/virtualclusters/${f.virtualClusterId}` }) },
+  'virtualcluster.resize': {
+    kind: 'change',
+    request: () => ({ method: 'PATCH', path: `${base}/virtualclusters/${f.virtualClusterId}`, body: { resources: { cpu: 6 } } }),
+    version: () => api.get(`${base}/virtualclusters/${f.virtualClusterId}`),
+  },
+  'virtualcluster.pause': { kind: 'change', request: () => ({ method: 'POST', path: `${base}/virtualclusters/${f.virtualClusterId}/pause` }), version: () => api.get(`${base}/virtualclusters/${f.virtualClusterId}`) },
+  'virtualcluster.resume': { kind: 'change', request: () => ({ method: 'POST', path: `${base}/virtualclusters/${f.virtualClusterId}/resume` }), version: () => api.get(`${base}/virtualclusters/${f.virtualClusterId}`) },
+  'virtualcluster.delete': { kind: 'change', request: () => ({ method: 'DELETE', path: `${base}/virtualclusters/${f.virtualClusterId}` }), version: () => api.get(`${base}/virtualclusters/${f.virtualClusterId}`) },
+  'virtualcluster.kubeconfig': { kind: 'exempt', why: 'a kubeconfig is not a versioned resource (no ETag)' },
+  'quota.get': { kind: 'read', request: () => ({ method: 'GET', path: '/v1/quotas' }) },
+  'quota.put': { kind: 'change', request: () => ({ method: 'PUT', path: '/v1/quotas', body: { virtualClusters: 3, cpu: 12, memoryMiB: 16384, storageGiB: 20 } }), version: () => api.get('/v1/quotas') },
+  'app.create': { kind: 'create', request: () => ({ method: 'POST', path: `${base}/apps`, body: { name: 'x', appProfileId: f.appProfileId, virtualClusterId: f.virtualClusterId } }) },
+  'app.list': { kind: 'exempt', why: 'a list has no version' },
+  'app.get': { kind: 'read', request: () => ({ method: 'GET', path: `${base}/apps/${f.appId}` }) },
+  'app.upgrade': { kind: 'change', request: () => ({ method: 'POST', path: `${base}/apps/${f.appId}/upgrade`, body: { appProfileId: f.appProfileId } }), version: () => api.get(`${base}/apps/${f.appId}`) },
+  'app.delete': { kind: 'change', request: () => ({ method: 'DELETE', path: `${base}/apps/${f.appId}` }), version: () => api.get(`${base}/apps/${f.appId}`) },
 };
 
-/** A resource's version (cluster profiles call it `revision`: their `version` is their semver). */
-const versionOf = (body: { version: unknown; revision?: number }) => body.revision ?? body.version;
+/** A resource's version (profiles call it `revision`: their `version` is their semver; an app's `revision` is its deployment number). */
+const versionOf = (body: { version: unknown; revision?: number }) => (typeof body.version === 'number' ? body.version : body.revision);
 
 const send = (request: Request, ifMatch: string) =>
   (request.client ?? api).request(request.method, request.path, { ...(request.body !== undefined ? { body: request.body } : {}), headers: { 'if-match': ifMatch } });

@@ -6,7 +6,7 @@ import { PaletteStack } from '#infra/aws/api-stack.ts';
 import { routeGroupAccess } from '#infra/aws/route-group-access.ts';
 import { STEP_FUNCTION_TIMEOUT, WORKFLOW_TAG } from '#infra/aws/workflows.ts';
 import { workflowDefinitions, workflowRegistry, familyOf } from '#workflows/registry.ts';
-import { stateMachineArnVariable } from '#workflows/names.ts';
+import { stateMachineArnVariable, type WorkflowFamily } from '#workflows/names.ts';
 import { localFunctionArn, renderDefinition, type AslDefinition } from '#workflows/render.ts';
 
 /** Synthesized CloudFormation is untyped JSON. */
@@ -51,8 +51,9 @@ describe('the workflows in the Palette stack (bundling skipped)', () => {
 
   const logicalId = (construct: { node: { defaultChild?: unknown } }) =>
     stack.getLogicalId(construct.node.defaultChild as cdk.CfnElement);
-  const stepFunction = () => stack.workflows.stepFunctions.get('host-cluster')!;
-  const stepFunctionId = () => logicalId(stepFunction());
+  const stepFunction = (family: WorkflowFamily = 'host-cluster') => stack.workflows.stepFunctions.get(family)!;
+  const stepFunctionId = (family: WorkflowFamily = 'host-cluster') => logicalId(stepFunction(family));
+  const familyOfWorkflow = (name: string) => workflowDefinitions.find((w) => w.name === name)!.family;
   const tableArn = () => ({ 'Fn::GetAtt': [logicalId(stack.table), 'Arn'] });
   const indexArn = () => ({ 'Fn::Join': ['', [tableArn(), '/index/*']] });
 
@@ -69,14 +70,14 @@ describe('the workflows in the Palette stack (bundling skipped)', () => {
   }
 
   /** The template's definition with the step Lambda's GetAtt replaced by the placeholder ARN. */
-  function templateDefinition(resource: Resource): AslDefinition {
+  function templateDefinition(resource: Resource, family: WorkflowFamily): AslDefinition {
     const body = resource.Properties.DefinitionString as string | { 'Fn::Join': [string, Json[]] };
     if (typeof body === 'string') return JSON.parse(body) as AslDefinition;
     const [separator, parts] = body['Fn::Join'];
     const text = parts
       .map((part) => {
         if (typeof part === 'string') return part;
-        if (same(part, { 'Fn::GetAtt': [stepFunctionId(), 'Arn'] })) return PLACEHOLDER_ARN;
+        if (same(part, { 'Fn::GetAtt': [stepFunctionId(family), 'Arn'] })) return PLACEHOLDER_ARN;
         throw new Error(`unexpected token in the definition: ${JSON.stringify(part)}`);
       })
       .join(separator);
@@ -109,7 +110,7 @@ describe('the workflows in the Palette stack (bundling skipped)', () => {
   it('deploys exactly the definition workflows/ renders for the local runner', () => {
     for (const workflow of workflowDefinitions) {
       const [, machine] = stateMachineFor(workflow.name);
-      expect(templateDefinition(machine), workflow.name).toEqual(renderDefinition(workflow, PLACEHOLDER_ARN));
+      expect(templateDefinition(machine, workflow.family), workflow.name).toEqual(renderDefinition(workflow, PLACEHOLDER_ARN));
     }
   });
 
@@ -185,9 +186,9 @@ describe('the workflows in the Palette stack (bundling skipped)', () => {
     });
   });
 
-  it('lets each state machine invoke only the step Lambda, deliver its logs and write traces', () => {
-    const stepArn = { 'Fn::GetAtt': [stepFunctionId(), 'Arn'] };
+  it('lets each state machine invoke only its family\'s step Lambda, deliver its logs and write traces', () => {
     for (const [name, stateMachine] of stack.workflows.stateMachines) {
+      const stepArn = { 'Fn::GetAtt': [stepFunctionId(familyOfWorkflow(name)), 'Arn'] };
       const statements = statementsOf(stateMachine.role);
       for (const statement of statements) {
         const actions = asArray(statement.Action);
@@ -204,6 +205,22 @@ describe('the workflows in the Palette stack (bundling skipped)', () => {
         }
       }
       expect(actionsOf(statements), name).toEqual(expect.arrayContaining(['lambda:InvokeFunction', 'xray:PutTraceSegments']));
+    }
+  });
+
+  it('lets the App Mode step Lambdas use the secrets key only for virtual cluster credentials, sealing or opening as their steps need', () => {
+    const keyArn = { 'Fn::GetAtt': [logicalId(stack.secretsKey), 'Arn'] };
+    const kmsOf = (family: WorkflowFamily) => statementsOf(stepFunction(family).role!).filter((s) => asArray(s.Action).some((a) => a.startsWith('kms:')));
+    expect(kmsOf('host-cluster')).toEqual([]);
+    for (const [family, action] of [['virtual-cluster', 'kms:GenerateDataKey'], ['app', 'kms:Decrypt']] as const) {
+      const statements = kmsOf(family);
+      expect(statements, family).toHaveLength(1);
+      expect(asArray(statements[0]!.Action), family).toEqual([action]);
+      expect(asArray(statements[0]!.Resource), family).toEqual([keyArn]);
+      const condition = statements[0]!.Condition as { StringLike: Record<string, string | string[]> };
+      expect(Object.keys(condition), family).toEqual(['StringLike']);
+      expect(asArray(condition.StringLike['kms:EncryptionContext:purpose']), family).toEqual(['virtualcluster:*']);
+      expect(resources[stepFunctionId(family)]!.Properties.Environment.Variables.SECRETS_KMS_KEY_ID, family).toEqual(keyArn);
     }
   });
 

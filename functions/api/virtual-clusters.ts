@@ -1,0 +1,54 @@
+import { createApiHandler } from '#shared/http/api-handler.ts';
+import { mapPage } from '#shared/store/pagination.ts';
+import { requireTenant } from '#shared/auth/permissions.ts';
+import { virtualClusterRoutes } from '#shared/virtual-clusters/routes.ts';
+import {
+  beginChange,
+  createVirtualCluster,
+  getVirtualCluster,
+  listVirtualClusters,
+  planResize,
+  recordActivity,
+  toVirtualCluster,
+  virtualClusterKubeconfig,
+} from '#shared/virtual-clusters/virtual-clusters.ts';
+import type { VirtualClusterItem } from '#shared/virtual-clusters/items.ts';
+
+const accepted = (vc: VirtualClusterItem & { operationId: string }) => ({ status: 202, body: toVirtualCluster(vc), etag: vc.version, resourceId: vc.id });
+
+export const handler = createApiHandler(virtualClusterRoutes, {
+  'virtualcluster.create': async ({ tx, principal, project, body, requestId }) => {
+    const scope = { tenantId: requireTenant(principal), projectId: project.project.id, ownerId: principal.userId };
+    return accepted((await createVirtualCluster(tx, scope, body, { requestId })).virtualCluster);
+  },
+  'virtualcluster.list': async ({ store, principal, project, query }) => ({
+    status: 200,
+    body: mapPage(await listVirtualClusters(store, requireTenant(principal), project.project.id, query), toVirtualCluster),
+  }),
+  'virtualcluster.get': async ({ store, principal, project, params }) => {
+    const vc = await getVirtualCluster(store, requireTenant(principal), project.project.id, params.id);
+    await recordActivity(store, vc);
+    return { status: 200, body: toVirtualCluster(vc), etag: vc.version };
+  },
+  'virtualcluster.resize': async ({ tx, store, principal, project, params, body, ifMatch, requestId }) => {
+    const vc = await getVirtualCluster(store, requireTenant(principal), project.project.id, params.id);
+    const resources = await planResize(store, vc, body.resources);
+    return accepted((await beginChange(tx, vc, { kind: 'resize', previous: vc.resources }, { ifMatch, requestId, resources })).virtualCluster);
+  },
+  'virtualcluster.pause': async ({ tx, store, principal, project, params, ifMatch, requestId }) => {
+    const vc = await getVirtualCluster(store, requireTenant(principal), project.project.id, params.id);
+    return accepted((await beginChange(tx, vc, { kind: 'pause' }, { ifMatch, requestId })).virtualCluster);
+  },
+  'virtualcluster.resume': async ({ tx, store, principal, project, params, ifMatch, requestId }) => {
+    const vc = await getVirtualCluster(store, requireTenant(principal), project.project.id, params.id);
+    return accepted((await beginChange(tx, vc, { kind: 'resume' }, { ifMatch, requestId })).virtualCluster);
+  },
+  'virtualcluster.delete': async ({ tx, store, principal, project, params, ifMatch, requestId }) => {
+    const vc = await getVirtualCluster(store, requireTenant(principal), project.project.id, params.id);
+    return accepted((await beginChange(tx, vc, { kind: 'delete' }, { ifMatch, requestId })).virtualCluster);
+  },
+  'virtualcluster.kubeconfig': async ({ store, principal, project, params }) => {
+    const vc = await getVirtualCluster(store, requireTenant(principal), project.project.id, params.id);
+    return { status: 200, raw: { contentType: 'application/yaml', text: await virtualClusterKubeconfig(store, vc) } };
+  },
+});

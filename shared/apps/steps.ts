@@ -1,0 +1,312 @@
+/**
+ * The steps of the app workflows (workflows/app.ts). A deploy renders the target
+ * profile version (render.ts: pure, so every step renders the same objects), applies
+ * the tiers one at a time in order through the virtual cluster's own credential, waits
+ * for each to be ready, prunes what the new version no longer has and records what is
+ * deployed. Tiers whose content did not change are not touched. Every write to the
+ * table is conditioned on the operation still owning the app.
+ */
+import { randomBytes } from 'node:crypto';
+import { CoreV1Api, KubernetesObjectApi, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import * as z from 'zod';
+import { logger } from '../observability/logger.ts';
+import type { Store } from '../store/client.ts';
+import { keys } from '../store/keys.ts';
+import { getItem, transact, TransactionConflict, updateItem, type TransactItem } from '../store/table.ts';
+import { finishOperationItem } from '../operations/operations.ts';
+import { operationItem } from '../operations/items.ts';
+import { readableCause } from '../operations/step-errors.ts';
+import { getAppProfile } from '../app-profiles/app-profiles.ts';
+import { applyObjects, inNamespace } from '../kube/apply.ts';
+import { clientConfig } from '../kube/client.ts';
+import { PermanentProviderError, TransientProviderError } from '../providers/provider.ts';
+import { secretBoxFromEnv } from '../secrets/secret-box.ts';
+import { credentialsItem, virtualClusterItem } from '../virtual-clusters/items.ts';
+import { credentialPurpose } from '../virtual-clusters/virtual-clusters.ts';
+import { appSteps } from '#workflows/names.ts';
+import { isWorkloadReady, renderTiers, type RenderedTier } from './render.ts';
+import { deployedTierItem, pendingAppChange, type DeployedTier, type ObjectRef, type TierStatus } from './items.ts';
+import { appDeletionItems, failAppOperation, ownedAppUpdate, profileReferenceUpdates, type AppContext } from './apps.ts';
+
+const context = z.object({
+  change: pendingAppChange,
+  app: z.object({ name: z.string(), namespace: z.string(), virtualClusterId: z.string(), profileName: z.string() }),
+  deployed: z.array(deployedTierItem),
+  refs: z.array(z.string()),
+}) satisfies z.ZodType<AppContext>;
+
+const plan = z.object({ count: z.number().int(), tiers: z.array(z.object({ name: z.string(), changed: z.boolean() })) });
+const cursor = z.object({ index: z.number().int(), next: z.number().int(), name: z.string() });
+
+export const appStepEvent = z.object({
+  step: z.enum(appSteps),
+  args: z
+    .object({
+      operationId: z.string().min(1),
+      workflow: z.string(),
+      requestId: z.string().optional(),
+      resource: z.object({ type: z.literal('app'), tenantId: z.string().min(1), projectId: z.string().min(1), id: z.string().min(1) }),
+      pollSeconds: z.number(),
+      maxPolls: z.number(),
+      context,
+      /** What prepare found: the tiers to deploy and which of them changed. */
+      plan: plan.optional(),
+      /** The tier being deployed. */
+      tier: cursor.optional(),
+      poll: z.object({ attempts: z.number().optional(), message: z.string().optional(), tier: z.string().optional() }).loose().optional(),
+      error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).optional(),
+    })
+    .loose(),
+  target: z.enum(['Ready', 'Deleted']).optional(),
+});
+export type AppStepEvent = z.infer<typeof appStepEvent>;
+
+type Target = { tenantId: string; projectId: string; appId: string };
+
+const statusCode = (error: unknown) => (error as { code?: number }).code ?? (error as { statusCode?: number }).statusCode;
+
+async function kube<T>(what: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    const status = statusCode(error);
+    if (status === undefined || status >= 500 || status === 429 || status === 409) throw new TransientProviderError(`${what}: ${(error as Error).message}`);
+    throw new PermanentProviderError(`${what} was refused by the virtual cluster (HTTP ${status}): ${(error as Error).message}`);
+  }
+}
+
+/** The virtual cluster's API with its own credential (read from the table: a credential stays out of execution state). */
+async function virtualClusterApi(store: Store, target: Target, virtualClusterId: string): Promise<KubeConfig> {
+  const vc = await getItem(store, keys.virtualCluster(target.tenantId, target.projectId, virtualClusterId), virtualClusterItem);
+  if (!vc) throw new PermanentProviderError(`virtual cluster ${virtualClusterId} no longer exists`);
+  if (vc.status.phase !== 'Running') throw new PermanentProviderError(`virtual cluster ${vc.name} is ${vc.status.phase}; deploy again once it is Running`);
+  if (!vc.access) throw new PermanentProviderError(`virtual cluster ${vc.name} has no credential yet`);
+  const credentials = credentialsItem.parse(JSON.parse(await secretBoxFromEnv().open(vc.access.sealedCredentials, credentialPurpose(vc.id))));
+  return clientConfig({
+    name: vc.name,
+    server: vc.access.server,
+    ...(vc.access.caData ? { caData: vc.access.caData } : {}),
+    ...(vc.access.tlsServerName ? { tlsServerName: vc.access.tlsServerName } : {}),
+    ...credentials,
+  });
+}
+
+async function render(store: Store, target: Target, ctx: AppContext): Promise<RenderedTier[]> {
+  if (ctx.change.kind !== 'deploy') throw new PermanentProviderError('no deploy is pending');
+  const profile = await getAppProfile(store, target.tenantId, target.projectId, ctx.change.appProfileId).catch(() => undefined);
+  if (!profile) throw new PermanentProviderError(`app profile ${ctx.change.appProfileId} no longer exists`);
+  return renderTiers({ appId: target.appId, appName: ctx.app.name, namespace: ctx.app.namespace, tiers: profile.tiers, values: ctx.change.values as never });
+}
+
+const refOf = (object: Pick<KubernetesObject, 'apiVersion' | 'kind' | 'metadata'>, namespace?: string): ObjectRef => ({
+  apiVersion: object.apiVersion!,
+  kind: object.kind!,
+  name: object.metadata!.name!,
+  ...(object.metadata?.namespace ?? namespace ? { namespace: object.metadata?.namespace ?? namespace } : {}),
+});
+
+/** What a tier holds once deployed, for prune and delete. */
+async function deployedOf(config: KubeConfig, tier: RenderedTier, namespace: string): Promise<DeployedTier> {
+  const objects = (await inNamespace(config, tier.objects, namespace)).map((o) => refOf(o));
+  const secrets = tier.generatedSecrets.map((s) => ({ apiVersion: 'v1', kind: 'Secret', name: s.name, namespace: s.namespace }));
+  return { name: tier.name, type: tier.type, hash: tier.hash, objects: [...secrets, ...objects] };
+}
+
+async function deleteRefs(config: KubeConfig, refs: ObjectRef[]): Promise<number> {
+  const client = KubernetesObjectApi.makeApiClient(config);
+  let deleted = 0;
+  for (const ref of [...refs].reverse()) {
+    try {
+      await client.delete({ apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}) } });
+      deleted += 1;
+    } catch (error) {
+      if (statusCode(error) === 404) continue;
+      await kube(`deleting ${ref.kind} ${ref.name}`, () => Promise.reject(error));
+    }
+  }
+  return deleted;
+}
+
+/** Generated passwords are created once: an existing Secret keeps its value (a redeploy must not rotate it under a running database). */
+async function ensureGeneratedSecrets(config: KubeConfig, tier: RenderedTier) {
+  const core = config.makeApiClient(CoreV1Api);
+  for (const secret of tier.generatedSecrets) {
+    const stringData = Object.fromEntries(secret.keys.map((key) => [key, randomBytes(24).toString('base64url')]));
+    try {
+      await core.createNamespacedSecret({ namespace: secret.namespace, body: { metadata: { name: secret.name, namespace: secret.namespace, labels: secret.labels }, type: 'Opaque', stringData } });
+    } catch (error) {
+      if (statusCode(error) === 409) continue;
+      await kube(`creating Secret ${secret.name}`, () => Promise.reject(error));
+    }
+  }
+}
+
+/** The tiers' status while tier `index` is at `phase`: those before it Ready, unchanged ones Ready, the rest Pending. */
+function tiersAt(p: z.infer<typeof plan>, index: number, phase: TierStatus['phase'], message?: string): TierStatus[] {
+  return p.tiers.map((tier, i) => {
+    if (i === index) return { name: tier.name, phase, ...(message ? { message } : {}) };
+    return { name: tier.name, phase: i < index || !tier.changed ? 'Ready' : 'Pending' };
+  });
+}
+
+async function writeStatus(store: Store, target: Target, operationId: string, status: { phase: string; message?: string; tiers: TierStatus[] }) {
+  // Progress a user can see; a write that finds the operation gone changes nothing.
+  await transact(store, [ownedAppUpdate(target, operationId, { set: { status } })]).catch((error: unknown) => {
+    if (!(error instanceof TransactionConflict)) throw error;
+  });
+}
+
+export async function runAppStep(store: Store, event: AppStepEvent): Promise<Record<string, unknown>> {
+  const { args } = event;
+  const ctx = args.context;
+  const target = { tenantId: args.resource.tenantId, projectId: args.resource.projectId, appId: args.resource.id };
+  logger.appendKeys({ appId: target.appId, operationId: args.operationId, step: event.step, ...(args.requestId ? { requestId: args.requestId } : {}) });
+  const api = () => virtualClusterApi(store, target, ctx.app.virtualClusterId);
+
+  switch (event.step) {
+    case 'prepare': {
+      const tiers = await render(store, target, ctx);
+      const result = {
+        count: tiers.length,
+        tiers: tiers.map((tier) => ({ name: tier.name, changed: ctx.deployed.find((d) => d.name === tier.name)?.hash !== tier.hash })),
+      };
+      await writeStatus(store, target, args.operationId, { phase: 'Deploying', message: `deploying ${tiers.length} tier(s)`, tiers: tiersAt(result, 0, result.tiers[0]?.changed ? 'Pending' : 'Ready') });
+      return result;
+    }
+
+    case 'applyTier': {
+      const p = args.plan!;
+      const index = args.tier?.next ?? 0;
+      const tiers = await render(store, target, ctx);
+      const tier = tiers[index]!;
+      const config = await api();
+      if (index === 0) {
+        await applyObjects(config, [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ctx.app.namespace, labels: { 'app.kubernetes.io/managed-by': 'palette', 'palette.dev/app': target.appId } } }]);
+      }
+      if (p.tiers[index]?.changed) {
+        await writeStatus(store, target, args.operationId, { phase: 'Deploying', message: `deploying tier ${tier.name}`, tiers: tiersAt(p, index, 'Deploying') });
+        await ensureGeneratedSecrets(config, tier);
+        await applyObjects(config, await inNamespace(config, tier.objects, ctx.app.namespace));
+      }
+      return { index, next: index + 1, name: tier.name };
+    }
+
+    case 'checkTier': {
+      const p = args.plan!;
+      const current = args.tier!;
+      const attempts = args.poll?.tier === current.name ? (args.poll.attempts ?? 0) + 1 : 1;
+      const tier = (await render(store, target, ctx))[current.index]!;
+      const client = KubernetesObjectApi.makeApiClient(await api());
+      const waiting: string[] = [];
+      for (const workload of tier.workloads) {
+        const object = await kube(`reading ${workload.kind} ${workload.name}`, () =>
+          client.read({ apiVersion: workload.apiVersion, kind: workload.kind, metadata: { name: workload.name, namespace: workload.namespace } }),
+        );
+        if (!isWorkloadReady(object)) {
+          const status = (object as { status?: { readyReplicas?: number; availableReplicas?: number } }).status;
+          const desired = (object as { spec?: { replicas?: number } }).spec?.replicas ?? 1;
+          waiting.push(`${workload.kind} ${workload.name}: ${status?.availableReplicas ?? status?.readyReplicas ?? 0}/${desired} ready`);
+        }
+      }
+      if (waiting.length) {
+        const message = `waiting for ${waiting.join(', ')}`;
+        if (message !== args.poll?.message) await writeStatus(store, target, args.operationId, { phase: 'Deploying', message, tiers: tiersAt(p, current.index, 'Deploying', message) });
+        return { phase: 'Deploying', attempts, message, tier: current.name };
+      }
+      await writeStatus(store, target, args.operationId, { phase: 'Deploying', message: `tier ${current.name} is ready`, tiers: tiersAt(p, current.index + 1, 'Pending') });
+      return { phase: 'Ready', attempts, message: 'ready', tier: current.name };
+    }
+
+    case 'prune': {
+      const tiers = await render(store, target, ctx);
+      const config = await api();
+      const now = new Map(await Promise.all(tiers.map(async (t) => [t.name, await deployedOf(config, t, ctx.app.namespace)] as const)));
+      const key = (r: ObjectRef) => `${r.apiVersion}|${r.kind}|${r.namespace ?? ''}|${r.name}`;
+      const keep = new Set([...now.values()].flatMap((t) => t.objects.map(key)));
+      const stale = ctx.deployed.flatMap((t) => t.objects).filter((r) => !keep.has(key(r)));
+      const removedTiers = ctx.deployed.filter((t) => !now.has(t.name)).map((t) => t.name);
+      if (stale.length) logger.info('pruning what the new version no longer has', { removedTiers, objects: stale.length });
+      return { deleted: await deleteRefs(config, stale), removedTiers };
+    }
+
+    case 'remove': {
+      const config = await api();
+      await deleteRefs(config, ctx.deployed.flatMap((t) => t.objects));
+      await kube(`deleting namespace ${ctx.app.namespace}`, () => config.makeApiClient(CoreV1Api).deleteNamespace({ name: ctx.app.namespace })).catch((error: unknown) => {
+        if (!(error instanceof PermanentProviderError && /HTTP 404/.test(error.message))) throw error;
+      });
+      return { ok: true };
+    }
+
+    case 'describeRemoval': {
+      const attempts = (args.poll?.attempts ?? 0) + 1;
+      const config = await api();
+      try {
+        await config.makeApiClient(CoreV1Api).readNamespace({ name: ctx.app.namespace });
+        return { phase: 'Deleting', attempts, message: `namespace ${ctx.app.namespace} is terminating` };
+      } catch (error) {
+        if (statusCode(error) === 404) return { phase: 'Deleted', attempts, message: 'removed' };
+        return kube('reading the app namespace', () => Promise.reject(error));
+      }
+    }
+
+    case 'finish':
+      await finish(store, args, target);
+      return { ok: true };
+
+    case 'markError': {
+      const message = readableCause(args.error);
+      logger.warn('app workflow failed', { reason: message, tier: args.tier?.name });
+      const failing = args.tier ? args.tier.index : 0;
+      const tiers = args.plan && ctx.change.kind === 'deploy' ? tiersAt(args.plan, failing, 'Error', message) : undefined;
+      await failAppOperation(store, target, args.operationId, { code: args.error?.Error ?? 'WorkflowFailed', message }, tiers);
+      return { ok: true };
+    }
+  }
+}
+
+/**
+ * Records the finished change with the operation's end, in one transaction: the app
+ * Deployed at the new revision with what it applied, its references moved to the
+ * deployed version; or, after a delete, the app gone with its references.
+ */
+async function finish(store: Store, args: AppStepEvent['args'], target: Target) {
+  const ctx = args.context;
+  const done = finishOperationItem(target.tenantId, args.operationId, { status: 'Succeeded' });
+  let items: TransactItem[];
+  if (ctx.change.kind === 'delete') {
+    items = [
+      ...appDeletionItems(target, ctx.app, ctx.refs, args.operationId),
+      updateItem(keys.virtualCluster(target.tenantId, target.projectId, ctx.app.virtualClusterId), { add: { apps: -1 }, touch: false }),
+      done,
+    ];
+  } else {
+    const profile = await getAppProfile(store, target.tenantId, target.projectId, ctx.change.appProfileId);
+    const config = await virtualClusterApi(store, target, ctx.app.virtualClusterId);
+    const tiers = await render(store, target, ctx);
+    const deployed = await Promise.all(tiers.map((t) => deployedOf(config, t, ctx.app.namespace)));
+    items = [
+      ownedAppUpdate(target, args.operationId, {
+        set: {
+          status: { phase: 'Deployed', tiers: tiers.map((t) => ({ name: t.name, phase: 'Ready' })) },
+          deployed,
+          appProfileId: profile.id,
+          profileVersion: profile.profileVersion,
+          values: ctx.change.values,
+          revision: ctx.change.revision,
+          pending: undefined,
+        },
+      }),
+      ...profileReferenceUpdates(target.tenantId, target.projectId, ctx.refs, [profile.id]),
+      done,
+    ];
+  }
+  try {
+    await transact(store, items);
+  } catch (error) {
+    if (!(error instanceof TransactionConflict)) throw error;
+    const operation = await getItem(store, keys.operation(target.tenantId, args.operationId), operationItem);
+    if (operation?.status === 'Succeeded') return;
+    throw new PermanentProviderError(`operation ${args.operationId} no longer owns app ${target.appId}`);
+  }
+}
