@@ -98,6 +98,8 @@ export async function startApiServer(options: { port?: number; host?: string; lo
     for (const [name, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
     }
+    // API Gateway tells the handler how the client reached it; locally that is plain HTTP.
+    headers['x-forwarded-proto'] ??= 'http';
     const query: Record<string, string> = {};
     for (const [name, value] of url.searchParams) query[name] = name in query ? `${query[name]},${value}` : value;
     const key = routeKey(found.route);

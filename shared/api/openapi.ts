@@ -25,7 +25,7 @@ const ifMatch = z.string().optional().meta({ description: '`"<version>"`: the ch
 const changesExisting = (route: RouteSpec) => route.method !== 'GET' && !route.idempotent;
 
 function headersOf(route: RouteSpec) {
-  const headers: Record<string, z.ZodType> = {};
+  const headers: Record<string, z.ZodType> = { ...route.headers?.shape };
   if (route.idempotent) headers['Idempotency-Key'] = idempotencyKey;
   if (changesExisting(route) && route.permission !== 'public') headers['If-Match'] = ifMatch;
   return Object.keys(headers).length ? z.object(headers) : undefined;
@@ -49,7 +49,7 @@ export function openApiDocument(): object {
       };
     }
     const errors = Object.entries(errorStatuses).filter(([status]) => {
-      if (route.permission === 'public') return status === '400';
+      if (route.permission === 'public') return status === '400' || (route.publicErrors ?? []).includes(Number(status));
       if (status === '413' || status === '415') return route.body !== undefined;
       return true;
     });
@@ -63,12 +63,12 @@ export function openApiDocument(): object {
       summary: route.summary,
       tags: [route.group],
       security: route.permission === 'public' ? [] : [{ apiKey: [] }],
-      description: route.permission === 'public' ? 'No API key needed.' : `Requires ${route.permission}.`,
+      description: route.permission === 'public' ? (route.rawBody ? 'No API key: the request is authenticated by its signature.' : 'No API key needed.') : `Requires ${route.permission}.`,
       request: {
         params: route.params,
         query: route.query,
         headers: headersOf(route),
-        ...(route.body ? { body: { required: true, content: { 'application/json': { schema: route.body } } } } : {}),
+        ...(route.body ? { body: { required: !route.rawBody, content: { 'application/json': { schema: route.body } } } } : {}),
       },
       responses,
     });
@@ -78,7 +78,7 @@ export function openApiDocument(): object {
     info: {
       title: 'Palette-style Kubernetes platform API',
       version: '1.0.0',
-      description: 'Tenancy and Cluster Mode over one HTTP API. Errors are application/problem+json.',
+      description: 'Tenancy, Cluster Mode and App Mode over one HTTP API. Errors are application/problem+json.',
       license: { name: 'Proprietary', identifier: 'LicenseRef-Proprietary' },
     },
     servers: [{ url: '/' }],

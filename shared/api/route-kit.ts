@@ -55,6 +55,15 @@ export interface RouteSpec {
   idempotent?: boolean;
   /** The platform operator (outside every tenant) may call this tenant-scoped route too. */
   systemAllowed?: boolean;
+  /**
+   * The handler gets the body's bytes as they came (`rawBody`) and validates `body`
+   * itself, e.g. after checking a signature over those bytes.
+   */
+  rawBody?: boolean;
+  /** Request headers the route reads (documented; parsed into `headers`, other headers pass). */
+  headers?: z.ZodObject;
+  /** The error statuses a public route can answer besides 400 (an authenticated route can answer them all). */
+  publicErrors?: number[];
   responses: Record<number, ResponseSpec>;
 }
 

@@ -16,6 +16,7 @@ import { auditRoutes } from '../audit/routes.ts';
 import { virtualClusterRoutes } from '../virtual-clusters/routes.ts';
 import { quotaRoutes } from '../quotas/routes.ts';
 import { appRoutes } from '../apps/routes.ts';
+import { hookRoutes, webhookRoutes } from '../webhooks/routes.ts';
 import { appProfileRoutes } from '../app-profiles/routes.ts';
 
 export type { Method, Permission, ResponseSpec, RouteGroup, RouteSpec } from './route-kit.ts';
@@ -33,6 +34,8 @@ export const routes = {
   ...virtualClusterRoutes,
   ...quotaRoutes,
   ...appRoutes,
+  ...webhookRoutes,
+  ...hookRoutes,
   ...appProfileRoutes,
 } satisfies Record<string, RouteSpec>;
 

@@ -40,6 +40,15 @@ export interface RouteRequest<R extends RouteSpec> {
   /** How this request's mutations commit: with the caller's guards and its audit entry. */
   tx: Tx;
   event: APIGatewayProxyEventV2;
+  /** The request headers the route declares, parsed. */
+  headers: Infer<R['headers']>;
+  /** `rawBody` routes: the body's bytes as they came (empty when there is none). */
+  rawBody: Buffer;
+  /**
+   * Who the audit entry names when no API key does (a public route that authenticates
+   * otherwise, e.g. a signed webhook delivery).
+   */
+  auditAs(identity: { tenantId: string | null; actor: string; projectId?: string | null; resourceId?: string }): void;
 }
 
 export interface RouteResult {
@@ -63,6 +72,8 @@ interface RequestState {
   startedAt: number;
   route?: NamedRoute;
   principal?: Principal;
+  /** Set by auditAs: the identity of a caller without an API key. */
+  auditIdentity?: { tenantId: string | null; actor: string };
   projectId?: string | null;
   resourceId?: string | null;
   tx?: Tx;
@@ -113,8 +124,8 @@ function auditRecordOf(event: APIGatewayProxyEventV2, context: Context, state: R
   const path = event.pathParameters ?? {};
   const route = state?.route;
   return {
-    tenantId: state?.principal?.tenantId ?? null,
-    actor: state?.principal?.userId ?? 'anonymous',
+    tenantId: state?.principal?.tenantId ?? state?.auditIdentity?.tenantId ?? null,
+    actor: state?.principal?.userId ?? state?.auditIdentity?.actor ?? 'anonymous',
     action: route?.operationId ?? `${event.requestContext?.http?.method} ${event.rawPath}`,
     resourceType: route?.resourceType ?? 'unknown',
     resourceId: resourceId ?? state?.resourceId ?? path.id ?? path.userId ?? state?.projectId ?? null,
@@ -163,7 +174,8 @@ export function createApiHandler<const L extends RouteList>(routes: L, impls: Ro
       // Routes under /v1/projects/{p} with a tenant-level permission still need the project to exist.
       if (ref !== undefined && !project) throw new ApiError('not_found', `project ${ref} was not found`);
     }
-    const body = parsePart(route.body, route.body ? (event.body ?? undefined) : undefined, 'body');
+    const headers = parsePart(route.headers, event.headers ?? {}, 'header');
+    const body = route.rawBody ? undefined : parsePart(route.body, route.body ? (event.body ?? undefined) : undefined, 'body');
     if (!route.body && event.body !== undefined && event.body !== null && event.body !== '') {
       throw validationFailed('this route takes no request body', [{ path: 'body', message: 'unexpected body' }]);
     }
@@ -195,6 +207,14 @@ export function createApiHandler<const L extends RouteList>(routes: L, impls: Ro
         return txOf(storeFromEnv());
       },
       event,
+      headers,
+      // Only raw-body routes keep the body unparsed.
+      rawBody: route.rawBody && typeof event.body === 'string' ? Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8') : Buffer.alloc(0),
+      auditAs: (identity) => {
+        state.auditIdentity = { tenantId: identity.tenantId, actor: identity.actor };
+        if (identity.projectId !== undefined) state.projectId = identity.projectId;
+        if (identity.resourceId !== undefined) state.resourceId = identity.resourceId;
+      },
     };
     const work = async () => {
       const result = await implOf[route.operationId]!(request);
@@ -303,6 +323,8 @@ function parseJsonBody(): middy.MiddlewareObj<APIGatewayProxyEventV2> {
     before: (request) => {
       const event = request.event;
       if (event.body === undefined || event.body === null || event.body === '') return;
+      // A raw-body route reads (and checks) its bytes itself.
+      if (stateOf.get(event)?.route?.rawBody) return;
       const contentType = event.headers?.['content-type'];
       const mediaType = contentType?.split(';')[0]?.trim() ?? '';
       if (contentType !== undefined && !JSON_MEDIA_TYPE.test(mediaType)) {

@@ -223,7 +223,14 @@ export const projectOwnedLists = (tenantId: string, projectId: string): ListSpec
   lists.appProfiles(tenantId, projectId),
   lists.appProfileNames(tenantId, projectId),
   lists.appProfileFamilies(tenantId, projectId),
+  lists.webhooks(tenantId, projectId),
 ];
+
+/** Items outside the tenant's partition that belong to one of a project's items (deleted with it). */
+export function outsideItemsOf(item: { pk: string; sk: string }): Array<{ pk: string; sk: string }> {
+  if (item.sk.startsWith('WEBHOOK#')) return [keys.webhookLookup(item.sk.split('#').at(-1)!)];
+  return [];
+}
 
 /** Running operations spread over this many gsi2 partitions, so no key runs hot. */
 export const RUNNING_OPERATION_SHARDS = 8;

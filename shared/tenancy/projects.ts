@@ -1,7 +1,7 @@
 import { ApiError, assertIfMatch } from '../errors.ts';
 import { isId, newId } from '../ids.ts';
 import type { Store } from '../store/client.ts';
-import { keys, lists, projectOwnedLists } from '../store/keys.ts';
+import { keys, lists, outsideItemsOf, projectOwnedLists } from '../store/keys.ts';
 import { pickFields } from '../store/items.ts';
 import { getItem, getItems, nowIso, queryAll, queryPage, TransactionConflict, updateItem, versionConflict, type TransactItem } from '../store/table.ts';
 import { MAX_DOMAIN_ITEMS, type Tx } from '../store/tx.ts';
@@ -156,7 +156,7 @@ export async function deleteProject(tx: Tx, tenantId: string, project: ProjectIt
     }
   }
   const owned = (await Promise.all(projectOwnedLists(tenantId, project.id).map((list) => queryAll(tx.store, list, keyOnly, 10_000)))).flat();
-  const dependents: TransactItem[] = owned.map(({ pk, sk }) => ({ Delete: { Key: { pk, sk } } }));
+  const dependents: TransactItem[] = owned.flatMap((item) => [item, ...outsideItemsOf(item)]).map(({ pk, sk }) => ({ Delete: { Key: { pk, sk } } }));
   for (let i = 0; i < dependents.length; i += MAX_DOMAIN_ITEMS) await tx.commit(dependents.slice(i, i + MAX_DOMAIN_ITEMS), { audit: false });
   await tx.commit([{ Delete: { Key: key } }, { Delete: { Key: keys.projectName(tenantId, project.name) } }], { resourceId: project.id });
 }

@@ -29,6 +29,7 @@ interface Fixture {
   appProfileId: string;
   virtualClusterId: string;
   appId: string;
+  webhookId: string;
 }
 let f: Fixture;
 
@@ -60,11 +61,13 @@ beforeAll(async () => {
   const app = await api.post(`${base}/apps`, { name: 'ifm', appProfileId: appProfile.body.id, virtualClusterId: virtualCluster.body.id });
   await finished(app.body.operationId);
   for (const response of [virtualCluster, app]) expect(response.status, response.text).toBe(202);
+  const webhook = await api.post(`${base}/webhooks`, { name: 'ifm', appId: app.body.id });
+  expect(webhook.status, webhook.text).toBe(201);
   f = {
     userId: user.body.id, keyId: key.body.id, teamId: team.body.id, projectId: project.body.id, memberId: member.body.id,
     accountId: account.body.id, profileId: profile.body.id, nextProfileId: next.body.id, clusterId: cluster.body.id,
     groupId: group.body.id, operationId: cluster.body.operationId, appProfileId: appProfile.body.id,
-    virtualClusterId: virtualCluster.body.id, appId: app.body.id,
+    virtualClusterId: virtualCluster.body.id, appId: app.body.id, webhookId: webhook.body.id,
   };
   for (const response of [user, key, team, project, member, account, profile, next, group, appProfile]) expect(response.status, response.text).toBe(201);
 });
@@ -186,6 +189,11 @@ const cases: Record<OperationId, Case> = {
   'app.list': { kind: 'exempt', why: 'a list has no version' },
   'app.get': { kind: 'read', request: () => ({ method: 'GET', path: `${base}/apps/${f.appId}` }) },
   'app.upgrade': { kind: 'change', request: () => ({ method: 'POST', path: `${base}/apps/${f.appId}/upgrade`, body: { appProfileId: f.appProfileId } }), version: () => api.get(`${base}/apps/${f.appId}`) },
+  'webhook.create': { kind: 'create', request: () => ({ method: 'POST', path: `${base}/webhooks`, body: { name: 'x', appId: f.appId } }) },
+  'webhook.list': { kind: 'exempt', why: 'a list has no version' },
+  'webhook.get': { kind: 'read', request: () => ({ method: 'GET', path: `${base}/webhooks/${f.webhookId}` }) },
+  'webhook.delete': { kind: 'change', request: () => ({ method: 'DELETE', path: `${base}/webhooks/${f.webhookId}` }), version: () => api.get(`${base}/webhooks/${f.webhookId}`) },
+  'hook.deliver': { kind: 'exempt', why: 'public: authenticated by its signature, no version to match' },
   'app.delete': { kind: 'change', request: () => ({ method: 'DELETE', path: `${base}/apps/${f.appId}` }), version: () => api.get(`${base}/apps/${f.appId}`) },
 };
 
