@@ -1,11 +1,10 @@
 import middy from '@middy/core';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import type { APIGatewayRequestAuthorizerEventV2, APIGatewaySimpleAuthorizerWithContextResult, Context } from 'aws-lambda';
 import { bearerToken, hashApiKey } from '#shared/auth/api-keys.ts';
 import { principalFromKeyHash } from '#shared/auth/principal.ts';
 import type { AuthorizerContext } from '#shared/http/authorizer-context.ts';
 import { logger, withInvocationLogger } from '#shared/observability/logger.ts';
-import { tracer } from '#shared/observability/tracer.ts';
+import { captureLambdaHandler, tracer } from '#shared/observability/tracer.ts';
 import { storeFromEnv } from '#shared/store/client.ts';
 
 type Result = APIGatewaySimpleAuthorizerWithContextResult<AuthorizerContext>;

@@ -24,7 +24,7 @@ export const handler = createApiHandler(tenancyRoutes, {
     return {
       status: 200,
       body: {
-        user: toUser(principal.user),
+        user: toUser(principal.user!),
         tenant: tenant ? toTenant(tenant) : null,
         roles: [principal.role],
         projectRoles: memberships.map((m) => ({ projectId: m.projectId, role: m.role })),

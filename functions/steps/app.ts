@@ -1,10 +1,9 @@
 import { parser } from '@aws-lambda-powertools/parser/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import { runAppStep, appStepEvent, type AppStepEvent } from '#shared/apps/steps.ts';
 import { asStepErrors } from '#shared/operations/step-errors.ts';
 import { withInvocationLogger } from '#shared/observability/logger.ts';
-import { tracer } from '#shared/observability/tracer.ts';
+import { captureLambdaHandler, tracer } from '#shared/observability/tracer.ts';
 import { storeFromEnv } from '#shared/store/client.ts';
 import { workflowFamilies } from '#workflows/names.ts';
 

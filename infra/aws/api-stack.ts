@@ -16,14 +16,16 @@ import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { routeGroups, routeList, type RouteGroup } from '#shared/api/route-table.ts';
+import { AUTHORIZER_CACHE_TTL_SECONDS } from '#shared/http/authorizer-context.ts';
 import { stateMachineArnVariable } from '#workflows/names.ts';
 import { PlatformAlarms } from './alarms.ts';
 import { createPaletteFunction, grantTableAccess, pascal } from './function-defaults.ts';
-import { acknowledgeFinding } from './nag.ts';
+import { acknowledgeFinding, wildcardBelowArnFinding } from './nag.ts';
 import { routeGroupAccess } from './route-group-access.ts';
 import { createPaletteTable } from './table.ts';
 import { createSecretsKey, grantSecrets } from './secrets-key.ts';
 import { Workflows } from './workflows.ts';
+import { ScheduledJobs } from './scheduled-jobs.ts';
 
 /** Requests per second across the API, and the burst above it (API Gateway token bucket). */
 export const API_RATE_LIMIT = 500;
@@ -68,6 +70,7 @@ export class PaletteStack extends cdk.Stack {
   readonly workflows: Workflows;
   readonly alarms: PlatformAlarms;
   readonly secretsKey: kms.Key;
+  readonly scheduledJobs: ScheduledJobs;
 
   constructor(scope: Construct, id: string, props?: PaletteStackProps) {
     super(scope, id, props);
@@ -76,6 +79,7 @@ export class PaletteStack extends cdk.Stack {
 
     this.secretsKey = createSecretsKey(this, 'SecretsKey');
     this.workflows = new Workflows(this, 'Workflows', { table: this.table, secretsKey: this.secretsKey });
+    this.scheduledJobs = new ScheduledJobs(this, 'ScheduledJobs', { table: this.table, workflows: this.workflows });
 
     const makeFunction = (constructId: string, entry: string, options: { environment?: Record<string, string>; table?: boolean; serviceName?: string } = {}) =>
       createPaletteFunction(this, constructId, {
@@ -101,6 +105,16 @@ export class PaletteStack extends cdk.Stack {
       grantSecrets(fn, this.secretsKey, access.secrets);
       // states:StartExecution on exactly these state machines; the API never stops or reads executions.
       for (const [, stateMachine] of startable) stateMachine.grantStartExecution(fn);
+      if (access.invokesScheduledJobs) {
+        // POST /v1/system/jobs/{name}: the job runs in the scheduled function, with its grants, not in this one.
+        fn.addEnvironment('SCHEDULED_FUNCTION_NAME', this.scheduledJobs.function.functionName);
+        this.scheduledJobs.function.grantInvoke(fn);
+        acknowledgeFinding(
+          fn.role!,
+          wildcardBelowArnFinding(this.scheduledJobs.function, ':*'),
+          "grantInvoke adds the scheduled function's versions and aliases (<function ARN>:*) to the function itself; it is still that one function, invoked unqualified.",
+        );
+      }
       groupFunctions.set(group, fn);
       integrations.set(group, new HttpLambdaIntegration(`${pascal(group)}Integration`, fn));
     }
@@ -114,7 +128,7 @@ export class PaletteStack extends cdk.Stack {
     const authorizer = new HttpLambdaAuthorizer('ApiKeyAuthorizer', this.authorizerFunction, {
       responseTypes: [HttpLambdaResponseType.SIMPLE],
       identitySource: ['$request.header.Authorization'],
-      resultsCacheTtl: Duration.minutes(5),
+      resultsCacheTtl: Duration.seconds(AUTHORIZER_CACHE_TTL_SECONDS),
     });
 
     this.api = new apigatewayv2.HttpApi(this, 'HttpApi', {
@@ -172,6 +186,7 @@ export class PaletteStack extends cdk.Stack {
     }
     for (const [name, stateMachine] of this.workflows.stateMachines) this.alarms.alarmOnFailedExecutions(stateMachine, name);
     this.alarms.alarmOnTable(this.table);
+    this.alarms.alarmOnErrors(this.scheduledJobs.function, 'scheduled jobs');
 
     new cdk.CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint });
     new cdk.CfnOutput(this, 'TableName', { value: this.table.tableName });

@@ -46,6 +46,29 @@ export const bundlingOptions = {
 /** Dependencies the Node.js 24 Lambda runtime provides, so CDK leaves them out of every bundle (its default). */
 export const runtimeProvidedModules = ['@aws-sdk/*'];
 
+/**
+ * The most an API route-group function or the authorizer may weigh, minified: every
+ * kilobyte is parsed on each cold start of a request path. test/infra/bundles.test.ts
+ * holds every such bundle to it; the benchmark prints what each one holds.
+ */
+export const MAX_API_BUNDLE_BYTES = 400 * 1024;
+
+/**
+ * Functions that cannot fit {@link MAX_API_BUNDLE_BYTES}, each held to its own ceiling
+ * (just above what it weighs) so that it cannot grow unnoticed either.
+ */
+export const API_BUNDLE_EXCEPTIONS: Readonly<Record<string, { maxBytes: number; why: string }>> = {
+  'api/host-clusters': {
+    maxBytes: 500 * 1024,
+    why:
+      're2js (147 KiB: cluster creates and upgrades match user-given profile-variable regexes in linear time) ' +
+      'and js-yaml (56 KiB: imported and served kubeconfigs) on top of the ~230 KiB every API function carries',
+  },
+};
+
+/** The most the API function or authorizer `name` (`api/<group>`, `authorizer`) may weigh. */
+export const apiBundleBudget = (name: string): number => API_BUNDLE_EXCEPTIONS[name]?.maxBytes ?? MAX_API_BUNDLE_BYTES;
+
 export interface PaletteFunctionOptions {
   /** The handler module, relative to the repository root (it exports `handler`). */
   entry: string;

@@ -17,6 +17,8 @@ export interface RouteGroupAccess {
   startsWorkflowsOf: readonly WorkflowFamily[];
   /** The sealed secrets it seals or opens (KMS, by encryption-context purpose); none if absent. */
   secrets?: SecretsAccess;
+  /** It runs scheduled jobs on demand by invoking the scheduled function (lambda:InvokeFunction on it alone). */
+  invokesScheduledJobs?: boolean;
 }
 
 export const routeGroupAccess: Record<RouteGroup, RouteGroupAccess> = {
@@ -38,4 +40,8 @@ export const routeGroupAccess: Record<RouteGroup, RouteGroupAccess> = {
   webhooks: { table: 'read-write', startsWorkflowsOf: [], secrets: { seal: ['webhook:*'] } },
   // The public webhook receiver: it opens the secret to check a delivery's signature and starts the app's deploy.
   hooks: { table: 'read-write', startsWorkflowsOf: ['app'], secrets: { open: ['webhook:*'] } },
+  // Runs a job by invoking the scheduled function, which holds the job's own grants; writes only its audit entry.
+  jobs: { table: 'read-write', startsWorkflowsOf: [], invokesScheduledJobs: true },
+  usage: { table: 'read', startsWorkflowsOf: [] },
+  reports: { table: 'read', startsWorkflowsOf: [] },
 };

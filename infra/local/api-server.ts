@@ -11,6 +11,7 @@ import type {
 import { routeGroups, routeKey, routeList, type RouteGroup } from '#shared/api/route-table.ts';
 import { ApiError } from '#shared/errors.ts';
 import { problemResponse } from '#shared/http/problem.ts';
+import { AUTHORIZER_CACHE_TTL_SECONDS } from '#shared/http/authorizer-context.ts';
 import { createRouteMatcher } from './route-matcher.ts';
 
 type LambdaHandler<E, R> = (event: E, context: Context) => Promise<R>;
@@ -134,27 +135,53 @@ export async function startApiServer(options: { port?: number; host?: string; lo
       isBase64Encoded: body.length > 0 && !isText,
     };
     if (found.route.permission !== 'public') {
-      const authorization = await authorizer(
-        {
-          version: '2.0',
-          type: 'REQUEST',
-          routeArn: `arn:aws:execute-api:local:000000000000:local/$default/${method}${url.pathname}`,
-          identitySource: headers.authorization ? [headers.authorization] : [],
-          routeKey: key,
-          rawPath: url.pathname,
-          rawQueryString: event.rawQueryString,
-          headers,
-          queryStringParameters: event.queryStringParameters,
-          pathParameters: event.pathParameters,
-          requestContext,
-        } as APIGatewayRequestAuthorizerEventV2,
-        lambdaContext('authorizer', requestId),
-      );
-      event.requestContext.authorizer = { lambda: authorization.context ?? {} };
+      event.requestContext.authorizer = { lambda: await authorize(headers, method, url, key, event, requestContext, requestId) };
     }
     const handler = handlers.get(found.route.group)!;
     const result = await handler(event, lambdaContext(`palette-${found.route.group}`, requestId));
     send(res, result);
+  };
+
+  /**
+   * The authorizer's answer for this Authorization header, cached like API Gateway's
+   * (identity source → context, AUTHORIZER_CACHE_TTL_SECONDS), so that local numbers
+   * mean what they will mean on AWS: most requests never run the authorizer.
+   */
+  const authorizerCache = new Map<string, { context: Record<string, unknown>; until: number }>();
+  const authorize = async (
+    headers: Record<string, string>,
+    method: string,
+    url: URL,
+    key: string,
+    event: APIGatewayProxyEventV2,
+    requestContext: APIGatewayProxyEventV2['requestContext'],
+    requestId: ReturnType<typeof randomUUID>,
+  ): Promise<Record<string, unknown>> => {
+    const identity = headers.authorization;
+    const cached = identity ? authorizerCache.get(identity) : undefined;
+    if (cached && cached.until > Date.now()) return cached.context;
+    const authorization = await authorizer(
+      {
+        version: '2.0',
+        type: 'REQUEST',
+        routeArn: `arn:aws:execute-api:local:000000000000:local/$default/${method}${url.pathname}`,
+        identitySource: headers.authorization ? [headers.authorization] : [],
+        routeKey: key,
+        rawPath: url.pathname,
+        rawQueryString: event.rawQueryString,
+        headers,
+        queryStringParameters: event.queryStringParameters,
+        pathParameters: event.pathParameters,
+        requestContext,
+      } as APIGatewayRequestAuthorizerEventV2,
+      lambdaContext('authorizer', requestId),
+    );
+    const context = authorization.context ?? {};
+    if (identity) {
+      if (authorizerCache.size >= 10_000) authorizerCache.clear();
+      authorizerCache.set(identity, { context, until: Date.now() + AUTHORIZER_CACHE_TTL_SECONDS * 1000 });
+    }
+    return context;
   };
 
   const server: Server = createServer((req, res) => {

@@ -24,7 +24,11 @@ async function rememberedKeys(): Promise<{ adminKey?: string; systemKey?: string
   }
 }
 
+/** The local schedule: every scheduled job this often (0 turns it off). */
+const jobsInterval = process.env.PALETTE_JOBS_INTERVAL_SECONDS === undefined ? 60 : Number(process.env.PALETTE_JOBS_INTERVAL_SECONDS);
+
 async function main() {
+  if (!Number.isFinite(jobsInterval) || jobsInterval < 0) throw new Error(`PALETTE_JOBS_INTERVAL_SECONDS must be a number of seconds (0 turns the schedule off), not ${process.env.PALETTE_JOBS_INTERVAL_SECONDS}`);
   await mkdir(dataDir, { recursive: true });
   const remembered = await rememberedKeys();
   const runtime = await startLocalRuntime({
@@ -33,6 +37,7 @@ async function main() {
     adminKey: process.env.PALETTE_ADMIN_KEY || undefined,
     systemKey: process.env.PALETTE_SYSTEM_KEY || undefined,
     simSpeed: process.env.PALETTE_SIM_SPEED ? Number(process.env.PALETTE_SIM_SPEED) : undefined,
+    jobsIntervalSeconds: jobsInterval,
     log: process.env.PALETTE_VERBOSE ? (line) => console.error(line) : undefined,
   });
   const adminKey = runtime.seeded.adminKey ?? remembered.adminKey;
@@ -46,6 +51,7 @@ Palette local runtime is up
   System key  ${systemKey ?? '(unknown: set PALETTE_SYSTEM_KEY)'}   system.admin
   Data        ${dataDir}
   DynamoDB    ${runtime.dynamoEndpoint} (DynamoDB Local)
+  Jobs        ${jobsInterval > 0 ? `every ${jobsInterval} s (PALETTE_JOBS_INTERVAL_SECONDS): enforce-quotas, repair-operations, rollup-usage, generate-reports` : 'off (PALETTE_JOBS_INTERVAL_SECONDS=0); run one with POST /v1/system/jobs/{name}'}
 
 Try:
   curl -s -H "Authorization: Bearer ${adminKey}" ${runtime.url}/v1/me

@@ -13,6 +13,9 @@ import { seedBeehive } from './seed-beehive.ts';
 import { startKubeEmulator } from './kube-emulator/index.ts';
 import { startSimCloud } from './sim-cloud.ts';
 import { startWorkflowRuntime } from './workflow-runtime.ts';
+import { startLocalLambda } from './lambda-endpoint.ts';
+import { startJobTimer } from './job-timer.ts';
+import { SCHEDULED_FUNCTION, SCHEDULED_FUNCTION_TIMEOUT_SECONDS } from '#shared/jobs/schedule.ts';
 
 export interface LocalRuntimeOptions {
   port?: number;
@@ -26,8 +29,17 @@ export interface LocalRuntimeOptions {
   systemKey?: string;
   /** Seed the system group beehive on sim host clusters (default true). */
   seedBeehive?: boolean;
+  /** Nodes (sim.4xlarge) per beehive host when it is first seeded (default 2: room for 76 default virtual clusters). */
+  beehiveNodesPerHost?: number;
   /** PALETTE_SIM_SPEED: divides simulated provider times and Wait states. */
   simSpeed?: number;
+  /**
+   * PALETTE_JOBS_INTERVAL_SECONDS: run every scheduled job this often (the local
+   * EventBridge schedule). Default 0: no timer (tests run jobs on demand); `npm start` sets 60.
+   */
+  jobsIntervalSeconds?: number;
+  /** Resume the operations still Running at start (their executions lived in memory; default true). */
+  resumeOperations?: boolean;
   log?: (line: string) => void;
 }
 
@@ -99,16 +111,25 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     process.env.PALETTE_SECRET_KEY_FILE ??= join(persistDir ?? (await mkdtemp(join(tmpdir(), 'palette-secrets-'))), 'secret.key');
     const workflows = await startWorkflowRuntime({ speed, log: options.log });
     stops.push(workflows.stop);
+    // The scheduled Lambda behind a Lambda Invoke endpoint: POST /v1/system/jobs/{name} invokes it as on AWS.
+    const lambdas = await startLocalLambda({ [SCHEDULED_FUNCTION.functionName]: { entry: SCHEDULED_FUNCTION.entry, timeoutSeconds: SCHEDULED_FUNCTION_TIMEOUT_SECONDS } }, { log: options.log });
+    stops.push(lambdas.stop);
+    process.env.LAMBDA_ENDPOINT = lambdas.endpoint;
+    process.env.SCHEDULED_FUNCTION_NAME = SCHEDULED_FUNCTION.functionName;
 
     const store = createStore({ tableName, endpoint: dynamoEndpoint });
     await ensureTable(store);
     const seeded = await seed(store, { adminKey: options.adminKey, systemKey: options.systemKey });
     // Local executions live in memory: operations still Running at start lost theirs.
-    const { resumed, failed } = await resumeRunningOperations(store, recoveries);
+    const { resumed, failed } = options.resumeOperations === false ? { resumed: 0, failed: 0 } : await resumeRunningOperations(store, recoveries);
     if (resumed || failed) options.log?.(`resumed ${resumed} workflow(s) interrupted by the last stop; failed ${failed} that could not be`);
-    if (options.seedBeehive !== false) await seedBeehive(store);
+    if (options.seedBeehive !== false) await seedBeehive(store, { nodesPerHost: options.beehiveNodesPerHost });
     const api = await startApiServer({ port: options.port, log: options.log });
     stops.push(api.close);
+    if (options.jobsIntervalSeconds && options.jobsIntervalSeconds > 0) {
+      const timer = startJobTimer((job) => lambdas.invoke(SCHEDULED_FUNCTION.functionName, { job }), options.jobsIntervalSeconds, options.log);
+      stops.push(timer.stop);
+    }
     return {
       url: api.url,
       port: api.port,

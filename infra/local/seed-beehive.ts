@@ -34,7 +34,7 @@ async function ensureSystemProject(store: Store) {
   return (await findProject(store, SYSTEM_TENANT, BEEHIVE)) ?? createProject(createTx(store), SYSTEM_TENANT, { name: BEEHIVE, description: 'Host clusters of the system group beehive' });
 }
 
-export async function seedBeehive(store: Store): Promise<{ created: boolean }> {
+export async function seedBeehive(store: Store, options: { nodesPerHost?: number } = {}): Promise<{ created: boolean }> {
   if (await getItem(store, keys.clusterGroup(SYSTEM_TENANT, BEEHIVE), clusterGroupItem)) return { created: false };
   const tx = createTx(store);
   const project = await ensureSystemProject(store);
@@ -62,7 +62,7 @@ export async function seedBeehive(store: Store): Promise<{ created: boolean }> {
           region: 'sim-local-1',
           profileId: profile.id,
           kubernetesVersion: '1.31',
-          nodePools: [{ name: 'workers', instanceType: 'sim.4xlarge', count: 2 }],
+          nodePools: [{ name: 'workers', instanceType: 'sim.4xlarge', count: options.nodesPerHost ?? 2 }],
           hostCluster: { enabled: true },
           variables: {},
         },

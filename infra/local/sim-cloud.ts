@@ -173,6 +173,8 @@ export async function startSimCloud(options: { emulator: KubeEmulator; dataDir?:
       const c = clusters.get(name!);
       if (!c) return [404, { message: `cluster ${name} not found` }];
       c.fault = String(body.message ?? 'simulated outage');
+      // Its API server stops answering too: clients that kept its address get refused.
+      void options.emulator.setServing(c.name, false);
       save();
       return [200, describe(c)];
     }],
@@ -180,6 +182,7 @@ export async function startSimCloud(options: { emulator: KubeEmulator; dataDir?:
       const c = clusters.get(name!);
       if (!c) return [404, { message: `cluster ${name} not found` }];
       delete c.fault;
+      void options.emulator.setServing(c.name, true);
       save();
       return [200, describe(c)];
     }],

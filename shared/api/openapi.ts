@@ -31,6 +31,16 @@ function headersOf(route: RouteSpec) {
   return Object.keys(headers).length ? z.object(headers) : undefined;
 }
 
+/**
+ * Where `npm run openapi` writes the document (relative to the repository root). The
+ * public function serves that file, so that it bundles no route schemas; a test fails
+ * when the file falls behind the route table.
+ */
+export const OPENAPI_ARTIFACT = 'shared/api/openapi.generated.json';
+
+/** The artifact's exact text. */
+export const openApiArtifactText = (): string => `${JSON.stringify(openApiDocument(), null, 2)}\n`;
+
 /** The OpenAPI 3.1 document, generated from the route table (once per process). */
 export function openApiDocument(): object {
   if (cached) return cached;
@@ -45,7 +55,14 @@ export function openApiDocument(): object {
     for (const [status, spec] of Object.entries(route.responses)) {
       responses[status] = {
         description: spec.description,
-        ...(spec.schema ? { content: { [spec.contentType ?? 'application/json']: { schema: spec.schema as never } } } : {}),
+        ...(spec.schema
+          ? {
+              content: {
+                [spec.contentType ?? 'application/json']: { schema: spec.schema as never },
+                ...Object.fromEntries((spec.also ?? []).map((alt) => [alt.contentType, { schema: alt.schema as never }])),
+              },
+            }
+          : {}),
       };
     }
     const errors = Object.entries(errorStatuses).filter(([status]) => {

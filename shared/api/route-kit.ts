@@ -32,12 +32,17 @@ export type RouteGroup =
   | 'app-profiles'
   | 'apps'
   | 'webhooks'
-  | 'hooks';
+  | 'hooks'
+  | 'jobs'
+  | 'usage'
+  | 'reports';
 
 export interface ResponseSpec {
   description: string;
   schema?: z.ZodType;
   contentType?: string;
+  /** Other representations of the same response, chosen by the request's Accept header. */
+  also?: Array<{ contentType: string; schema: z.ZodType }>;
 }
 
 export interface RouteSpec {
@@ -64,8 +69,32 @@ export interface RouteSpec {
   headers?: z.ZodObject;
   /** The error statuses a public route can answer besides 400 (an authenticated route can answer them all). */
   publicErrors?: number[];
+  /**
+   * The items the route reads, read ahead with the caller's key and user (and the
+   * project of `{p}`) in one BatchGetItem: the handler's own reads of them cost nothing.
+   */
+  reads?: (scope: ReadScope) => Array<{ pk: string; sk: string }>;
+  /**
+   * A mutation that reads nothing before its transaction: the key and user are not
+   * read first, the transaction's guards check them (a revoked key is still a 401).
+   */
+  guardsOnly?: boolean;
   responses: Record<number, ResponseSpec>;
 }
+
+/** What a route's `reads` may use: the caller's tenant, the project of `{p}` and the path parameters. */
+export interface ReadScope {
+  tenantId: string;
+  /** The project of `{p}` ('' on routes without one). */
+  projectId: string;
+  userId: string;
+  params: Record<string, string>;
+}
+
+type KeyOf = (tenantId: string, projectId: string, id: string) => { pk: string; sk: string };
+
+/** `reads` for a route on one resource of a project, addressed by `{id}`. */
+export const readsResource = (keyOf: KeyOf) => (scope: ReadScope) => (scope.params.id ? [keyOf(scope.tenantId, scope.projectId, scope.params.id)] : []);
 
 export type RouteList = Record<string, RouteSpec>;
 

@@ -18,6 +18,9 @@ import { quotaRoutes } from '../quotas/routes.ts';
 import { appRoutes } from '../apps/routes.ts';
 import { hookRoutes, webhookRoutes } from '../webhooks/routes.ts';
 import { appProfileRoutes } from '../app-profiles/routes.ts';
+import { jobRoutes } from '../jobs/routes.ts';
+import { usageRoutes } from '../usage/routes.ts';
+import { reportRoutes } from '../reports/routes.ts';
 
 export type { Method, Permission, ResponseSpec, RouteGroup, RouteSpec } from './route-kit.ts';
 export { isMutation, routeKey } from './route-kit.ts';
@@ -37,6 +40,9 @@ export const routes = {
   ...webhookRoutes,
   ...hookRoutes,
   ...appProfileRoutes,
+  ...jobRoutes,
+  ...usageRoutes,
+  ...reportRoutes,
 } satisfies Record<string, RouteSpec>;
 
 export type Routes = typeof routes;

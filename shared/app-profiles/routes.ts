@@ -1,6 +1,7 @@
 import * as z from 'zod';
+import { keys } from '../store/keys.ts';
 import { idOf, listOf } from '../api/schema-kit.ts';
-import { created, featureRoutes, noContent, ok, projectParams, projectRef } from '../api/route-kit.ts';
+import { created, featureRoutes, noContent, ok, projectParams, projectRef, readsResource } from '../api/route-kit.ts';
 import { appProfile, createAppProfileBody, listAppProfilesQuery } from './schemas.ts';
 
 const appProfileParams = z.strictObject({ p: projectRef, id: idOf('appProfile') });
@@ -19,12 +20,12 @@ export const appProfileRoutes = featureRoutes('app-profiles', {
   },
   'appprofile.get': {
     method: 'GET', path: '/v1/projects/{p}/appprofiles/{id}', permission: 'project.viewer',
-    resourceType: 'appprofile', summary: 'Get an app profile version', params: appProfileParams,
+    resourceType: 'appprofile', reads: readsResource(keys.appProfile), summary: 'Get an app profile version', params: appProfileParams,
     responses: ok(appProfile),
   },
   'appprofile.delete': {
     method: 'DELETE', path: '/v1/projects/{p}/appprofiles/{id}', permission: 'project.editor',
-    resourceType: 'appprofile', summary: 'Delete an app profile version (frees its name and version; refused while an app uses it)',
+    resourceType: 'appprofile', reads: readsResource(keys.appProfile), summary: 'Delete an app profile version (frees its name and version; refused while an app uses it)',
     params: appProfileParams, responses: noContent,
   },
 });

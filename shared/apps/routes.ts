@@ -1,5 +1,6 @@
 import { listOf } from '../api/schema-kit.ts';
-import { accepted, featureRoutes, ok, projectParams, projectResourceParams } from '../api/route-kit.ts';
+import { keys } from '../store/keys.ts';
+import { accepted, featureRoutes, ok, projectParams, projectResourceParams, readsResource } from '../api/route-kit.ts';
 import { app, appListQuery, createAppBody, upgradeAppBody } from './schemas.ts';
 
 const params = projectResourceParams('app');
@@ -16,15 +17,15 @@ export const appRoutes = featureRoutes('apps', {
   },
   'app.get': {
     method: 'GET', path: '/v1/projects/{p}/apps/{id}', permission: 'project.viewer', resourceType: 'app',
-    summary: 'Get an app: its status per tier, revision and whether a newer profile version exists', params, responses: ok(app),
+    reads: readsResource(keys.app), summary: 'Get an app: its status per tier, revision and whether a newer profile version exists', params, responses: ok(app),
   },
   'app.upgrade': {
     method: 'POST', path: '/v1/projects/{p}/apps/{id}/upgrade', permission: 'project.editor', resourceType: 'app',
-    summary: 'Upgrade (or redeploy) the app to a version of its profile: removed tiers are deleted, changed ones re-applied, unchanged ones left alone',
+    reads: readsResource(keys.app), summary: 'Upgrade (or redeploy) the app to a version of its profile: removed tiers are deleted, changed ones re-applied, unchanged ones left alone',
     params, body: upgradeAppBody, responses: accepted(app),
   },
   'app.delete': {
     method: 'DELETE', path: '/v1/projects/{p}/apps/{id}', permission: 'project.editor', resourceType: 'app',
-    summary: 'Delete an app and everything it applied', params, responses: accepted(app),
+    reads: readsResource(keys.app), summary: 'Delete an app and everything it applied', params, responses: accepted(app),
   },
 });

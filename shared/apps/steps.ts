@@ -7,7 +7,6 @@
  * table is conditioned on the operation still owning the app.
  */
 import { randomBytes } from 'node:crypto';
-import { CoreV1Api, KubernetesObjectApi, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import * as z from 'zod';
 import { logger } from '../observability/logger.ts';
 import type { Store } from '../store/client.ts';
@@ -16,10 +15,11 @@ import { getItem, transact, TransactionConflict, updateItem, type TransactItem }
 import { finishOperationItem } from '../operations/operations.ts';
 import { operationItem } from '../operations/items.ts';
 import { readableCause } from '../operations/step-errors.ts';
+import { stepEventSchema } from '../operations/step-event.ts';
 import { getAppProfile } from '../app-profiles/app-profiles.ts';
-import { applyObjects, inNamespace } from '../kube/apply.ts';
-import { clientConfig } from '../kube/client.ts';
-import { PermanentProviderError, TransientProviderError } from '../providers/provider.ts';
+import { applyObjects, inNamespace, kubeCall } from '../kube/apply.ts';
+import { kubeClient, type KubeClient, type KubeObject } from '../kube/kube-client.ts';
+import { PermanentProviderError } from '../providers/provider.ts';
 import { secretBoxFromEnv } from '../secrets/secret-box.ts';
 import { credentialsItem, virtualClusterItem } from '../virtual-clusters/items.ts';
 import { credentialPurpose } from '../virtual-clusters/virtual-clusters.ts';
@@ -27,6 +27,7 @@ import { appSteps } from '#workflows/names.ts';
 import { isWorkloadReady, renderTiers, type RenderedTier } from './render.ts';
 import { deployedTierItem, pendingAppChange, type DeployedTier, type ObjectRef, type TierStatus } from './items.ts';
 import { appDeletionItems, failAppOperation, ownedAppUpdate, profileReferenceUpdates, type AppContext } from './apps.ts';
+import { appMeter, appRequests } from '../usage/meters.ts';
 
 const context = z.object({
   change: pendingAppChange,
@@ -38,51 +39,31 @@ const context = z.object({
 const plan = z.object({ count: z.number().int(), tiers: z.array(z.object({ name: z.string(), changed: z.boolean() })) });
 const cursor = z.object({ index: z.number().int(), next: z.number().int(), name: z.string() });
 
-export const appStepEvent = z.object({
-  step: z.enum(appSteps),
-  args: z
-    .object({
-      operationId: z.string().min(1),
-      workflow: z.string(),
-      requestId: z.string().optional(),
-      resource: z.object({ type: z.literal('app'), tenantId: z.string().min(1), projectId: z.string().min(1), id: z.string().min(1) }),
-      pollSeconds: z.number(),
-      maxPolls: z.number(),
-      context,
-      /** What prepare found: the tiers to deploy and which of them changed. */
-      plan: plan.optional(),
-      /** The tier being deployed. */
-      tier: cursor.optional(),
-      poll: z.object({ attempts: z.number().optional(), message: z.string().optional(), tier: z.string().optional() }).loose().optional(),
-      error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).optional(),
-    })
-    .loose(),
-  target: z.enum(['Ready', 'Deleted']).optional(),
+export const appStepEvent = stepEventSchema({
+  resourceType: 'app',
+  steps: appSteps,
+  targets: ['Ready', 'Deleted'],
+  context,
+  state: {
+    /** What prepare found: the tiers to deploy and which of them changed. */
+    plan: plan.optional(),
+    /** The tier being deployed. */
+    tier: cursor.optional(),
+    poll: z.object({ attempts: z.number().optional(), message: z.string().optional(), tier: z.string().optional() }).loose().optional(),
+  },
 });
 export type AppStepEvent = z.infer<typeof appStepEvent>;
 
 type Target = { tenantId: string; projectId: string; appId: string };
 
-const statusCode = (error: unknown) => (error as { code?: number }).code ?? (error as { statusCode?: number }).statusCode;
-
-async function kube<T>(what: string, call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (error) {
-    const status = statusCode(error);
-    if (status === undefined || status >= 500 || status === 429 || status === 409) throw new TransientProviderError(`${what}: ${(error as Error).message}`);
-    throw new PermanentProviderError(`${what} was refused by the virtual cluster (HTTP ${status}): ${(error as Error).message}`);
-  }
-}
-
 /** The virtual cluster's API with its own credential (read from the table: a credential stays out of execution state). */
-async function virtualClusterApi(store: Store, target: Target, virtualClusterId: string): Promise<KubeConfig> {
+async function virtualClusterApi(store: Store, target: Target, virtualClusterId: string): Promise<KubeClient> {
   const vc = await getItem(store, keys.virtualCluster(target.tenantId, target.projectId, virtualClusterId), virtualClusterItem);
   if (!vc) throw new PermanentProviderError(`virtual cluster ${virtualClusterId} no longer exists`);
   if (vc.status.phase !== 'Running') throw new PermanentProviderError(`virtual cluster ${vc.name} is ${vc.status.phase}; deploy again once it is Running`);
   if (!vc.access) throw new PermanentProviderError(`virtual cluster ${vc.name} has no credential yet`);
   const credentials = credentialsItem.parse(JSON.parse(await secretBoxFromEnv().open(vc.access.sealedCredentials, credentialPurpose(vc.id))));
-  return clientConfig({
+  return kubeClient({
     name: vc.name,
     server: vc.access.server,
     ...(vc.access.caData ? { caData: vc.access.caData } : {}),
@@ -98,46 +79,37 @@ async function render(store: Store, target: Target, ctx: AppContext): Promise<Re
   return renderTiers({ appId: target.appId, appName: ctx.app.name, namespace: ctx.app.namespace, tiers: profile.tiers, values: ctx.change.values as never });
 }
 
-const refOf = (object: Pick<KubernetesObject, 'apiVersion' | 'kind' | 'metadata'>, namespace?: string): ObjectRef => ({
+const refOf = (object: KubeObject, namespace?: string): ObjectRef => ({
   apiVersion: object.apiVersion!,
   kind: object.kind!,
   name: object.metadata!.name!,
   ...(object.metadata?.namespace ?? namespace ? { namespace: object.metadata?.namespace ?? namespace } : {}),
 });
 
+const objectsOf = (tier: RenderedTier) => tier.objects as KubeObject[];
+
 /** What a tier holds once deployed, for prune and delete. */
-async function deployedOf(config: KubeConfig, tier: RenderedTier, namespace: string): Promise<DeployedTier> {
-  const objects = (await inNamespace(config, tier.objects, namespace)).map((o) => refOf(o));
+async function deployedOf(client: KubeClient, tier: RenderedTier, namespace: string): Promise<DeployedTier> {
+  const objects = (await inNamespace(client, objectsOf(tier), namespace)).map((o) => refOf(o));
   const secrets = tier.generatedSecrets.map((s) => ({ apiVersion: 'v1', kind: 'Secret', name: s.name, namespace: s.namespace }));
   return { name: tier.name, type: tier.type, hash: tier.hash, objects: [...secrets, ...objects] };
 }
 
-async function deleteRefs(config: KubeConfig, refs: ObjectRef[]): Promise<number> {
-  const client = KubernetesObjectApi.makeApiClient(config);
+async function deleteRefs(client: KubeClient, refs: ObjectRef[]): Promise<number> {
   let deleted = 0;
   for (const ref of [...refs].reverse()) {
-    try {
-      await client.delete({ apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}) } });
-      deleted += 1;
-    } catch (error) {
-      if (statusCode(error) === 404) continue;
-      await kube(`deleting ${ref.kind} ${ref.name}`, () => Promise.reject(error));
-    }
+    if (await kubeCall(`deleting ${ref.kind} ${ref.name}`, () => client.delete(ref))) deleted += 1;
   }
   return deleted;
 }
 
 /** Generated passwords are created once: an existing Secret keeps its value (a redeploy must not rotate it under a running database). */
-async function ensureGeneratedSecrets(config: KubeConfig, tier: RenderedTier) {
-  const core = config.makeApiClient(CoreV1Api);
+async function ensureGeneratedSecrets(client: KubeClient, tier: RenderedTier) {
   for (const secret of tier.generatedSecrets) {
     const stringData = Object.fromEntries(secret.keys.map((key) => [key, randomBytes(24).toString('base64url')]));
-    try {
-      await core.createNamespacedSecret({ namespace: secret.namespace, body: { metadata: { name: secret.name, namespace: secret.namespace, labels: secret.labels }, type: 'Opaque', stringData } });
-    } catch (error) {
-      if (statusCode(error) === 409) continue;
-      await kube(`creating Secret ${secret.name}`, () => Promise.reject(error));
-    }
+    await kubeCall(`creating Secret ${secret.name}`, () =>
+      client.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name: secret.name, namespace: secret.namespace, labels: secret.labels }, type: 'Opaque', stringData }),
+    );
   }
 }
 
@@ -179,14 +151,14 @@ export async function runAppStep(store: Store, event: AppStepEvent): Promise<Rec
       const index = args.tier?.next ?? 0;
       const tiers = await render(store, target, ctx);
       const tier = tiers[index]!;
-      const config = await api();
+      const client = await api();
       if (index === 0) {
-        await applyObjects(config, [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ctx.app.namespace, labels: { 'app.kubernetes.io/managed-by': 'palette', 'palette.dev/app': target.appId } } }]);
+        await applyObjects(client, [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ctx.app.namespace, labels: { 'app.kubernetes.io/managed-by': 'palette', 'palette.dev/app': target.appId } } }]);
       }
       if (p.tiers[index]?.changed) {
         await writeStatus(store, target, args.operationId, { phase: 'Deploying', message: `deploying tier ${tier.name}`, tiers: tiersAt(p, index, 'Deploying') });
-        await ensureGeneratedSecrets(config, tier);
-        await applyObjects(config, await inNamespace(config, tier.objects, ctx.app.namespace));
+        await ensureGeneratedSecrets(client, tier);
+        await applyObjects(client, await inNamespace(client, objectsOf(tier), ctx.app.namespace));
       }
       return { index, next: index + 1, name: tier.name };
     }
@@ -196,15 +168,15 @@ export async function runAppStep(store: Store, event: AppStepEvent): Promise<Rec
       const current = args.tier!;
       const attempts = args.poll?.tier === current.name ? (args.poll.attempts ?? 0) + 1 : 1;
       const tier = (await render(store, target, ctx))[current.index]!;
-      const client = KubernetesObjectApi.makeApiClient(await api());
+      const client = await api();
       const waiting: string[] = [];
       for (const workload of tier.workloads) {
-        const object = await kube(`reading ${workload.kind} ${workload.name}`, () =>
-          client.read({ apiVersion: workload.apiVersion, kind: workload.kind, metadata: { name: workload.name, namespace: workload.namespace } }),
+        const object = await kubeCall(`reading ${workload.kind} ${workload.name}`, () =>
+          client.get({ apiVersion: workload.apiVersion, kind: workload.kind, name: workload.name, namespace: workload.namespace }),
         );
         if (!isWorkloadReady(object)) {
-          const status = (object as { status?: { readyReplicas?: number; availableReplicas?: number } }).status;
-          const desired = (object as { spec?: { replicas?: number } }).spec?.replicas ?? 1;
+          const status = (object as { status?: { readyReplicas?: number; availableReplicas?: number } } | undefined)?.status;
+          const desired = (object as { spec?: { replicas?: number } } | undefined)?.spec?.replicas ?? 1;
           waiting.push(`${workload.kind} ${workload.name}: ${status?.availableReplicas ?? status?.readyReplicas ?? 0}/${desired} ready`);
         }
       }
@@ -219,35 +191,27 @@ export async function runAppStep(store: Store, event: AppStepEvent): Promise<Rec
 
     case 'prune': {
       const tiers = await render(store, target, ctx);
-      const config = await api();
-      const now = new Map(await Promise.all(tiers.map(async (t) => [t.name, await deployedOf(config, t, ctx.app.namespace)] as const)));
+      const client = await api();
+      const now = new Map(await Promise.all(tiers.map(async (t) => [t.name, await deployedOf(client, t, ctx.app.namespace)] as const)));
       const key = (r: ObjectRef) => `${r.apiVersion}|${r.kind}|${r.namespace ?? ''}|${r.name}`;
       const keep = new Set([...now.values()].flatMap((t) => t.objects.map(key)));
       const stale = ctx.deployed.flatMap((t) => t.objects).filter((r) => !keep.has(key(r)));
       const removedTiers = ctx.deployed.filter((t) => !now.has(t.name)).map((t) => t.name);
       if (stale.length) logger.info('pruning what the new version no longer has', { removedTiers, objects: stale.length });
-      return { deleted: await deleteRefs(config, stale), removedTiers };
+      return { deleted: await deleteRefs(client, stale), removedTiers };
     }
 
     case 'remove': {
-      const config = await api();
-      await deleteRefs(config, ctx.deployed.flatMap((t) => t.objects));
-      await kube(`deleting namespace ${ctx.app.namespace}`, () => config.makeApiClient(CoreV1Api).deleteNamespace({ name: ctx.app.namespace })).catch((error: unknown) => {
-        if (!(error instanceof PermanentProviderError && /HTTP 404/.test(error.message))) throw error;
-      });
+      const client = await api();
+      await deleteRefs(client, ctx.deployed.flatMap((t) => t.objects));
+      await kubeCall(`deleting namespace ${ctx.app.namespace}`, () => client.delete({ apiVersion: 'v1', kind: 'Namespace', name: ctx.app.namespace }));
       return { ok: true };
     }
 
     case 'describeRemoval': {
       const attempts = (args.poll?.attempts ?? 0) + 1;
-      const config = await api();
-      try {
-        await config.makeApiClient(CoreV1Api).readNamespace({ name: ctx.app.namespace });
-        return { phase: 'Deleting', attempts, message: `namespace ${ctx.app.namespace} is terminating` };
-      } catch (error) {
-        if (statusCode(error) === 404) return { phase: 'Deleted', attempts, message: 'removed' };
-        return kube('reading the app namespace', () => Promise.reject(error));
-      }
+      const namespace = await kubeCall('reading the app namespace', async () => (await api()).get({ apiVersion: 'v1', kind: 'Namespace', name: ctx.app.namespace }));
+      return namespace ? { phase: 'Deleting', attempts, message: `namespace ${ctx.app.namespace} is terminating` } : { phase: 'Deleted', attempts, message: 'removed' };
     }
 
     case 'finish':
@@ -273,18 +237,20 @@ export async function runAppStep(store: Store, event: AppStepEvent): Promise<Rec
 async function finish(store: Store, args: AppStepEvent['args'], target: Target) {
   const ctx = args.context;
   const done = finishOperationItem(target.tenantId, args.operationId, { status: 'Succeeded' });
+  const metered = { tenantId: target.tenantId, projectId: target.projectId, id: target.appId, name: ctx.app.name, virtualClusterId: ctx.app.virtualClusterId };
   let items: TransactItem[];
   if (ctx.change.kind === 'delete') {
     items = [
       ...appDeletionItems(target, ctx.app, ctx.refs, args.operationId),
       updateItem(keys.virtualCluster(target.tenantId, target.projectId, ctx.app.virtualClusterId), { add: { apps: -1 }, touch: false }),
+      appMeter(metered, 'ended', { cpu: 0, memoryMiB: 0, storageGiB: 0 }),
       done,
     ];
   } else {
     const profile = await getAppProfile(store, target.tenantId, target.projectId, ctx.change.appProfileId);
-    const config = await virtualClusterApi(store, target, ctx.app.virtualClusterId);
+    const client = await virtualClusterApi(store, target, ctx.app.virtualClusterId);
     const tiers = await render(store, target, ctx);
-    const deployed = await Promise.all(tiers.map((t) => deployedOf(config, t, ctx.app.namespace)));
+    const deployed = await Promise.all(tiers.map((t) => deployedOf(client, t, ctx.app.namespace)));
     items = [
       ownedAppUpdate(target, args.operationId, {
         set: {
@@ -298,6 +264,8 @@ async function finish(store: Store, args: AppStepEvent['args'], target: Target) 
         },
       }),
       ...profileReferenceUpdates(target.tenantId, target.projectId, ctx.refs, [profile.id]),
+      // What its tiers request from here on, charged at its virtual cluster's host's prices.
+      appMeter(metered, 'running', appRequests(profile.tiers, ctx.change.values)),
       done,
     ];
   }

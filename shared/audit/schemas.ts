@@ -6,7 +6,7 @@ export const auditEntry = z
   .object({
     id: idOf('audit'),
     at: timestamp,
-    actor: z.string().meta({ description: 'user id, `anonymous` for unauthenticated calls, `platform` for scheduled jobs, `webhook:<id>` for deliveries' }),
+    actor: z.string().meta({ description: 'user id, `anonymous` for unauthenticated calls, `platform:<job>` for scheduled jobs (e.g. `platform:enforce-quotas`), `webhook:<id>` for deliveries' }),
     action: z.string(),
     resourceType: z.string(),
     resourceId: z.string().nullable(),

@@ -10,12 +10,9 @@ export interface Principal {
   userId: string;
   tenantId: string | null;
   role: PrincipalRole;
-  keyId: string;
   keyHash: string;
-  email: string;
-  name: string;
-  /** The user item as read for this request (handlers need not read it again). */
-  user: UserItem;
+  /** The user item as read for this request (handlers need not read it again); absent when the principal was not read. */
+  user?: UserItem;
 }
 
 const isLive = (expiresAt: string | null, now: Date) => expiresAt === null || Date.parse(expiresAt) > now.getTime();
@@ -25,7 +22,7 @@ export async function principalFromKeyHash(store: Store, keyHash: string, now = 
   const key = await getItem(store, keys.apiKeyByHash(keyHash), apiKeyItem);
   if (!key || !isLive(key.expiresAt, now)) return undefined;
   const user = await getItem(store, keys.user(tenantOrSystem(key.tenantId), key.userId), userItem);
-  return user ? toPrincipal(key.id, keyHash, user) : undefined;
+  return user ? toPrincipal(keyHash, user) : undefined;
 }
 
 /**
@@ -38,28 +35,35 @@ export async function revalidatePrincipal(
   claimed: { keyHash: string; userId: string; tenantId: string | null },
   now = new Date(),
 ): Promise<Principal | undefined> {
-  const [keyRaw, userRaw] = await getItems(store, [
-    keys.apiKeyByHash(claimed.keyHash),
-    keys.user(tenantOrSystem(claimed.tenantId), claimed.userId),
-  ]);
+  const [keyRaw, userRaw] = await getItems(store, principalKeys(claimed));
+  return principalFromItems(claimed.keyHash, keyRaw, userRaw, now);
+}
+
+/** The caller's key and user: what a re-check reads (first in a request's read-ahead batch). */
+export const principalKeys = (claimed: { keyHash: string; userId: string; tenantId: string | null }) => [
+  keys.apiKeyByHash(claimed.keyHash),
+  keys.user(tenantOrSystem(claimed.tenantId), claimed.userId),
+];
+
+/** The principal those items prove; undefined when the key is gone, expired or another user's. */
+export function principalFromItems(keyHash: string, keyRaw: Record<string, unknown> | undefined, userRaw: Record<string, unknown> | undefined, now = new Date()): Principal | undefined {
   if (!keyRaw || !userRaw) return undefined;
   const key = apiKeyItem.parse(keyRaw);
   const user = userItem.parse(userRaw);
   if (key.userId !== user.id || !isLive(key.expiresAt, now)) return undefined;
-  return toPrincipal(key.id, claimed.keyHash, user);
+  return toPrincipal(keyHash, user);
 }
 
-function toPrincipal(keyId: string, keyHash: string, user: UserItem): Principal {
-  return {
-    userId: user.id,
-    tenantId: user.tenantId,
-    role: user.role,
-    keyId,
-    keyHash,
-    email: user.email,
-    name: user.name,
-    user,
-  };
+/**
+ * The principal as the authorizer described it, unread: only for a mutation whose
+ * transaction carries {@link principalGuards}, which check exactly these claims.
+ */
+export function principalFromClaims(claimed: { keyHash: string; userId: string; tenantId: string | null; role: PrincipalRole }): Principal {
+  return { userId: claimed.userId, tenantId: claimed.tenantId, role: claimed.role, keyHash: claimed.keyHash };
+}
+
+function toPrincipal(keyHash: string, user: UserItem): Principal {
+  return { userId: user.id, tenantId: user.tenantId, role: user.role, keyHash, user };
 }
 
 /**

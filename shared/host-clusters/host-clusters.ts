@@ -241,9 +241,9 @@ export async function createHostCluster(
   const key = keys.cluster(scope.tenantId, scope.projectId, id);
   const ownWrites = (operationId: string): TransactItem[] =>
     previous
-      ? [updateItem(key, { set: { ...owned, operationId }, expectedVersion: previous.version, now })]
+      ? [updateItem(key, { set: { ...owned, operationId, ...keys.kindIndex('cluster', scope.tenantId, id) }, expectedVersion: previous.version, now })]
       : [
-          { Put: { Item: { ...key, ...withoutUndefined({ ...cluster, operationId }) }, ConditionExpression: 'attribute_not_exists(pk)' } },
+          { Put: { Item: { ...key, ...keys.kindIndex('cluster', scope.tenantId, id), ...withoutUndefined({ ...cluster, operationId }) }, ConditionExpression: 'attribute_not_exists(pk)' } },
           claimName(keys.clusterName(scope.tenantId, scope.projectId, spec.name), 'clustername', { id }),
         ];
   const ownCount = previous ? 1 : 2;

@@ -1,6 +1,7 @@
 import * as z from 'zod';
+import { keys } from '../store/keys.ts';
 import { idOf, listOf } from '../api/schema-kit.ts';
-import { accepted, featureRoutes, ok, projectRef } from '../api/route-kit.ts';
+import { accepted, featureRoutes, ok, projectRef, readsResource } from '../api/route-kit.ts';
 import * as c from './schemas.ts';
 
 const clusterParams = z.strictObject({ p: projectRef, id: idOf('cluster') });
@@ -24,27 +25,27 @@ export const hostClusterRoutes = featureRoutes('host-clusters', {
   },
   'cluster.get': {
     method: 'GET', path: '/v1/projects/{p}/clusters/{id}', permission: 'project.viewer', resourceType: 'cluster',
-    summary: 'Get a host cluster', params: clusterParams, responses: ok(c.hostCluster),
+    reads: readsResource(keys.cluster), summary: 'Get a host cluster', params: clusterParams, responses: ok(c.hostCluster),
   },
   'cluster.scale': {
     method: 'PATCH', path: '/v1/projects/{p}/clusters/{id}/nodepools/{pool}', permission: 'project.editor',
-    resourceType: 'cluster', summary: 'Scale a node pool',
+    resourceType: 'cluster', reads: readsResource(keys.cluster), summary: 'Scale a node pool',
     params: z.strictObject({ p: projectRef, id: idOf('cluster'), pool: z.string().min(1).max(40) }),
     body: c.scaleNodePoolBody, responses: accepted(c.acceptedCluster),
   },
   'cluster.upgrade': {
     method: 'POST', path: '/v1/projects/{p}/clusters/{id}/upgrade', permission: 'project.editor',
-    resourceType: 'cluster', summary: 'Move the cluster to another version of its cluster profile', params: clusterParams,
+    resourceType: 'cluster', reads: readsResource(keys.cluster), summary: 'Move the cluster to another version of its cluster profile', params: clusterParams,
     body: c.upgradeClusterBody, responses: accepted(c.acceptedCluster),
   },
   'cluster.delete': {
     method: 'DELETE', path: '/v1/projects/{p}/clusters/{id}', permission: 'project.editor', resourceType: 'cluster',
-    summary: 'Delete a host cluster (refused while virtual clusters live on it)', params: clusterParams,
+    reads: readsResource(keys.cluster), summary: 'Delete a host cluster (refused while virtual clusters live on it)', params: clusterParams,
     responses: accepted(c.acceptedCluster),
   },
   'cluster.kubeconfig': {
     method: 'GET', path: '/v1/projects/{p}/clusters/{id}/kubeconfig', permission: 'project.admin',
-    resourceType: 'cluster', summary: 'Download the cluster\'s kubeconfig (YAML)', params: clusterParams,
+    resourceType: 'cluster', reads: readsResource(keys.cluster), summary: 'Download the cluster\'s kubeconfig (YAML)', params: clusterParams,
     responses: { 200: { description: 'kubeconfig', schema: z.string(), contentType: 'application/yaml' } },
   },
 });

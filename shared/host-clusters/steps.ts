@@ -13,16 +13,18 @@ import { getItem, transact, TransactionConflict, type TransactItem } from '../st
 import { finishOperationItem } from '../operations/operations.ts';
 import { operationItem } from '../operations/items.ts';
 import { readableCause } from '../operations/step-errors.ts';
+import { stepEventSchema as stepEvent } from '../operations/step-event.ts';
 import { getClusterProfile } from '../cluster-profiles/cluster-profiles.ts';
 import { renderTemplate } from '../cluster-profiles/variables.ts';
 import { accountSettingsItem } from '../cloud-accounts/items.ts';
 import { applyObjects, parseManifests } from '../kube/apply.ts';
-import { clientConfig } from '../kube/client.ts';
+import { kubeClient } from '../kube/kube-client.ts';
 import { providerFor } from '../providers/index.ts';
 import { PermanentProviderError } from '../providers/provider.ts';
 import { hostClusterSteps } from '#workflows/names.ts';
 import { clusterNetworkItem, hostClusterItem, hostClusterProviders, nodePoolItem, pendingChange, type HostClusterPhase } from './items.ts';
 import { failClusterOperation, ownedClusterUpdate, referenceUpdates, type HostClusterContext } from './host-clusters.ts';
+import { hostClusterMeter } from '../usage/meters.ts';
 
 const context = z.object({
   change: pendingChange,
@@ -43,31 +45,23 @@ const context = z.object({
   refs: z.object({ accountId: z.string().nullable(), profileIds: z.array(z.string()) }),
 }) satisfies z.ZodType<HostClusterContext>;
 
-/** What every Task passes: `{ step, args: <the execution state>, target? }`. */
-export const stepEventSchema = z.object({
-  step: z.enum(hostClusterSteps),
-  args: z
-    .object({
-      operationId: z.string().min(1),
-      workflow: z.string(),
-      requestId: z.string().optional(),
-      resource: z.object({ type: z.literal('cluster'), tenantId: z.string().min(1), projectId: z.string().min(1), id: z.string().min(1) }),
-      pollSeconds: z.number(),
-      maxPolls: z.number(),
-      context,
-      poll: z
-        .object({
-          attempts: z.number().optional(),
-          message: z.string().optional(),
-          endpoint: z.string().nullable().optional(),
-          kubernetesVersion: z.string().nullable().optional(),
-        })
-        .loose()
-        .optional(),
-      error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).optional(),
-    })
-    .loose(),
-  target: z.enum(['Running', 'Deleted']).optional(),
+/** What every Task of the host-cluster workflows passes. */
+export const stepEventSchema = stepEvent({
+  resourceType: 'cluster',
+  steps: hostClusterSteps,
+  targets: ['Running', 'Deleted'],
+  context,
+  state: {
+    poll: z
+      .object({
+        attempts: z.number().optional(),
+        message: z.string().optional(),
+        endpoint: z.string().nullable().optional(),
+        kubernetesVersion: z.string().nullable().optional(),
+      })
+      .loose()
+      .optional(),
+  },
 });
 
 export type StepEvent = z.infer<typeof stepEventSchema>;
@@ -160,7 +154,7 @@ export async function runHostClusterStep(store: Store, event: StepEvent): Promis
         .flatMap((layer) =>
           (layer.manifests ?? []).flatMap((manifest) => parseManifests(renderTemplate(manifest.content, variables), `layer ${layer.name}, manifest ${manifest.name}`)),
         );
-      if (objects.length) await applyObjects(clientConfig(await (await provider()).clusterAccess(ref)), objects);
+      if (objects.length) await applyObjects(kubeClient(await (await provider()).clusterAccess(ref)), objects);
       return { applied: objects.length };
     }
 
@@ -185,6 +179,8 @@ export async function runHostClusterStep(store: Store, event: StepEvent): Promis
 async function finish(store: Store, args: StepEvent['args'], target: { tenantId: string; projectId: string; clusterId: string }) {
   const { change, refs } = args.context;
   const done = finishOperationItem(target.tenantId, args.operationId, { status: 'Succeeded' });
+  // What the cluster costs changes when it starts running, is scaled, or is gone.
+  const metered = { tenantId: target.tenantId, projectId: target.projectId, id: target.clusterId, name: args.context.cluster.name, provider: args.context.cluster.provider };
   let items: TransactItem[];
   if (change.kind === 'delete') {
     items = [
@@ -197,6 +193,7 @@ async function finish(store: Store, args: StepEvent['args'], target: { tenantId:
       },
       { Delete: { Key: keys.clusterName(target.tenantId, target.projectId, args.context.cluster.name) } },
       ...referenceUpdates(target.tenantId, target.projectId, refs, undefined),
+      hostClusterMeter(metered, 'ended', []),
       done,
     ];
   } else {
@@ -211,7 +208,8 @@ async function finish(store: Store, args: StepEvent['args'], target: { tenantId:
       set.kubernetesVersion = observed.kubernetesVersion;
     }
     const after = change.kind === 'upgrade' ? { accountId: refs.accountId, profileIds: [change.profileId] } : refs;
-    items = [ownedClusterUpdate(target, args.operationId, { set }), ...referenceUpdates(target.tenantId, target.projectId, refs, after), done];
+    const meter = change.kind === 'upgrade' ? [] : [hostClusterMeter(metered, 'running', (set.nodePools as typeof args.context.cluster.nodePools | undefined) ?? args.context.cluster.nodePools)];
+    items = [ownedClusterUpdate(target, args.operationId, { set }), ...referenceUpdates(target.tenantId, target.projectId, refs, after), ...meter, done];
   }
   try {
     await transact(store, items);

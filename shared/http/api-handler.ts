@@ -5,16 +5,19 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import type { z } from 'zod';
 import { ApiError, preconditionFailed, validationFailed } from '../errors.ts';
 import { isMutation, routeKey, successStatus, type RouteGroup, type RouteList, type RouteSpec } from '../api/route-kit.ts';
-import { revalidatePrincipal, principalGuards, type Principal } from '../auth/principal.ts';
+import { principalFromClaims, principalFromItems, principalGuards, principalKeys, type Principal } from '../auth/principal.ts';
 import { checkPermission, type ProjectAccess } from '../auth/permissions.ts';
 import { projectAccess } from '../tenancy/projects.ts';
 import { auditPut, recordAudit, type AuditRecord } from '../audit/audit-log.ts';
 import { logger, withInvocationLogger } from '../observability/logger.ts';
 import { invocationMetrics, MetricUnit } from '../observability/metrics.ts';
-import { tracer } from '../observability/tracer.ts';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import { captureLambdaHandler, tracer } from '../observability/tracer.ts';
 import { storeFromEnv, type Store } from '../store/client.ts';
-import { SYSTEM_TENANT } from '../store/keys.ts';
+import { keys, SYSTEM_TENANT } from '../store/keys.ts';
+import { getItems } from '../store/table.ts';
+import { rememberReads, withRequestReads } from '../store/request-reads.ts';
+import { isId } from '../ids.ts';
+import { projectNameItem, userRoles } from '../tenancy/items.ts';
 import { createTx, type Tx } from '../store/tx.ts';
 import { createIdempotentRunner, type StoredResult } from './idempotency.ts';
 import { fieldErrors, malformedStrings } from './field-errors.ts';
@@ -255,7 +258,7 @@ export function createApiHandler<const L extends RouteList>(routes: L, impls: Ro
     .use(limitBodySize())
     .use(parseJsonBody())
     .handler(dispatch);
-  return withInvocationLogger(`palette-${group}`, (event: APIGatewayProxyEventV2, context: Context) => handler(event, context));
+  return withInvocationLogger(`palette-${group}`, (event: APIGatewayProxyEventV2, context: Context) => withRequestReads(() => handler(event, context)));
 }
 
 /** Picks the route by API Gateway's route key (set by the local runtime the same way). */
@@ -274,27 +277,78 @@ function resolveRoute(byKey: Map<string, NamedRoute>): middy.MiddlewareObj<APIGa
 }
 
 /**
- * Re-checks what the authorizer said (API Gateway may have cached it for minutes) with
- * one read, so revoked keys and deleted users fail at once.
+ * Re-checks what the authorizer said (API Gateway may have cached it for minutes) in
+ * the request's one read: the caller's key and user, the project of `{p}` (with the
+ * caller's membership) and the items the route declares, in one BatchGetItem, so a
+ * revoked key or a deleted user fails at once and the handler's reads of those items
+ * cost no further round trip. A mutation that reads nothing first (`guardsOnly`) reads
+ * nothing here either: its transaction's guards check the same claims.
  */
 function authenticate(): middy.MiddlewareObj<APIGatewayProxyEventV2> {
   return {
     before: async (request) => {
       const state = stateOf.get(request.event)!;
-      if (state.route?.permission === 'public') return;
+      const route = state.route;
+      if (!route || route.permission === 'public') return;
       const authorizer = (request.event.requestContext as { authorizer?: { lambda?: unknown } }).authorizer?.lambda;
       const claimed = authorizerContextSchema.safeParse(authorizer ?? {});
-      if (!claimed.success || !claimed.data.keyHash) {
+      if (!claimed.success || !claimed.data.keyHash || !claimed.data.userId) {
         throw new ApiError('unauthorized', 'a valid API key is required: Authorization: Bearer <key>');
       }
-      const { keyHash, userId, tenantId } = claimed.data;
-      const principal = await revalidatePrincipal(storeFromEnv(), { keyHash, userId: userId!, tenantId: tenantId || null });
+      const claims = { keyHash: claimed.data.keyHash, userId: claimed.data.userId, tenantId: claimed.data.tenantId || null };
+      const role = userRoles.find((r) => r === claimed.data.role);
+      let principal: Principal | undefined;
+      if (route.guardsOnly && isMutation(route.method) && role) {
+        principal = principalFromClaims({ ...claims, role });
+      } else {
+        principal = await readAhead(storeFromEnv(), route, request.event, claims, role);
+      }
       if (!principal) throw new ApiError('unauthorized', 'the API key is unknown, revoked or expired');
       state.principal = principal;
       logger.appendKeys({ tenantId: principal.tenantId ?? 'system', userId: principal.userId });
       tracer.putAnnotation('tenantId', principal.tenantId ?? 'system');
     },
   };
+}
+
+/** The BatchGetItem of a request (two when `{p}` is a project name, which must be resolved first). */
+async function readAhead(
+  store: Store,
+  route: NamedRoute,
+  event: APIGatewayProxyEventV2,
+  claims: { keyHash: string; userId: string; tenantId: string | null },
+  role: string | undefined,
+): Promise<Principal | undefined> {
+  const parsed = route.params?.safeParse(event.pathParameters ?? {});
+  // Parameters the route would refuse are refused later with their field; nothing is read for them.
+  const params = (parsed?.success ? parsed.data : {}) as Record<string, string>;
+  const tenantId = claims.tenantId;
+  const scoped = (projectId: string) => [
+    keys.project(tenantId!, projectId),
+    ...(role === 'tenant.admin' ? [] : [keys.member(tenantId!, projectId, claims.userId)]),
+    ...(route.reads?.({ tenantId: tenantId!, projectId, userId: claims.userId, params }) ?? []),
+  ];
+  const ref = tenantId && parsed?.success ? params.p : undefined;
+  const ahead =
+    ref === undefined
+      ? tenantId && parsed?.success !== false
+        ? (route.reads?.({ tenantId, projectId: '', userId: claims.userId, params }) ?? [])
+        : []
+      : isId('project', ref)
+        ? scoped(ref)
+        : [keys.projectName(tenantId!, ref)];
+  const first = principalKeys(claims);
+  const items = await getItems(store, [...first, ...ahead]);
+  rememberReads(ahead, items.slice(first.length));
+  const principal = principalFromItems(claims.keyHash, items[0], items[1]);
+  if (principal && ref !== undefined && !isId('project', ref)) {
+    const byName = items[first.length] ? projectNameItem.safeParse(items[first.length]) : undefined;
+    if (byName?.success) {
+      const then = scoped(byName.data.projectId);
+      rememberReads(then, await getItems(store, then));
+    }
+  }
+  return principal;
 }
 
 function limitBodySize(): middy.MiddlewareObj<APIGatewayProxyEventV2> {

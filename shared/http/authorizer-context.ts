@@ -14,3 +14,6 @@ export const authorizerContextSchema = z.object({
 });
 
 export type AuthorizerContext = z.infer<typeof authorizerContextSchema>;
+
+/** How long API Gateway (and the local gateway, like it) keeps an authorizer's answer per Authorization header. */
+export const AUTHORIZER_CACHE_TTL_SECONDS = 300;

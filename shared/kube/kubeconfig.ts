@@ -1,7 +1,7 @@
 /**
  * Kubeconfigs as plain data. The API hands them out as YAML and reads imported ones,
  * and neither needs a Kubernetes client (which stays in the workflow steps, see
- * client.ts): a kubeconfig is YAML.
+ * kube-client.ts): a kubeconfig is YAML.
  */
 import { dump, load } from 'js-yaml';
 import * as z from 'zod';

@@ -22,23 +22,32 @@ export async function resumeRunningOperations(store: Store, recoveries: Recoveri
   let resumed = 0;
   let failed = 0;
   for (const operation of await listRunningOperations(store, startedBefore)) {
-    const recovery = recoveries[operation.resourceType];
-    if (!recovery) {
-      await finishOperation(store, operation.tenantId, operation.id, {
-        status: 'Failed',
-        error: { code: 'Unrecoverable', message: `no recovery for ${operation.resourceType} operations` },
-      });
-      failed++;
-      continue;
-    }
-    try {
-      if (await recovery.resume(store, operation)) resumed++;
-      else failed++;
-    } catch (error) {
-      logger.error('could not resume operation', { operationId: operation.id, error: error as Error });
-      await recovery.fail(store, operation, `the operation could not be resumed: ${(error as Error).message}`);
-      failed++;
-    }
+    if ((await resumeOperation(store, recoveries, operation)) === 'resumed') resumed++;
+    else failed++;
   }
   return { resumed, failed };
+}
+
+/**
+ * Takes back one operation whose execution is gone: restarts its workflow from the top
+ * (steps are idempotent), or fails it and takes its resource out of the in-progress
+ * phase when it cannot be restarted. The local runtime's start-up and the scheduled
+ * repair-operations job (operations/repair.ts) both come through here.
+ */
+export async function resumeOperation(store: Store, recoveries: Recoveries, operation: OperationItem): Promise<'resumed' | 'failed'> {
+  const recovery = recoveries[operation.resourceType];
+  if (!recovery) {
+    await finishOperation(store, operation.tenantId, operation.id, {
+      status: 'Failed',
+      error: { code: 'Unrecoverable', message: `no recovery for ${operation.resourceType} operations` },
+    });
+    return 'failed';
+  }
+  try {
+    return (await recovery.resume(store, operation)) ? 'resumed' : 'failed';
+  } catch (error) {
+    logger.error('could not resume operation', { operationId: operation.id, error: error as Error });
+    await recovery.fail(store, operation, `the operation could not be resumed: ${(error as Error).message}`);
+    return 'failed';
+  }
 }

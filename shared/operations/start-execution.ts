@@ -13,6 +13,14 @@ let cached: { endpoint: string | undefined; client: SFNClient } | undefined;
 export async function startExecution(workflow: string, operationId: string, input: Record<string, unknown>): Promise<string> {
   const stateMachineArn = process.env[stateMachineArnVariable(workflow)];
   if (!stateMachineArn) throw new Error(`${stateMachineArnVariable(workflow)} is not set`);
+  const out = await sfnClient().send(
+    new StartExecutionCommand({ stateMachineArn, name: operationId, input: JSON.stringify(input) }),
+  );
+  return out.executionArn!;
+}
+
+/** The process's Step Functions client: the regional endpoint on AWS, STEP_FUNCTIONS_ENDPOINT locally. */
+export function sfnClient(): SFNClient {
   const endpoint = process.env.STEP_FUNCTIONS_ENDPOINT;
   if (!cached || cached.endpoint !== endpoint) {
     cached = {
@@ -23,8 +31,5 @@ export async function startExecution(workflow: string, operationId: string, inpu
       })),
     };
   }
-  const out = await cached.client.send(
-    new StartExecutionCommand({ stateMachineArn, name: operationId, input: JSON.stringify(input) }),
-  );
-  return out.executionArn!;
+  return cached.client;
 }

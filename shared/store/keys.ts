@@ -44,12 +44,21 @@ import { tableDefinition, type IndexName } from './table-definition.ts';
  *   TENANT#<t>              WEBHOOK#<p>#<wh>          webhook (lists)
  *   WEBHOOK#<wh>            #WEBHOOK                  webhook lookup by id (the public receiver)
  *   WEBHOOKDELIVERY#<wh>    <delivery id>             a delivery already taken (24 h TTL)
+ *   TENANT#<t>              METER#<kind>#<id>         a resource's allocation history (usage meter), kept past the resource
+ *   TENANT#<t>              REPORT#<start>#<kind>     a scheduled cost report (id rpt_<kind>_<yyyymmdd>)
+ *   USAGE#<t>#<p>           <kind>#H#<hour>#<id>      a resource's usage in one hour (kind: cluster, virtualcluster, app)
+ *   USAGE#<t>#<p>           <kind>#D#<day>#<id>       a resource's usage in one day
+ *   USAGE#<t>               project#H#<hour>#<p>      a project's usage in one hour (and project#D#<day>#<p>)
+ *   USAGE#<t>               tenant#H#<hour>           the tenant's usage in one hour (and tenant#D#<day>)
+ *   JOB#<name>              #STATE                    a scheduled job's last run, lease and continuation
+ *   JOB#<name>              <part>                    a job's working records (rollup windows, cursors, partial sums; TTL)
  *   AUDIT#<t>               <at>#<id>                 audit entry
  *   IDEMPOTENCY#<t>         api#<hash>                idempotency record (Powertools)
  *
  *   gsi2: OPERATIONS#Running#<0-7> / <startedAt>#<op>   running operations, sharded (repair)
  *         KIND#<kind>#<0-7> / <t>#<id>                    every virtual cluster, host cluster, app,
  *                                                         sharded (the scheduled jobs' work lists)
+ *         METER#<kind>#<0-7> / <firstAt>#<t>#<id>         every usage meter, by first allocation (rollup-usage)
  *
  *   gsi1: TENANTS / <t>                 tenants in creation order
  *         USERPROJECTS#<t>#<u> / <p>    a user's project memberships
@@ -149,6 +158,19 @@ export const keys = {
 
   idempotencyPartition: (tenantId: string) => `IDEMPOTENCY#${tenantId}`,
 
+  /** A resource's allocation history; on its kind's meter list so the rollup finds it after the resource is gone. */
+  meter: (tenantId: string, kind: ResourceKind, id: string) => ({ pk: tenantPk(tenantId), sk: `METER#${kind}#${id}` }),
+  meterIndex: (kind: ResourceKind, tenantId: string, id: string, firstAt: string) => ({ gsi2pk: `METER#${kind}#${shardOf(id, KIND_SHARDS)}`, gsi2sk: `${firstAt}#${tenantId}#${id}` }),
+  usageOfResource: (tenantId: string, projectId: string, kind: ResourceKind, grain: 'H' | 'D', period: string, id: string) => ({
+    pk: `USAGE#${tenantId}#${projectId}`,
+    sk: `${kind}#${grain}#${period}#${id}`,
+  }),
+  usageOfProject: (tenantId: string, grain: 'H' | 'D', period: string, projectId: string) => ({ pk: `USAGE#${tenantId}`, sk: `project#${grain}#${period}#${projectId}` }),
+  usageOfTenant: (tenantId: string, grain: 'H' | 'D', period: string) => ({ pk: `USAGE#${tenantId}`, sk: `tenant#${grain}#${period}` }),
+  report: (tenantId: string, start: string, kind: string) => ({ pk: tenantPk(tenantId), sk: `REPORT#${start}#${kind}` }),
+  jobState: (job: string) => ({ pk: `JOB#${job}`, sk: '#STATE' }),
+  jobPart: (job: string, part: string) => ({ pk: `JOB#${job}`, sk: part }),
+
   audit: (tenantId: string, at: string, auditId: string) => ({ pk: `AUDIT#${tenantId}`, sk: `${at}#${auditId}` }),
 } as const;
 
@@ -202,6 +224,26 @@ export const lists = {
   webhooks: (tenantId: string, projectId: string) => inTenant(tenantId, `WEBHOOK#${projectId}#`),
   /** One shard of a kind's work list, across tenants. */
   ofKind: (kind: ResourceKind, shard: number): ListSpec => ({ index: 'gsi2', partition: { attribute: 'gsi2pk', value: `KIND#${kind}#${shard}` } }),
+  /** One shard of a kind's usage meters that began before `before`, in order of their first allocation. */
+  metersOfKind: (kind: ResourceKind, shard: number, before: string): ListSpec => ({
+    index: 'gsi2',
+    partition: { attribute: 'gsi2pk', value: `METER#${kind}#${shard}` },
+    skBetween: { attribute: 'gsi2sk', from: '0', to: before },
+  }),
+  /** A project's records of one kind and grain between two periods (inclusive). */
+  usageOfResources: (tenantId: string, projectId: string, kind: ResourceKind, grain: 'H' | 'D', from: string, to: string): ListSpec => ({
+    partition: { attribute: 'pk', value: `USAGE#${tenantId}#${projectId}` },
+    skBetween: { attribute: 'sk', from: `${kind}#${grain}#${from}`, to: `${kind}#${grain}#${to}#~` },
+  }),
+  /** The tenant's project (or tenant) records of one grain between two periods (inclusive). */
+  usageOfTenant: (tenantId: string, level: 'project' | 'tenant', grain: 'H' | 'D', from: string, to: string): ListSpec => ({
+    partition: { attribute: 'pk', value: `USAGE#${tenantId}` },
+    skBetween: { attribute: 'sk', from: `${level}#${grain}#${from}`, to: `${level}#${grain}#${to}~` },
+  }),
+  reports: (tenantId: string) => inTenant(tenantId, 'REPORT#'),
+  quotaUsages: (tenantId: string, groupId: string) => inTenant(tenantId, `QUOTAUSAGE#${groupId}#`),
+  virtualClustersOfTenant: (tenantId: string) => inTenant(tenantId, 'VCLUSTER#'),
+  jobParts: (job: string, prefix: string): ListSpec => ({ partition: { attribute: 'pk', value: `JOB#${job}` }, skBeginsWith: { attribute: 'sk', value: prefix } }),
   runningOperations: (shard: number, startedBefore: string): ListSpec => ({
     index: 'gsi2',
     partition: { attribute: 'gsi2pk', value: `OPERATIONS#Running#${shard}` },

@@ -13,6 +13,7 @@ import { ApiError, notFound, preconditionFailed } from '../errors.ts';
 import type { Store } from './client.ts';
 import type { ListSpec } from './keys.ts';
 import { decodeCursor, encodeCursor, type Page } from './pagination.ts';
+import { forgetReads, readAhead } from './request-reads.ts';
 
 export type Key = { pk: string; sk: string };
 type SdkTransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
@@ -30,6 +31,8 @@ export async function getItem<S extends z.ZodType>(
   schema: S,
   options: { consistent?: boolean } = {},
 ): Promise<z.infer<S> | undefined> {
+  const ahead = readAhead(key);
+  if (ahead !== undefined) return ahead === null ? undefined : (schema.parse(ahead) as z.infer<S>);
   const { Item } = await store.doc.send(
     new GetCommand({ TableName: store.tableName, Key: key, ConsistentRead: options.consistent ?? true }),
   );
@@ -39,8 +42,10 @@ export async function getItem<S extends z.ZodType>(
 /** Reads up to 100 keys at once; returns them in request order (missing → undefined). */
 export async function getItems(store: Store, keyList: Key[]): Promise<Array<Record<string, unknown> | undefined>> {
   const found = new Map<string, Record<string, unknown>>();
-  for (let i = 0; i < keyList.length; i += 100) {
-    let pending: Record<string, unknown>[] | undefined = keyList.slice(i, i + 100);
+  const ahead = keyList.map(readAhead);
+  const toRead = keyList.filter((_, i) => ahead[i] === undefined);
+  for (let i = 0; i < toRead.length; i += 100) {
+    let pending: Record<string, unknown>[] | undefined = toRead.slice(i, i + 100);
     for (let attempt = 0; pending?.length && attempt < 8; attempt++) {
       const out: BatchGetCommandOutput = await store.doc.send(
         new BatchGetCommand({ RequestItems: { [store.tableName]: { Keys: pending, ConsistentRead: true } } }),
@@ -51,7 +56,7 @@ export async function getItems(store: Store, keyList: Key[]): Promise<Array<Reco
     }
     if (pending?.length) throw new Error('BatchGetItem left keys unprocessed after retries');
   }
-  return keyList.map((k) => found.get(`${k.pk}|${k.sk}`));
+  return keyList.map((k, i) => (ahead[i] === undefined ? found.get(`${k.pk}|${k.sk}`) : (ahead[i] ?? undefined)));
 }
 
 export interface QueryPageOptions extends ListSpec {
@@ -147,6 +152,7 @@ export async function transact(store: Store, items: TransactItem[], attempts = 6
     const [kind, body] = Object.entries(item)[0] as [string, Record<string, unknown>];
     return { [kind]: { TableName: store.tableName, ...body } } as SdkTransactItem;
   });
+  forgetReads();
   for (let attempt = 1; ; attempt++) {
     try {
       await store.doc.send(new TransactWriteCommand({ TransactItems: withTable }));
@@ -278,6 +284,7 @@ export function updateItem(key: Key, change: FieldChange): { Update: WithoutTabl
 
 /** Sends one {@link updateItem} on its own (outside a transaction). */
 export async function update(store: Store, item: ReturnType<typeof updateItem>): Promise<void> {
+  forgetReads();
   await store.doc.send(new UpdateCommand({ TableName: store.tableName, ...item.Update } as never));
 }
 

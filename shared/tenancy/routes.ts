@@ -75,6 +75,8 @@ export const tenancyRoutes = featureRoutes('tenancy', {
   'project.create': {
     method: 'POST', path: '/v1/projects', permission: 'tenant.admin', resourceType: 'project',
     summary: 'Create a project', body: t.createProjectBody, idempotent: true, responses: created(t.project),
+    // One TransactWriteItems (project, name, the caller's guards, the audit entry): nothing to read first.
+    guardsOnly: true,
   },
   'project.list': {
     method: 'GET', path: '/v1/projects', permission: 'tenant.member', resourceType: 'project',

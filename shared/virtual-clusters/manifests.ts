@@ -6,7 +6,7 @@
  * Ingress), and the StatefulSet running the control plane with a volume of the
  * requested storage. All applied by server-side apply, as field manager `palette`.
  */
-import type { KubernetesObject } from '@kubernetes/client-node';
+import type { KubeObject } from '../kube/kube-client.ts';
 import type { Resources } from './items.ts';
 
 /** vcluster's control plane, pinned: the same image everywhere, upgraded deliberately. */
@@ -38,14 +38,14 @@ export interface HostObjectsInput {
 
 const controlPlaneLabels = (name: string) => ({ app: 'vcluster', release: name });
 
-export function hostObjects(vc: HostObjectsInput): KubernetesObject[] {
+export function hostObjects(vc: HostObjectsInput): KubeObject[] {
   const labels = { 'app.kubernetes.io/managed-by': 'palette', 'palette.dev/virtual-cluster': vc.id };
   const meta = (name: string, extra: Record<string, string> = {}) => ({ name, namespace: vc.namespace, labels: { ...labels, ...extra } });
   const cpu = String(vc.resources.cpu);
   const memory = `${vc.resources.memoryMiB}Mi`;
   const storage = `${vc.resources.storageGiB}Gi`;
   const serviceAccount = `vc-${vc.name}`;
-  const objects: KubernetesObject[] = [
+  const objects: KubeObject[] = [
     {
       apiVersion: 'v1',
       kind: 'Namespace',
@@ -56,7 +56,7 @@ export function hostObjects(vc: HostObjectsInput): KubernetesObject[] {
       kind: 'ResourceQuota',
       metadata: meta('vc-quota'),
       spec: { hard: { 'requests.cpu': cpu, 'limits.cpu': cpu, 'requests.memory': memory, 'limits.memory': memory, 'requests.storage': storage } },
-    } as KubernetesObject,
+    } as KubeObject,
     {
       apiVersion: 'v1',
       kind: 'LimitRange',
@@ -71,7 +71,7 @@ export function hostObjects(vc: HostObjectsInput): KubernetesObject[] {
           },
         ],
       },
-    } as KubernetesObject,
+    } as KubeObject,
     {
       apiVersion: 'networking.k8s.io/v1',
       kind: 'NetworkPolicy',
@@ -86,7 +86,7 @@ export function hostObjects(vc: HostObjectsInput): KubernetesObject[] {
           { from: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: [{ protocol: 'TCP', port: VCLUSTER_PORT }] },
         ],
       },
-    } as KubernetesObject,
+    } as KubeObject,
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta(serviceAccount) },
     {
       apiVersion: 'rbac.authorization.k8s.io/v1',
@@ -97,20 +97,20 @@ export function hostObjects(vc: HostObjectsInput): KubernetesObject[] {
         { apiGroups: ['apps'], resources: ['statefulsets', 'replicasets', 'deployments'], verbs: ['get', 'list', 'watch'] },
         { apiGroups: ['networking.k8s.io'], resources: ['ingresses', 'networkpolicies'], verbs: ['*'] },
       ],
-    } as KubernetesObject,
+    } as KubeObject,
     {
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'RoleBinding',
       metadata: meta(serviceAccount),
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: serviceAccount },
       subjects: [{ kind: 'ServiceAccount', name: serviceAccount, namespace: vc.namespace }],
-    } as KubernetesObject,
+    } as KubeObject,
     {
       apiVersion: 'v1',
       kind: 'Service',
       metadata: meta(`${vc.name}-headless`),
       spec: { clusterIP: 'None', selector: controlPlaneLabels(vc.name), ports: [{ name: 'https', port: 443, targetPort: VCLUSTER_PORT, protocol: 'TCP' }] },
-    } as KubernetesObject,
+    } as KubeObject,
     {
       apiVersion: 'v1',
       kind: 'Service',
@@ -120,7 +120,7 @@ export function hostObjects(vc: HostObjectsInput): KubernetesObject[] {
         selector: controlPlaneLabels(vc.name),
         ports: [{ name: 'https', port: 443, targetPort: VCLUSTER_PORT, protocol: 'TCP' }],
       },
-    } as KubernetesObject,
+    } as KubeObject,
   ];
   if (vc.endpointType === 'Ingress' && vc.ingressHost) {
     objects.push({
@@ -135,7 +135,7 @@ export function hostObjects(vc: HostObjectsInput): KubernetesObject[] {
         ingressClassName: 'nginx',
         rules: [{ host: vc.ingressHost, http: { paths: [{ path: '/', pathType: 'ImplementationSpecific', backend: { service: { name: vc.name, port: { number: 443 } } } }] } }],
       },
-    } as KubernetesObject);
+    } as KubeObject);
   }
   objects.push({
     apiVersion: 'apps/v1',
@@ -165,6 +165,6 @@ export function hostObjects(vc: HostObjectsInput): KubernetesObject[] {
         { metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage } } } },
       ],
     },
-  } as KubernetesObject);
+  } as KubeObject);
   return objects;
 }

@@ -5,7 +5,6 @@
  * (server-side apply; deletes that find nothing are done); every write to the table is
  * conditioned on the operation still owning the virtual cluster.
  */
-import { AppsV1Api, CoreV1Api, KubernetesObjectApi, NetworkingV1Api, PatchStrategy, type KubeConfig, type V1LoadBalancerIngress } from '@kubernetes/client-node';
 import * as z from 'zod';
 import { logger } from '../observability/logger.ts';
 import type { Store } from '../store/client.ts';
@@ -14,11 +13,12 @@ import { getItem, transact, TransactionConflict, type TransactItem } from '../st
 import { finishOperationItem } from '../operations/operations.ts';
 import { operationItem } from '../operations/items.ts';
 import { readableCause } from '../operations/step-errors.ts';
+import { stepEventSchema } from '../operations/step-event.ts';
 import { accountSettingsItem } from '../cloud-accounts/items.ts';
 import { hostClusterItem, hostClusterProviders } from '../host-clusters/items.ts';
-import { applyObjects, FIELD_MANAGER } from '../kube/apply.ts';
-import { clientConfig } from '../kube/client.ts';
-import { parseKubeconfig } from '../kube/kubeconfig.ts';
+import { applyObjects, FIELD_MANAGER, kubeCall } from '../kube/apply.ts';
+import { kubeClient, type KubeClient, type KubeObject, type ObjectRef } from '../kube/kube-client.ts';
+import { parseKubeconfig, type ClusterAccess } from '../kube/kubeconfig.ts';
 import { clusterRef, providerFor } from '../providers/index.ts';
 import { ClusterGoneError, PermanentProviderError, TransientProviderError } from '../providers/provider.ts';
 import { secretBoxFromEnv } from '../secrets/secret-box.ts';
@@ -27,6 +27,7 @@ import { hostRef, pendingVirtualClusterChange, reservationItem, resourcesItem, t
 import { appsRemovedWith } from '../apps/apps.ts';
 import { hostObjects, kubeconfigSecretOf, REPLICAS_BEFORE_PAUSE, SYNCED_BY } from './manifests.ts';
 import { credentialPurpose, deletionItems, failVirtualClusterOperation, ownedUpdate, type VirtualClusterContext } from './virtual-clusters.ts';
+import { virtualClusterMeter } from '../usage/meters.ts';
 
 const context = z.object({
   change: pendingVirtualClusterChange,
@@ -53,90 +54,85 @@ const context = z.object({
 /** Where the describe step found the API server reachable from outside the host. */
 const exposure = z.object({ endpoint: z.string(), server: z.string(), tlsServerName: z.string().optional() });
 
-export const virtualClusterStepEvent = z.object({
-  step: z.enum(virtualClusterSteps),
-  args: z
-    .object({
-      operationId: z.string().min(1),
-      workflow: z.string(),
-      requestId: z.string().optional(),
-      resource: z.object({ type: z.literal('virtualcluster'), tenantId: z.string().min(1), projectId: z.string().min(1), id: z.string().min(1) }),
-      pollSeconds: z.number(),
-      maxPolls: z.number(),
-      context,
-      poll: z.object({ attempts: z.number().optional(), message: z.string().optional(), exposure: exposure.nullable().optional() }).loose().optional(),
-      /** What the delete step found: a host gone for good leaves nothing to wait for. */
-      removal: z.object({ hostGone: z.boolean(), reason: z.string().optional() }).optional(),
-      error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).optional(),
-    })
-    .loose(),
-  target: z.enum(['Running', 'Paused', 'Deleted']).optional(),
+export const virtualClusterStepEvent = stepEventSchema({
+  resourceType: 'virtualcluster',
+  steps: virtualClusterSteps,
+  targets: ['Running', 'Paused', 'Deleted'],
+  context,
+  state: {
+    poll: z.object({ attempts: z.number().optional(), message: z.string().optional(), exposure: exposure.nullable().optional() }).loose().optional(),
+    /** What the delete step found: a host gone for good leaves nothing to wait for. */
+    removal: z.object({ hostGone: z.boolean(), reason: z.string().optional() }).optional(),
+  },
 });
 export type VirtualClusterStepEvent = z.infer<typeof virtualClusterStepEvent>;
 
-const statusCode = (error: unknown) => (error as { code?: number }).code ?? (error as { statusCode?: number }).statusCode;
-const isNotFound = (error: unknown) => statusCode(error) === 404;
-
-/** A Kubernetes call whose failure the state machine can act on: retried when a retry can cure it. */
-async function kube<T>(what: string, call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (error) {
-    const status = statusCode(error);
-    if (status === undefined || status >= 500 || status === 429 || status === 409) throw new TransientProviderError(`${what}: ${(error as Error).message}`);
-    throw new PermanentProviderError(`${what} was refused by the host (HTTP ${status}): ${(error as Error).message}`);
-  }
-}
-
-async function orNothing<T>(what: string, call: () => Promise<T>): Promise<T | undefined> {
-  try {
-    return await call();
-  } catch (error) {
-    if (isNotFound(error)) return undefined;
-    return kube(what, () => Promise.reject(error));
-  }
-}
-
-/** A JSON merge patch (null removes a field), as field manager `palette`. */
-const mergePatch = (config: KubeConfig, patch: Record<string, unknown>) =>
-  KubernetesObjectApi.makeApiClient(config).patch(patch as never, undefined, undefined, FIELD_MANAGER, undefined, PatchStrategy.MergePatch);
-
 type Host = NonNullable<VirtualClusterContext['host']>;
 
-/** The host's API, as its provider grants it (an imported host's kubeconfig is read from the table: it is a credential). */
-async function hostApi(store: Store, host: Host): Promise<KubeConfig> {
-  let kubeconfig: string | undefined;
-  if (host.provider === 'imported') {
-    kubeconfig = (await getItem(store, keys.cluster(host.tenantId, host.projectId, host.clusterId), hostClusterItem))?.kubeconfig;
-    if (!kubeconfig) throw new ClusterGoneError(`host cluster ${host.name} no longer exists`);
-  }
-  const provider = await providerFor({ provider: host.provider, account: host.account, kubeconfig });
-  return clientConfig(await provider.clusterAccess(clusterRef({ id: host.clusterId, providerName: host.providerName, region: host.region })));
+/** How long a warm step Lambda keeps a host's access (EKS tokens last 15 minutes). */
+const ACCESS_TTL_MS = 5 * 60_000;
+const accessCache = new Map<string, { access: Promise<ClusterAccess>; until: number }>();
+
+/**
+ * The host's API, as its provider grants it, kept for a few minutes per host (an
+ * imported host's kubeconfig is read from the table: it is a credential, not state).
+ */
+async function hostApi(store: Store, host: Host): Promise<KubeClient> {
+  const key = `${host.tenantId}/${host.clusterId}/${host.providerName}`;
+  const cached = accessCache.get(key);
+  if (cached && cached.until > Date.now()) return kubeClient(await cached.access);
+  const access = (async () => {
+    let kubeconfig: string | undefined;
+    if (host.provider === 'imported') {
+      kubeconfig = (await getItem(store, keys.cluster(host.tenantId, host.projectId, host.clusterId), hostClusterItem))?.kubeconfig;
+      if (!kubeconfig) throw new ClusterGoneError(`host cluster ${host.name} no longer exists`);
+    }
+    const provider = await providerFor({ provider: host.provider, account: host.account, kubeconfig });
+    return provider.clusterAccess(clusterRef({ id: host.clusterId, providerName: host.providerName, region: host.region }));
+  })();
+  accessCache.set(key, { access, until: Date.now() + ACCESS_TTL_MS });
+  // A failure is not kept: the next step asks the provider again.
+  access.catch(() => accessCache.delete(key));
+  return kubeClient(await access);
+}
+
+/** After a call to the host failed, the next attempt asks its provider afresh (the host may have moved, or gone for good). */
+const forgetAccess = (host: Host) => accessCache.delete(`${host.tenantId}/${host.clusterId}/${host.providerName}`);
+
+const ref = (apiVersion: string, kind: string, name: string, namespace?: string): ObjectRef => ({ apiVersion, kind, name, ...(namespace ? { namespace } : {}) });
+
+interface LoadBalancerIngress {
+  ip?: string;
+  hostname?: string;
+  ports?: Array<{ port?: number }>;
 }
 
 /** Where a Service or Ingress is published: `https://<address>[:port]`. */
-function addressOf(ingress: V1LoadBalancerIngress | undefined, defaultPort = 443) {
+function addressOf(ingress: LoadBalancerIngress | undefined, defaultPort = 443) {
   const address = ingress?.ip ?? ingress?.hostname;
   if (!address) return undefined;
   const port = ingress?.ports?.[0]?.port ?? defaultPort;
   return port === 443 ? `https://${address}` : `https://${address}:${port}`;
 }
 
-async function findExposure(config: KubeConfig, vc: VirtualClusterContext['virtualCluster']): Promise<z.infer<typeof exposure> | undefined> {
+const publishedAt = (object: KubeObject | undefined) =>
+  addressOf((object?.status as { loadBalancer?: { ingress?: LoadBalancerIngress[] } } | undefined)?.loadBalancer?.ingress?.[0]);
+
+async function findExposure(client: KubeClient, vc: VirtualClusterContext['virtualCluster']): Promise<z.infer<typeof exposure> | undefined> {
   const { name, namespace } = vc;
   if (vc.endpointType === 'LoadBalancer') {
-    const service = await orNothing(`reading Service ${name}`, () => config.makeApiClient(CoreV1Api).readNamespacedService({ name, namespace }));
-    const server = addressOf(service?.status?.loadBalancer?.ingress?.[0]);
+    const server = publishedAt(await kubeCall(`reading Service ${name}`, () => client.get(ref('v1', 'Service', name, namespace))));
     return server ? { endpoint: server, server } : undefined;
   }
-  const ingress = await orNothing(`reading Ingress ${name}`, () => config.makeApiClient(NetworkingV1Api).readNamespacedIngress({ name, namespace }));
-  const server = addressOf(ingress?.status?.loadBalancer?.ingress?.[0]);
+  const server = publishedAt(await kubeCall(`reading Ingress ${name}`, () => client.get(ref('networking.k8s.io/v1', 'Ingress', name, namespace))));
   if (!server || !vc.ingressHost) return undefined;
   // The Ingress host name is what users see; clients connect to the ingress address and name the host by SNI.
   return { endpoint: `https://${vc.ingressHost}`, server, tlsServerName: vc.ingressHost };
 }
 
 const syncedPods = (vc: VirtualClusterContext['virtualCluster']) => `${SYNCED_BY}=${vc.name}`;
+const controlPlane = (vc: VirtualClusterContext['virtualCluster']) => ref('apps/v1', 'StatefulSet', vc.name, vc.namespace);
+const kubeconfigSecret = (vc: VirtualClusterContext['virtualCluster']) => ref('v1', 'Secret', kubeconfigSecretOf(vc.name), vc.namespace);
 
 interface Observed {
   phase: string;
@@ -144,38 +140,40 @@ interface Observed {
   exposure?: z.infer<typeof exposure> | null;
 }
 
-async function observe(config: KubeConfig, vc: VirtualClusterContext['virtualCluster'], target: 'Running' | 'Paused' | 'Deleted'): Promise<Observed> {
-  const { name, namespace } = vc;
-  const core = config.makeApiClient(CoreV1Api);
+async function observe(client: KubeClient, vc: VirtualClusterContext['virtualCluster'], target: 'Running' | 'Paused' | 'Deleted'): Promise<Observed> {
+  const { namespace } = vc;
   if (target === 'Deleted') {
-    const ns = await orNothing(`reading Namespace ${namespace}`, () => core.readNamespace({ name: namespace }));
+    const ns = await kubeCall(`reading Namespace ${namespace}`, () => client.get(ref('v1', 'Namespace', namespace)));
     if (!ns) return { phase: 'Deleted', message: 'removed from its host' };
-    if (!ns.metadata?.deletionTimestamp) await orNothing(`deleting Namespace ${namespace}`, () => core.deleteNamespace({ name: namespace }));
+    if (!ns.metadata?.deletionTimestamp) await kubeCall(`deleting Namespace ${namespace}`, () => client.delete(ref('v1', 'Namespace', namespace)));
     return { phase: 'Deleting', message: `namespace ${namespace} is terminating on the host` };
   }
-  const statefulSet = await orNothing(`reading StatefulSet ${name}`, () => config.makeApiClient(AppsV1Api).readNamespacedStatefulSet({ name, namespace }));
-  if (!statefulSet) throw new PermanentProviderError(`the control plane StatefulSet ${namespace}/${name} is missing on the host`);
-  const ready = statefulSet.status?.readyReplicas ?? 0;
+  const statefulSet = await kubeCall('reading the control plane', () => client.get(controlPlane(vc)));
+  if (!statefulSet) throw new PermanentProviderError(`the control plane StatefulSet ${namespace}/${vc.name} is missing on the host`);
+  const spec = statefulSet.spec as { replicas?: number } | undefined;
+  const ready = (statefulSet.status as { readyReplicas?: number } | undefined)?.readyReplicas ?? 0;
   if (target === 'Paused') {
-    const pods = await kube('listing synced pods', () => core.listNamespacedPod({ namespace, labelSelector: syncedPods(vc) }));
-    if (statefulSet.spec?.replicas === 0 && ready === 0 && pods.items.length === 0) return { phase: 'Paused', message: 'paused' };
-    return { phase: 'Pausing', message: `waiting for the control plane to stop (${ready} ready) and ${pods.items.length} synced pod(s) to go` };
+    const pods = await kubeCall('listing synced pods', () => client.list('v1', 'Pod', namespace, syncedPods(vc)));
+    if (spec?.replicas === 0 && ready === 0 && pods.length === 0) return { phase: 'Paused', message: 'paused' };
+    return { phase: 'Pausing', message: `waiting for the control plane to stop (${ready} ready) and ${pods.length} synced pod(s) to go` };
   }
   if (ready < 1) return { phase: 'Provisioning', message: 'waiting for the control plane to become ready' };
-  const secret = await orNothing('reading the kubeconfig Secret', () => core.readNamespacedSecret({ name: kubeconfigSecretOf(name), namespace }));
-  if (!secret?.data?.config) return { phase: 'Provisioning', message: `waiting for vcluster to write its kubeconfig (Secret ${kubeconfigSecretOf(name)})` };
-  const found = await findExposure(config, vc);
+  const secret = await kubeCall('reading the kubeconfig Secret', () => client.get(kubeconfigSecret(vc)));
+  if (!(secret?.data as { config?: string } | undefined)?.config) return { phase: 'Provisioning', message: `waiting for vcluster to write its kubeconfig (Secret ${kubeconfigSecretOf(vc.name)})` };
+  const found = await findExposure(client, vc);
   if (!found) return { phase: 'Provisioning', message: `waiting for the ${vc.endpointType === 'LoadBalancer' ? 'load balancer' : 'ingress'} address` };
   return { phase: 'Running', message: 'running', exposure: found };
 }
 
 /** The credential and CA vcluster wrote, sealed, with the address clients reach it at. */
-async function accessOf(config: KubeConfig, args: VirtualClusterStepEvent['args']): Promise<AccessItem> {
+async function accessOf(client: KubeClient, args: VirtualClusterStepEvent['args']): Promise<AccessItem> {
   const vc = args.context.virtualCluster;
   const found = args.poll?.exposure;
   if (!found) throw new PermanentProviderError('the virtual cluster has no address to reach it at');
-  const secret = await kube('reading the kubeconfig Secret', () => config.makeApiClient(CoreV1Api).readNamespacedSecret({ name: kubeconfigSecretOf(vc.name), namespace: vc.namespace }));
-  const written = parseKubeconfig(Buffer.from(secret.data?.config ?? '', 'base64').toString('utf8'));
+  const secret = await kubeCall('reading the kubeconfig Secret', () => client.get(kubeconfigSecret(vc)));
+  const config = (secret?.data as { config?: string } | undefined)?.config;
+  if (!config) throw new PermanentProviderError(`the kubeconfig Secret ${kubeconfigSecretOf(vc.name)} is gone`);
+  const written = parseKubeconfig(Buffer.from(config, 'base64').toString('utf8'));
   const credentials = {
     ...(written.token ? { token: written.token } : {}),
     ...(written.clientCertificateData ? { clientCertificateData: written.clientCertificateData } : {}),
@@ -190,6 +188,15 @@ async function accessOf(config: KubeConfig, args: VirtualClusterStepEvent['args'
 }
 
 export async function runVirtualClusterStep(store: Store, event: VirtualClusterStepEvent): Promise<Record<string, unknown>> {
+  try {
+    return await runStep(store, event);
+  } catch (error) {
+    if (error instanceof TransientProviderError && event.args.context.host) forgetAccess(event.args.context.host);
+    throw error;
+  }
+}
+
+async function runStep(store: Store, event: VirtualClusterStepEvent): Promise<Record<string, unknown>> {
   const { args } = event;
   const ctx = args.context;
   const vc = ctx.virtualCluster;
@@ -208,52 +215,47 @@ export async function runVirtualClusterStep(store: Store, event: VirtualClusterS
       return { ok: true };
 
     case 'resize': {
-      const config = await host();
+      const client = await host();
       // The StatefulSet's volume template is immutable: the quota and limits follow the
       // new size, and the control plane's claim is expanded in place.
-      await applyObjects(config, objects().filter((o) => o.kind === 'ResourceQuota' || o.kind === 'LimitRange'));
-      await kube('expanding the control plane volume', () =>
-        mergePatch(config, { apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: `data-${vc.name}-0`, namespace: vc.namespace }, spec: { resources: { requests: { storage: `${vc.resources.storageGiB}Gi` } } } }),
-      ).catch((error: unknown) => {
-        // A claim that does not exist yet is created from the template at the new size by the next pod.
-        if (error instanceof PermanentProviderError && /HTTP 404/.test(error.message)) return;
-        throw error;
-      });
+      await applyObjects(client, objects().filter((o) => o.kind === 'ResourceQuota' || o.kind === 'LimitRange'));
+      const claim = ref('v1', 'PersistentVolumeClaim', `data-${vc.name}-0`, vc.namespace);
+      // A claim that does not exist yet is created from the template at the new size by the next pod.
+      if (await kubeCall('reading the control plane volume', () => client.get(claim))) {
+        await kubeCall('expanding the control plane volume', () => client.mergePatch(claim, { spec: { resources: { requests: { storage: `${vc.resources.storageGiB}Gi` } } } }, FIELD_MANAGER));
+      }
       return { ok: true };
     }
 
     case 'pause': {
-      const config = await host();
-      const current = await kube('reading the control plane', () => config.makeApiClient(AppsV1Api).readNamespacedStatefulSet({ name: vc.name, namespace: vc.namespace }));
-      const replicas = current.spec?.replicas ?? 1;
+      const client = await host();
+      const current = await kubeCall('reading the control plane', () => client.get(controlPlane(vc)));
+      if (!current) throw new PermanentProviderError(`the control plane StatefulSet ${vc.namespace}/${vc.name} is missing on the host`);
+      const replicas = (current.spec as { replicas?: number } | undefined)?.replicas ?? 1;
       const kept = current.metadata?.annotations?.[REPLICAS_BEFORE_PAUSE];
-      await kube('scaling the control plane to zero', () =>
-        mergePatch(config, {
-          apiVersion: 'apps/v1',
-          kind: 'StatefulSet',
-          metadata: { name: vc.name, namespace: vc.namespace, annotations: { [REPLICAS_BEFORE_PAUSE]: kept ?? String(Math.max(1, replicas)) } },
-          spec: { replicas: 0 },
-        }),
+      await kubeCall('scaling the control plane to zero', () =>
+        client.mergePatch(controlPlane(vc), { metadata: { annotations: { [REPLICAS_BEFORE_PAUSE]: kept ?? String(Math.max(1, replicas)) } }, spec: { replicas: 0 } }, FIELD_MANAGER),
       );
       // vcluster's synced workloads stop with it: their host pods are removed.
-      await kube('removing synced pods', () => config.makeApiClient(CoreV1Api).deleteCollectionNamespacedPod({ namespace: vc.namespace, labelSelector: syncedPods(vc) }));
+      await kubeCall('removing synced pods', () => client.deleteCollection('v1', 'Pod', vc.namespace, syncedPods(vc)));
       return { ok: true };
     }
 
     case 'resume': {
-      const config = await host();
-      const current = await kube('reading the control plane', () => config.makeApiClient(AppsV1Api).readNamespacedStatefulSet({ name: vc.name, namespace: vc.namespace }));
+      const client = await host();
+      const current = await kubeCall('reading the control plane', () => client.get(controlPlane(vc)));
+      if (!current) throw new PermanentProviderError(`the control plane StatefulSet ${vc.namespace}/${vc.name} is missing on the host`);
       const replicas = Number(current.metadata?.annotations?.[REPLICAS_BEFORE_PAUSE] ?? '1') || 1;
-      await kube('starting the control plane', () =>
-        mergePatch(config, { apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: vc.name, namespace: vc.namespace, annotations: { [REPLICAS_BEFORE_PAUSE]: null } }, spec: { replicas } }),
+      await kubeCall('starting the control plane', () =>
+        client.mergePatch(controlPlane(vc), { metadata: { annotations: { [REPLICAS_BEFORE_PAUSE]: null } }, spec: { replicas } }, FIELD_MANAGER),
       );
       return { ok: true };
     }
 
     case 'delete': {
       try {
-        const config = await host();
-        await orNothing(`deleting Namespace ${vc.namespace}`, () => config.makeApiClient(CoreV1Api).deleteNamespace({ name: vc.namespace }));
+        const client = await host();
+        await kubeCall(`deleting Namespace ${vc.namespace}`, () => client.delete(ref('v1', 'Namespace', vc.namespace)));
         return { hostGone: false };
       } catch (error) {
         // A host that is gone, or out of reach for good, cannot hold the delete hostage.
@@ -296,13 +298,20 @@ export async function runVirtualClusterStep(store: Store, event: VirtualClusterS
 async function finish(store: Store, args: VirtualClusterStepEvent['args'], target: { tenantId: string; projectId: string; virtualClusterId: string }, access: AccessItem | undefined) {
   const { change } = args.context;
   const done = finishOperationItem(target.tenantId, args.operationId, { status: 'Succeeded' });
+  // Pause, resume and delete change what the virtual cluster accrues (create and resize were metered when they began).
+  const vc = args.context.virtualCluster;
+  const host = args.context.reservation?.host ?? args.context.host;
+  const meterState = ({ pause: 'paused', resume: 'running', delete: 'ended' } as const)[change.kind as 'pause' | 'resume' | 'delete'];
+  const meter = meterState && host
+    ? [virtualClusterMeter({ tenantId: target.tenantId, projectId: target.projectId, id: target.virtualClusterId, name: vc.name, ownerId: vc.ownerId, host }, meterState, vc.resources)]
+    : [];
   let items: TransactItem[];
   if (change.kind === 'delete') {
-    items = [...deletionItems(target, args.operationId, args.context), ...(await appsRemovedWith(store, target)), done];
+    items = [...deletionItems(target, args.operationId, args.context), ...(await appsRemovedWith(store, target)), ...meter, done];
   } else {
     const set: Record<string, unknown> = { status: { phase: change.kind === 'pause' ? 'Paused' : 'Running' }, pending: undefined };
     if (access) Object.assign(set, { access, endpoint: args.poll?.exposure?.endpoint });
-    items = [ownedUpdate(target, args.operationId, { set }), done];
+    items = [ownedUpdate(target, args.operationId, { set }), ...meter, done];
   }
   try {
     await transact(store, items);

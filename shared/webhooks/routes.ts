@@ -1,6 +1,7 @@
 import * as z from 'zod';
+import { keys } from '../store/keys.ts';
 import { idOf, listOf, listQuery } from '../api/schema-kit.ts';
-import { created, featureRoutes, noContent, ok, projectParams, projectResourceParams } from '../api/route-kit.ts';
+import { created, featureRoutes, noContent, ok, projectParams, projectResourceParams, readsResource } from '../api/route-kit.ts';
 import { createdWebhook, createWebhookBody, deliveryAccepted, deliveryBody, deliveryHeaders, webhook } from './schemas.ts';
 
 export const webhookRoutes = featureRoutes('webhooks', {
@@ -16,11 +17,11 @@ export const webhookRoutes = featureRoutes('webhooks', {
   },
   'webhook.get': {
     method: 'GET', path: '/v1/projects/{p}/webhooks/{id}', permission: 'project.viewer', resourceType: 'webhook',
-    summary: 'Get a webhook (without its secret)', params: projectResourceParams('webhook'), responses: ok(webhook),
+    reads: readsResource(keys.webhook), summary: 'Get a webhook (without its secret)', params: projectResourceParams('webhook'), responses: ok(webhook),
   },
   'webhook.delete': {
     method: 'DELETE', path: '/v1/projects/{p}/webhooks/{id}', permission: 'project.editor', resourceType: 'webhook',
-    summary: 'Delete a webhook: its deliveries are refused from now on', params: projectResourceParams('webhook'), responses: noContent,
+    reads: readsResource(keys.webhook), summary: 'Delete a webhook: its deliveries are refused from now on', params: projectResourceParams('webhook'), responses: noContent,
   },
 });
 

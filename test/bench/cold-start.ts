@@ -2,17 +2,18 @@
  * Cold start: bundles every Lambda entry the way the CDK stack does (NodejsFunction with
  * `bundlingOptions` of infra/aws/function-defaults.ts), then times `await import(bundle)`
  * in fresh Node processes, beside a baseline bundle that only loads the DynamoDB SDK and
- * makes a client.
+ * makes a client. esbuild's metafile tells what each bundle holds: its largest modules,
+ * and which runtime-provided SDK packages it loads at init and which only on first use.
  */
 import { spawn } from 'node:child_process';
-import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
-import { routeGroups } from '#shared/api/route-table.ts';
 import { bundlingOptions, runtimeProvidedModules } from '#infra/aws/function-defaults.ts';
-import { workflowRegistry } from '#workflows/registry.ts';
+import { bundleEntry, lambdaEntries, type BundleContents } from '#infra/aws/lambda-bundles.ts';
 import { median } from './stats.ts';
+
+export type { BundleContents, BundleModule } from '#infra/aws/lambda-bundles.ts';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -28,12 +29,10 @@ export interface BundleTiming {
   processMs: number;
 }
 
-export interface BundleResult {
+export interface BundleResult extends BundleContents {
   name: string;
   entry: string;
   variant: Variant;
-  bytes: number;
-  mapBytes: number;
   plain: BundleTiming;
   /** With `--enable-source-maps`, as the stack sets NODE_OPTIONS on every function. */
   sourceMaps?: BundleTiming;
@@ -42,26 +41,6 @@ export interface BundleResult {
 export interface ColdStartResult {
   runs: number;
   bundles: BundleResult[];
-}
-
-async function bundle(entry: string, outfile: string, variant: Variant): Promise<{ bytes: number; mapBytes: number }> {
-  await build({
-    absWorkingDir: repoRoot,
-    entryPoints: [entry],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    format: bundlingOptions.format,
-    target: bundlingOptions.target,
-    minify: bundlingOptions.minify,
-    sourcemap: bundlingOptions.sourceMap,
-    mainFields: [...bundlingOptions.mainFields],
-    banner: { js: bundlingOptions.banner },
-    external: variant === 'cdk' ? runtimeProvidedModules : [],
-    logLevel: 'error',
-  });
-  const [js, map] = await Promise.all([stat(outfile), stat(`${outfile}.map`)]);
-  return { bytes: js.size, mapBytes: map.size };
 }
 
 const CHILD_SCRIPT =
@@ -119,6 +98,9 @@ function timing(runs: { importMs: number; processMs: number }[]): BundleTiming {
 
 export const BASELINE = 'baseline (SDK only)';
 
+/** The goal for API functions and the authorizer: import within this many times the baseline's. */
+export const MAX_IMPORT_RATIO = 1.5;
+
 export async function benchColdStart(
   options: { runs: number; workDir: string },
   progress: (line: string) => void,
@@ -140,19 +122,18 @@ export async function benchColdStart(
   );
   const entries = [
     { name: BASELINE, entry: baselineEntry },
-    ...routeGroups.map((group) => ({ name: `api/${group}`, entry: join(repoRoot, `functions/api/${group}.ts`) })),
-    { name: 'authorizer', entry: join(repoRoot, 'functions/authorizer.ts') },
-    ...workflowRegistry.map((family) => ({ name: `steps/${family.family}`, entry: join(repoRoot, family.stepLambda.entry) })),
+    ...lambdaEntries().map(({ name, entry }) => ({ name, entry: join(repoRoot, entry) })),
   ];
 
   // Bundle everything first, then time in rounds that visit every (bundle, flags) pair
   // once, so a burst of load from elsewhere on the machine spreads over all of them
   // instead of skewing one bundle's median.
-  const built: { name: string; entry: string; variant: Variant; outfile: string; bytes: number; mapBytes: number }[] = [];
+  const built: (BundleContents & { name: string; entry: string; variant: Variant; outfile: string })[] = [];
   for (const variant of ['cdk', 'all-in'] as const) {
     for (const { name, entry } of entries) {
       const outfile = join(options.workDir, variant, name.replace(/[^a-z0-9]+/gi, '-'), 'index.mjs');
-      built.push({ name, entry: entry.replace(repoRoot, ''), variant, outfile, ...(await bundle(entry, outfile, variant)) });
+      const contents = await bundleEntry(entry, outfile, variant === 'cdk' ? runtimeProvidedModules : []);
+      built.push({ name, entry: entry.replace(repoRoot, ''), variant, outfile, ...contents });
     }
   }
   progress(`bundled ${built.length} entries into ${options.workDir.replace(repoRoot, '')}`);
@@ -169,12 +150,9 @@ export async function benchColdStart(
   const bundles: BundleResult[] = built.map((b, index) => {
     const plain = jobs.findIndex((job) => job.index === index && job.flags.length === 0);
     const maps = jobs.findIndex((job) => job.index === index && job.flags.length > 0);
+    const { outfile: _outfile, ...contents } = b;
     return {
-      name: b.name,
-      entry: b.entry,
-      variant: b.variant,
-      bytes: b.bytes,
-      mapBytes: b.mapBytes,
+      ...contents,
       plain: timing(samples[plain]!),
       sourceMaps: maps >= 0 ? timing(samples[maps]!) : undefined,
     };

@@ -14,18 +14,11 @@
  * the operation UpdateItem of the finish step) replayed N times at the same concurrency
  * against the same DynamoDB Local.
  *
- * It runs in a child process (runHostClusterBench): a fresh heap and event loop, with no
- * module-level state, sockets or timers left by the API benchmark's runtime in run.ts's
- * process, so the numbers are the same whether it runs alone (BENCH_ONLY=clusters) or
- * after the other parts.
+ * It runs in a child process (runHostClusterBench, child-process.ts).
  */
-import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DescribeExecutionCommand, GetExecutionHistoryCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { childMain, runInChild } from './child-process.ts';
 import { runLoad, summarize, type LatencySummary } from './stats.ts';
 
 export interface ClusterBenchOptions {
@@ -363,49 +356,8 @@ export async function benchHostClusters(options: ClusterBenchOptions, progress: 
   }
 }
 
-const CHILD_OPTIONS = 'PALETTE_BENCH_CLUSTERS_OPTIONS';
-const CHILD_OUT = 'PALETTE_BENCH_CLUSTERS_OUT';
+/** Runs benchHostClusters in a fresh Node process and returns its result. */
+export const runHostClusterBench = (options: ClusterBenchOptions, progress: (line: string) => void) =>
+  runInChild<ClusterBenchOptions, ClusterBenchResult>(import.meta.url, options, progress);
 
-/** Runs benchHostClusters in a fresh Node process (same loader flags) and returns its result. */
-export async function runHostClusterBench(options: ClusterBenchOptions, progress: (line: string) => void): Promise<ClusterBenchResult> {
-  const dir = await mkdtemp(join(tmpdir(), 'palette-bench-'));
-  const out = join(dir, 'result.json');
-  try {
-    const code = await new Promise<number | null>((resolve, reject) => {
-      const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url)], {
-        env: { ...process.env, [CHILD_OPTIONS]: JSON.stringify(options), [CHILD_OUT]: out },
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
-      child.stdout.setEncoding('utf8');
-      let buffered = '';
-      child.stdout.on('data', (chunk: string) => {
-        buffered += chunk;
-        const lines = buffered.split('\n');
-        buffered = lines.pop() ?? '';
-        for (const line of lines) progress(line);
-      });
-      child.on('error', reject);
-      child.on('exit', (exitCode) => {
-        if (buffered) progress(buffered);
-        resolve(exitCode);
-      });
-    });
-    if (code !== 0) throw new Error(`the host-cluster benchmark process exited with ${code}`);
-    return JSON.parse(await readFile(out, 'utf8')) as ClusterBenchResult;
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
-
-// The child process: run, write the result, exit (the runtime's servers are stopped, but
-// a stray keep-alive socket must not hold the process).
-if (process.env[CHILD_OPTIONS] && process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  try {
-    const result = await benchHostClusters(JSON.parse(process.env[CHILD_OPTIONS]) as ClusterBenchOptions, (line) => console.log(line));
-    await writeFile(process.env[CHILD_OUT]!, JSON.stringify(result));
-    process.exit(0);
-  } catch (error) {
-    console.error(error);
-    process.exit(1);
-  }
-}
+await childMain(import.meta.url, benchHostClusters);

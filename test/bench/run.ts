@@ -27,7 +27,10 @@
  *    (esm, minify, node24, sourcemap, the createRequire banner, mainFields module,main and
  *    `@aws-sdk/*` external, since the Lambda runtime provides it), then the median time of
  *    `await import(bundle)` in fresh Node processes, beside a baseline bundle that only
- *    imports @aws-sdk/client-dynamodb + @aws-sdk/lib-dynamodb and creates a client. A
+ *    imports @aws-sdk/client-dynamodb + @aws-sdk/lib-dynamodb and creates a client. Then
+ *    the goals (API functions and the authorizer within MAX_API_BUNDLE_BYTES and 1.5x the
+ *    baseline's import) and what each bundle holds, from esbuild's metafile: its largest
+ *    packages and folders, and the SDK packages it loads at init or only on first use. A
  *    second table bundles everything (SDK included) for comparison.
  *
  * 3. Host clusters at scale (test/bench/host-clusters.ts, in a child process): 200 sim host
@@ -37,9 +40,24 @@
  *    history), DynamoDB calls per cluster, beside the same DynamoDB writes a create makes
  *    replayed at the same concurrency against the same DynamoDB Local.
  *
+ * 4. App Mode (test/bench/app-mode.ts, in a child process): virtual clusters created in
+ *    beehive by many users at once, then paused, resumed, and a two-tier app deployed;
+ *    latency to the end of each execution, states, DynamoDB calls and transaction
+ *    conflicts per action, beside a create's raw transactions on the same hot items.
+ *
+ * 5. Usage rollup (test/bench/rollup.ts, in a child process): rollup-usage over 2,000 and
+ *    10,000 virtual clusters (and their apps and hosts) seeded straight into DynamoDB Local,
+ *    in invocations bounded at 60 s as the scheduled Lambda runs it: wall time,
+ *    invocations, items read and written per cluster, the 10k/2k ratio (linear: 5), beside
+ *    raw BatchWriteItem of the records it writes.
+ *
+ * 5. The AWS bill (test/bench/aws-cost.ts, in a child process): what a request, a
+ *    virtual-cluster and host-cluster lifecycle, an app deploy and a virtual-cluster
+ *    month of scheduled jobs consume, in the units AWS bills, priced with aws-prices.ts.
+ *
  * Results are also written to .palette/bench/latest.json (git-ignored).
  * Environment: BENCH_QUICK=1 runs a smaller version (for checking the script);
- * BENCH_ONLY=api,coldstart,clusters (any of them) runs only those parts.
+ * BENCH_ONLY=api,coldstart,clusters,appmode,rollup (any of them) runs only those parts.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, platform, release } from 'node:os';
@@ -52,15 +70,20 @@ process.env.LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'WARN';
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 
 const { benchApi } = await import('./api-latency.ts');
-const { benchColdStart, BASELINE } = await import('./cold-start.ts');
+const { benchColdStart, BASELINE, MAX_IMPORT_RATIO } = await import('./cold-start.ts');
+const { API_BUNDLE_EXCEPTIONS, MAX_API_BUNDLE_BYTES } = await import('#infra/aws/function-defaults.ts');
 const { formatTable, kib, ms, ratio } = await import('./stats.ts');
 const { runHostClusterBench } = await import('./host-clusters.ts');
+const { runAppModeBench } = await import('./app-mode.ts');
+const { runAwsCostBench } = await import('./aws-cost.ts');
+const { AWS_PRICES, costOf, usd } = await import('./aws-prices.ts');
+const { runRollupBench } = await import('./rollup.ts');
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const outDir = join(repoRoot, '.palette', 'bench');
 const quick = process.env.BENCH_QUICK === '1';
 const only = new Set((process.env.BENCH_ONLY ?? '').split(',').map((s) => s.trim()).filter(Boolean));
-const runs = (part: 'api' | 'coldstart' | 'clusters') => only.size === 0 || only.has(part);
+const runs = (part: 'api' | 'coldstart' | 'clusters' | 'appmode' | 'cost' | 'rollup') => only.size === 0 || only.has(part);
 
 const config = {
   concurrencies: [1, 16],
@@ -68,6 +91,9 @@ const config = {
   warmup: quick ? 20 : 50,
   coldStartRuns: quick ? 2 : 5,
   hostClusters: { clusters: quick ? 50 : 200, concurrency: 50, warmup: 5, simSpeed: 1000, pollIntervalMs: 100, timeoutMs: 80_000 },
+  rollup: { sizes: quick ? [500, 2500] : [2000, 10000], budgetMs: 60_000, tightBudgetMs: 2_000 },
+  cost: { requests: quick ? 20 : 100, lifecycles: quick ? 5 : 20, virtualClustersForJobs: quick ? 10 : 40, simSpeed: 1000 },
+  appMode: { virtualClusters: quick ? 20 : 100, latencyConcurrency: 1, contended: quick ? 50 : 200, concurrency: quick ? 50 : 200, actions: quick ? 10 : 30, simSpeed: 1000, timeoutMs: 180_000 },
 };
 
 const benchStarted = performance.now();
@@ -175,6 +201,24 @@ if (cold) {
         ]),
     ),
   );
+  const requestPath = cold.bundles.filter((b) => b.variant === 'cdk' && (b.name.startsWith('api/') || b.name === 'authorizer'));
+  const overSize = requestPath
+    .filter((b) => b.bytes > MAX_API_BUNDLE_BYTES)
+    .map((b) => `${b.name} ${kib(b.bytes)}${API_BUNDLE_EXCEPTIONS[b.name] ? ` (documented: ${API_BUNDLE_EXCEPTIONS[b.name]!.why})` : ''}`);
+  const overTime = requestPath
+    .filter((b) => b.plain.importMs / cdkBase.plain.importMs > MAX_IMPORT_RATIO)
+    .map((b) => `${b.name} ${ratio(b.plain.importMs / cdkBase.plain.importMs)}`);
+  console.log(
+    `\nAPI functions and the authorizer: at most ${kib(MAX_API_BUNDLE_BYTES)} (${overSize.length ? `over: ${overSize.join(', ')}` : 'all within'}),` +
+      ` import at most ${MAX_IMPORT_RATIO}x the baseline (${overTime.length ? `over: ${overTime.join(', ')}` : 'all within'}).`,
+  );
+  console.log(`\nWhat each bundle holds (esbuild's metafile: minified KiB by package or folder of ours; SDK = from the Lambda runtime):\n`);
+  for (const b of cold.bundles.filter((x) => x.variant === 'cdk' && x.name !== BASELINE)) {
+    const top = b.modules.slice(0, 7).map((m) => `${m.module} ${(m.bytes / 1024).toFixed(1)}`);
+    console.log(`  ${b.name.padEnd(22)} ${kib(b.bytes).padStart(10)}  ${top.join(' · ')}`);
+    const sdk = (names: string[]) => (names.length ? names.map((n) => n.replace('@aws-sdk/', '')).join(', ') : '-');
+    console.log(`  ${''.padEnd(22)} ${''.padStart(10)}  SDK at init: ${sdk(b.externalAtInit)}; on first use: ${sdk(b.externalOnDemand)}`);
+  }
   console.log(`\nEverything bundled (SDK included), for comparison; median of ${cold.runs}:\n`);
   console.log(
     formatTable(
@@ -236,6 +280,118 @@ if (hc) {
 }
 
 // ---------------------------------------------------------------------------------------------
+const am = runs('appmode')
+  ? (heading(`4. App Mode: ${config.appMode.virtualClusters} virtual clusters one at a time, ${config.appMode.contended} with ${config.appMode.concurrency} at once, pause, resume, app deploys`),
+    await runAppModeBench(config.appMode, log))
+  : undefined;
+if (am) {
+  console.log(
+    `\nThe emulator's readiness and every Wait scaled away (speed ${am.options.simSpeed}),` +
+      `\nso the time is the orchestration (vCluster itself takes seconds). Latency: request sent -> its execution ended, in ms:\n`,
+  );
+  console.log(
+    formatTable(
+      ['action', 'n', 'p50', 'p99', 'request p50', 'states', 'DDB calls', 'txn conflicts', 're-placed', 'ok'],
+      am.actions.map((a) => [
+        a.action,
+        String(a.n),
+        ms(a.done.p50, 0),
+        ms(a.done.p99, 0),
+        ms(a.request.p50, 0),
+        `${a.statesEntered.mean.toFixed(1)} (max ${a.statesEntered.max})`,
+        a.ddbCallsPerActionTotal.toFixed(1),
+        a.transactionConflictsPerAction.toFixed(2),
+        a.placementRetriesPerAction.toFixed(2),
+        `${a.succeeded}/${a.n}`,
+      ]),
+    ),
+  );
+  for (const a of am.actions) {
+    console.log(`\n${a.action}: ${a.statesEntered.path.join(' > ')}\n  DynamoDB calls: ${Object.entries(a.ddbCallsPerAction).map(([n, c]) => `${n} ${c.toFixed(2)}`).join(', ')}`);
+  }
+  console.log(
+    `\nraw: ${am.baseline.description}: one at a time p50 ${ms(am.baseline.sequence.p50, 0)} ms, p99 ${ms(am.baseline.sequence.p99, 0)} ms; ` +
+      `${am.options.concurrency} at once p50 ${ms(am.baseline.contended.p50, 0)} ms, p99 ${ms(am.baseline.contended.p99, 0)} ms; ` +
+      `${am.baseline.transactionConflictsPerSequence.toFixed(2)} transaction conflicts per sequence`,
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+const ru = runs('rollup')
+  ? (heading(`5. Usage rollup: rollup-usage over ${config.rollup.sizes.join(' and ')} virtual clusters seeded into DynamoDB Local`),
+    await runRollupBench(config.rollup, log))
+  : undefined;
+if (ru) {
+  console.log(
+    `\nEach virtual cluster allocated since the start of the previous hour (a third resized, paused or deleted), an app for every fourth,` +
+      `\none host per 200 and one tenant per 50; invocations bounded at ${ru.options.budgetMs / 1000} s, as the scheduled Lambda runs them:\n`,
+  );
+  console.log(
+    formatTable(
+      ['virtual clusters', 'apps', 'wall s', 'invocations', 'records', 'items read/VC', 'items written/VC', 'DDB calls/VC', 'raw writes s', 'x raw'],
+      ru.sizes.map((r) => [
+        String(r.virtualClusters),
+        String(r.apps),
+        (r.wallMs / 1000).toFixed(2),
+        String(r.invocations),
+        String(r.records),
+        r.perCluster.itemsRead.toFixed(2),
+        r.perCluster.itemsWritten.toFixed(2),
+        r.perCluster.ddbCalls.toFixed(3),
+        (r.rawWriteMs / 1000).toFixed(2),
+        ratio(r.wallMs / r.rawWriteMs),
+      ]),
+    ),
+  );
+  console.log(
+    `\nwall time ${ru.sizes.at(-1)!.virtualClusters}/${ru.sizes[0]!.virtualClusters} = ${ratio(ru.scaling.wallRatio)} for ${ratio(ru.scaling.sizeRatio)} the clusters ` +
+      `(per cluster ${ratio(ru.scaling.perClusterRatio)}; goal: at most ${(ru.scaling.sizeRatio * 1.1).toFixed(1)}x)` +
+      `\nDynamoDB calls at ${ru.sizes.at(-1)!.virtualClusters}: ${Object.entries(ru.sizes.at(-1)!.ddbCalls).map(([n, c]) => `${n} ${c}`).join(', ')}` +
+      (ru.sizes.at(-1)!.bounded
+        ? `\nagain from scratch with each invocation bounded at ${ru.sizes.at(-1)!.bounded!.budgetMs / 1000} s: ${ru.sizes.at(-1)!.bounded!.invocations} invocations, ` +
+          `${(ru.sizes.at(-1)!.bounded!.wallMs / 1000).toFixed(2)} s, ${ru.sizes.at(-1)!.bounded!.records} records (${ru.sizes.at(-1)!.records} in one go)`
+        : ''),
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+const cost = runs('cost') ? (heading('5. The AWS bill per unit of work'), await runAwsCostBench(config.cost, log)) : undefined;
+if (cost) {
+  console.log(
+    `\nOn-demand prices, ${AWS_PRICES.region}, read ${AWS_PRICES.readOn} (test/bench/aws-prices.ts). Per unit: DynamoDB units (ReturnConsumedCapacity),` +
+      `\nstate transitions and step time (execution history), API Lambda time = the request's latency at one client (an upper bound), 1 GB:\n`,
+  );
+  console.log(
+    formatTable(
+      ['unit of work', 'n', 'RRU', 'WRU', 'transitions', 'Lambda inv', 'GB-s', 'per unit', 'per 1,000', 'DynamoDB share'],
+      cost.units.map((u) => [
+        u.unit,
+        String(u.n),
+        u.consumption.readUnits.toFixed(1),
+        u.consumption.writeUnits.toFixed(1),
+        u.consumption.stateTransitions.toFixed(1),
+        u.consumption.lambdaInvocations.toFixed(1),
+        u.consumption.lambdaGbSeconds.toFixed(3),
+        usd(u.cost.total),
+        usd(u.cost.total * 1000),
+        `${((u.cost.dynamodb / u.cost.total) * 100).toFixed(0)}%`,
+      ]),
+    ),
+  );
+  const vm = cost.virtualClusterMonth;
+  console.log(
+    `\nA virtual cluster month of control-plane overhead (the scheduled jobs' share, measured over ${cost.options.virtualClustersForJobs} virtual clusters):\n`,
+  );
+  console.log(
+    formatTable(
+      ['job', 'runs / month', 'RRU / run / VC', 'WRU / run / VC', 'per VC-month'],
+      vm.perJob.map((j) => [j.job, j.runsPerMonth.toFixed(0), j.perRun.readUnits.toFixed(2), j.perRun.writeUnits.toFixed(2), usd(costOf(Object.fromEntries(Object.entries(j.perRun).map(([k, v]) => [k, v * j.runsPerMonth])) as never).total)]),
+    ),
+  );
+  console.log(`\ntotal per virtual-cluster-month: ${usd(vm.cost.total)} (goal: <= $0.02)`);
+}
+
+// ---------------------------------------------------------------------------------------------
 const durationMs = performance.now() - benchStarted;
 const summaryLines: string[] = [];
 for (const s of api?.scenarios ?? []) {
@@ -267,6 +423,39 @@ if (hc) {
     '',
   );
 }
+if (am) {
+  const [create, contended] = am.actions;
+  summaryLines.push(
+    ...am.actions.map(
+      (a) =>
+        `${a.action.padEnd(34)} p50 ${ms(a.done.p50, 0).padStart(5)} ms  p99 ${ms(a.done.p99, 0).padStart(5)} ms  ${a.statesEntered.mean.toFixed(1)} states  ${a.ddbCallsPerActionTotal.toFixed(1)} DDB calls`,
+    ),
+    `virtual cluster create p50 / raw writes p50 = ${ratio(create!.done.p50 / am.baseline.sequence.p50)} one at a time; ${am.options.contended} creates ${am.options.concurrency} at once: ` +
+      `wall ${(contended!.done.wallMs / 1000).toFixed(2)} s / raw writes ${(am.baseline.contended.wallMs / 1000).toFixed(2)} s = ${ratio(contended!.done.wallMs / am.baseline.contended.wallMs)} (goal <= 3x); ` +
+      `/ (raw writes + the emulated vcluster's own ${(am.emulatedVclusterWallMs / 1000).toFixed(2)} s) = ${ratio(contended!.done.wallMs / (am.baseline.contended.wallMs + am.emulatedVclusterWallMs))}` +
+      `; ${contended!.transactionConflictsPerAction.toFixed(2)} transaction conflicts and ${contended!.placementRetriesPerAction.toFixed(2)} re-placements per create at ${am.options.concurrency} at once (goal: p50 <= 300 ms, p99 <= 1 s, <= 12 states)`,
+    '',
+  );
+}
+if (ru) {
+  for (const r of ru.sizes) {
+    summaryLines.push(
+      `rollup-usage ${String(r.virtualClusters).padStart(6)} VCs   ${(r.wallMs / 1000).toFixed(2).padStart(7)} s in ${r.invocations} invocation(s) of <= ${ru.options.budgetMs / 1000} s` +
+        `   ${r.perCluster.itemsRead.toFixed(2)} items read / ${r.perCluster.itemsWritten.toFixed(2)} written per VC   / raw writes ${(r.rawWriteMs / 1000).toFixed(2)} s = ${ratio(r.wallMs / r.rawWriteMs)}`,
+    );
+  }
+  summaryLines.push(`rollup-usage ${ru.sizes.at(-1)!.virtualClusters}/${ru.sizes[0]!.virtualClusters} wall time = ${ratio(ru.scaling.wallRatio)} (linear ${ratio(ru.scaling.sizeRatio)}, goal <= ${(ru.scaling.sizeRatio * 1.1).toFixed(1)}x)`, '');
+}
+if (cost) {
+  const lifecycle = ['virtual cluster create', 'virtual cluster pause', 'virtual cluster resume', 'virtual cluster delete (with its app)'];
+  const of = (unit: string) => cost.units.find((u) => u.unit === unit)!.cost.total;
+  summaryLines.push(
+    `AWS: per 1,000 GET /v1/projects/{id} ${usd(of('GET /v1/projects/{id}') * 1000)}, POST /v1/projects ${usd(of('POST /v1/projects') * 1000)}; ` +
+      `virtual cluster lifecycle (create+pause+resume+delete) ${usd(lifecycle.reduce((a, u) => a + of(u), 0))}; app deploy ${usd(of('app deploy (postgres + container)'))}; ` +
+      `host cluster create+delete ${usd(of('host cluster create') + of('host cluster delete'))}; per virtual-cluster-month ${usd(cost.virtualClusterMonth.cost.total)} (goal <= $0.02)`,
+    '',
+  );
+}
 summaryLines.push(
   `total bench time ${(durationMs / 1000).toFixed(1)} s` +
     (api ? ` (runtime start ${(api.runtimeStartMs / 1000).toFixed(1)} s)` : '') +
@@ -288,6 +477,8 @@ await writeFile(
       api,
       coldStart: cold,
       hostClusters: hc,
+      appMode: am,
+      rollup: ru,
       summary: summaryLines,
     },
     null,

@@ -195,6 +195,12 @@ const cases: Record<OperationId, Case> = {
   'webhook.delete': { kind: 'change', request: () => ({ method: 'DELETE', path: `${base}/webhooks/${f.webhookId}` }), version: () => api.get(`${base}/webhooks/${f.webhookId}`) },
   'hook.deliver': { kind: 'exempt', why: 'public: authenticated by its signature, no version to match' },
   'app.delete': { kind: 'change', request: () => ({ method: 'DELETE', path: `${base}/apps/${f.appId}` }), version: () => api.get(`${base}/apps/${f.appId}`) },
+  // A job run has no version to match, like a create: any If-Match is refused before the job runs.
+  'job.run': { kind: 'create', request: () => ({ client: rt.system, method: 'POST', path: '/v1/system/jobs/enforce-quotas' }) },
+  'usage.project': { kind: 'exempt', why: 'usage is computed over a window, not a versioned resource (no ETag)' },
+  'usage.tenant': { kind: 'exempt', why: 'usage is computed over a window, not a versioned resource (no ETag)' },
+  'report.list': { kind: 'exempt', why: 'a list has no version' },
+  'report.get': { kind: 'exempt', why: 'a report is made once and never changes: it has no version (no ETag)' },
 };
 
 /** A resource's version (profiles call it `revision`: their `version` is their semver; an app's `revision` is its deployment number). */

@@ -10,6 +10,7 @@ import { isMutation } from '#shared/api/route-kit.ts';
 import { API_BURST_LIMIT, API_RATE_LIMIT, PaletteStack } from '#infra/aws/api-stack.ts';
 import { routeGroupAccess } from '#infra/aws/route-group-access.ts';
 import { workflowDefinitions, workflowRegistry } from '#workflows/registry.ts';
+import { SCHEDULED_FUNCTION_TIMEOUT_SECONDS } from '#shared/jobs/schedule.ts';
 
 /** Synthesized CloudFormation is untyped JSON. */
  
@@ -20,8 +21,8 @@ const dynamoWriteActions = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb
 
 const asArray = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
 
-/** The route-group functions, the authorizer and each workflow family's step Lambda. */
-const ourFunctionCount = routeGroups.length + 1 + workflowRegistry.length;
+/** The route-group functions, the authorizer, each workflow family's step Lambda and the scheduled function. */
+const ourFunctionCount = routeGroups.length + 1 + workflowRegistry.length + 1;
 
 /** Our functions are the NodejsFunctions; CDK's helper functions use other handlers. */
 const ourFunctions = (template: Template) =>
@@ -98,13 +99,14 @@ describe('PaletteStack (bundling skipped)', () => {
     const functions = ourFunctions(template);
     expect(functions).toHaveLength(ourFunctionCount);
     const stepFunctionIds = [...stack.workflows.stepFunctions.values()].map(logicalId);
+    const scheduledId = logicalId(stack.scheduledJobs.function);
     const dataless = routeGroups.filter((g) => routeGroupAccess[g].table === 'none').map((g) => logicalId(stack.groupFunctions.get(g)!));
     expect(dataless).toHaveLength(1);
     for (const [id, fn] of functions) {
       expect(fn.Properties.Runtime, id).toBe('nodejs24.x');
       expect(fn.Properties.Architectures, id).toEqual(['arm64']);
       expect(fn.Properties.MemorySize, id).toBe(1024);
-      expect(fn.Properties.Timeout, id).toBe(stepFunctionIds.includes(id) ? 60 : 29);
+      expect(fn.Properties.Timeout, id).toBe(id === scheduledId ? SCHEDULED_FUNCTION_TIMEOUT_SECONDS : stepFunctionIds.includes(id) ? 60 : 29);
       expect(fn.Properties.Environment.Variables.TABLE_NAME, id).toEqual(dataless.includes(id) ? undefined : { Ref: tableLogicalId() });
       expect(fn.Properties.Environment.Variables.NODE_OPTIONS, id).toBe('--enable-source-maps');
       expect(fn.Properties.LoggingConfig?.LogGroup, id).toBeDefined();

@@ -252,8 +252,8 @@ describe('the workflows in the Palette stack (bundling skipped)', () => {
     expect([...started].sort()).toEqual(workflowRegistry.map((f) => f.family).sort());
   });
 
-  it('gives Step Functions permissions to no role but the route-group functions\'', () => {
-    const groupRoleIds = [...stack.groupFunctions.values()].map((fn) => logicalId(fn.role!));
+  it('gives Step Functions permissions to no role but the route-group functions\' and the scheduled function\'s', () => {
+    const groupRoleIds = [...stack.groupFunctions.values(), stack.scheduledJobs.function].map((fn) => logicalId(fn.role!));
     const authorizerRoleId = logicalId(stack.authorizerFunction.role!);
     expect(actionsOf(statementsOf(stack.authorizerFunction.role!)).filter((a) => a.startsWith('states:'))).toEqual([]);
     for (const [id, policy] of Object.entries(resources).filter(([, r]) => r.Type === 'AWS::IAM::Policy')) {

@@ -2,6 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { inject } from 'vitest';
 import { startLocalRuntime, type LocalRuntime } from '#infra/local/runtime.ts';
+import { keys, SYSTEM_TENANT } from '#shared/store/keys.ts';
+import { getItem } from '#shared/store/table.ts';
+import { clusterGroupItem } from '#shared/cluster-groups/items.ts';
+import { hostClusterItem } from '#shared/host-clusters/items.ts';
 import { createResponseValidator, type ResponseValidator } from './openapi-validator.ts';
 
 export interface ApiResponse<T = any> {
@@ -68,6 +72,8 @@ export async function startTestRuntime(options: { simSpeed?: number } = {}): Pro
     dynamoEndpoint: inject('dynamoEndpoint'),
     tableName: `test-${randomBytes(6).toString('hex')}`,
   });
+  // beehive's hosts are provisioned by workflows after start: tests begin once they have settled.
+  await beehiveSettled(runtime);
   const document = await (await fetch(`${runtime.url}/v1/openapi.json`)).json();
   const validator = createResponseValidator(document);
   const client = (key?: string) => apiClient(runtime.url, key, validator);
@@ -92,6 +98,17 @@ export async function startTestRuntime(options: { simSpeed?: number } = {}): Pro
       return items.sort();
     },
   };
+}
+
+/** Waits until every seeded beehive host is Running (their create workflows have finished writing). */
+async function beehiveSettled(runtime: LocalRuntime) {
+  const group = await until('beehive seeded', () => getItem(runtime.store, keys.clusterGroup(SYSTEM_TENANT, 'beehive'), clusterGroupItem), (g) => !!g, 60_000);
+  await until(
+    'beehive hosts Running',
+    () => Promise.all(group!.hostClusters.map((m) => getItem(runtime.store, keys.cluster(m.tenantId, m.projectId, m.clusterId), hostClusterItem))),
+    (hosts) => hosts.every((h) => h?.status.phase === 'Running'),
+    60_000,
+  );
 }
 
 /** Polls `read` until `done` holds; fails with the last value after `timeoutMs`. */

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { KubernetesObjectApi, type KubeConfig, type V1Deployment, type V1Service, type V1StatefulSet, type V1PersistentVolumeClaim } from '@kubernetes/client-node';
+import { KubernetesObjectApi, type V1Deployment, type V1Service, type V1StatefulSet, type V1PersistentVolumeClaim } from '@kubernetes/client-node';
 import { Deployment, StatefulSet } from 'kubernetes-models/apps/v1';
 import { PersistentVolumeClaim, Service } from 'kubernetes-models/v1';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +7,8 @@ import type { AppTier } from '#shared/app-profiles/items.ts';
 import { createAppProfileBody } from '#shared/app-profiles/schemas.ts';
 import { checkTierValues, isWorkloadReady, renderTiers, type RenderedTier, type RenderInput } from '#shared/apps/render.ts';
 import { applyObjects } from '#shared/kube/apply.ts';
+import { kubeClient, type KubeClient, type KubeObject } from '#shared/kube/kube-client.ts';
+import { parseKubeconfig } from '#shared/kube/kubeconfig.ts';
 import { startKubeEmulator, type KubeEmulator } from '#infra/local/kube-emulator/index.ts';
 
 /** Tiers as a stored profile holds them: through the create schema, defaults applied. */
@@ -375,12 +377,13 @@ describe('isWorkloadReady', () => {
 
 describe('the rendered tiers on the Kubernetes API emulator', () => {
   let emulator: KubeEmulator;
-  let kc: KubeConfig;
+  /** The steps' own client, for applying; client-node's, for reading back. */
+  let steps: KubeClient;
   let client: KubernetesObjectApi;
   beforeAll(async () => {
     emulator = await startKubeEmulator({ readyDelayMs: 50 });
-    kc = emulator.createCluster('render-1').kubeConfigObject();
-    client = KubernetesObjectApi.makeApiClient(kc);
+    client = KubernetesObjectApi.makeApiClient(emulator.createCluster('render-1').kubeConfigObject());
+    steps = kubeClient(parseKubeconfig(emulator.kubeconfig('render-1')));
   });
   afterAll(async () => {
     await emulator?.stop();
@@ -403,7 +406,7 @@ describe('the rendered tiers on the Kubernetes API emulator', () => {
         const data = Object.fromEntries(secret.keys.map((k) => [k, randomBytes(18).toString('base64url')]));
         await client.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name: secret.name, namespace: secret.namespace, labels: secret.labels }, stringData: data } as never);
       }
-      await applyObjects(kc, tier.objects.map((o) => ({ ...o, metadata: { namespace, ...o.metadata } })));
+      await applyObjects(steps, tier.objects.map((o) => ({ ...o, metadata: { namespace, ...o.metadata } })) as KubeObject[]);
       await readyWithin(tier, namespace);
     }
   };
@@ -427,7 +430,7 @@ describe('the rendered tiers on the Kubernetes API emulator', () => {
     const [first] = render([tier], { namespace });
     await deploy([first!], namespace);
     const [second] = render([{ ...tier, image: 'web:2' }], { namespace });
-    await applyObjects(kc, second!.objects);
+    await applyObjects(steps, second!.objects as KubeObject[]);
     await readyWithin(second!, namespace);
     const pods = await client.list('v1', 'Pod', namespace, undefined, undefined, undefined, undefined, 'palette.dev/tier=web');
     const images = pods.items.map((p) => (p as { spec?: { containers: Array<{ image?: string }> } }).spec!.containers[0]!.image);

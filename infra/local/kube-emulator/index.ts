@@ -81,6 +81,8 @@ export interface KubeEmulator {
   kubeconfig(name: string, options?: KubeconfigOptions): string;
   /** A client-node KubeConfig loaded from `kubeconfig(name)`. */
   kubeConfigObject(name: string, options?: KubeconfigOptions): KubeConfig;
+  /** Takes a cluster's API server off the network (an outage: connections are refused) or back; its state is kept. */
+  setServing(name: string, serving: boolean): Promise<void>;
   /** Waits until pending state has been written to dataDir. */
   flush(): Promise<void>;
   stop(): Promise<void>;
@@ -485,6 +487,10 @@ export async function startKubeEmulator(options: KubeEmulatorOptions = {}): Prom
     },
     kubeConfigObject(name, kubeconfigOptions) {
       return handle(requireCluster(name)).kubeConfigObject(kubeconfigOptions);
+    },
+    async setServing(name, serving) {
+      requireCluster(name);
+      await internals.setRunning(name, serving);
     },
     flush,
     async stop() {

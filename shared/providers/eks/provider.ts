@@ -1,19 +1,4 @@
-import {
-  CreateClusterCommand,
-  CreateNodegroupCommand,
-  DeleteClusterCommand,
-  DeleteNodegroupCommand,
-  DescribeClusterCommand,
-  DescribeNodegroupCommand,
-  ListNodegroupsCommand,
-  TagResourceCommand,
-  UpdateClusterVersionCommand,
-  UpdateNodegroupConfigCommand,
-  UpdateNodegroupVersionCommand,
-  type Cluster,
-  type EKSClient,
-  type Nodegroup,
-} from '@aws-sdk/client-eks';
+import type { Cluster, EKSClient, Nodegroup } from '@aws-sdk/client-eks';
 import { compareKubernetesVersions } from '../../host-clusters/kubernetes-version.ts';
 import type { ClusterAccess } from '../../kube/kubeconfig.ts';
 import { createEksTokenIssuer } from './token.ts';
@@ -41,6 +26,14 @@ import {
   type ProviderClusterStatus,
   type ProviderPhase,
 } from '../provider.ts';
+
+/**
+ * The EKS SDK, loaded on the first call: the host-clusters API bundles this provider for
+ * the kubeconfigs of EKS clusters, and a static import would load the SDK on every cold
+ * start of that function, EKS cluster or not.
+ */
+let sdk: Promise<typeof import('@aws-sdk/client-eks')> | undefined;
+const eksSdk = () => (sdk ??= import('@aws-sdk/client-eks'));
 
 export type { AwsCredentials } from './token.ts';
 export type { EksAccount } from './session.ts';
@@ -132,7 +125,7 @@ export function createEksProvider(account: EksAccountSettings, options: EksProvi
   /** The cluster, or undefined when EKS doesn't know it. */
   async function findCluster(client: EKSClient, name: string): Promise<Cluster | undefined> {
     try {
-      const out = await client.send(new DescribeClusterCommand({ name }));
+      const out = await client.send(new (await eksSdk()).DescribeClusterCommand({ name }));
       return out.cluster;
     } catch (error) {
       if (isAwsError(error, 'ResourceNotFoundException')) return undefined;
@@ -154,7 +147,7 @@ export function createEksProvider(account: EksAccountSettings, options: EksProvi
     do {
       let out;
       try {
-        out = await client.send(new ListNodegroupsCommand({ clusterName, ...(nextToken ? { nextToken } : {}) }));
+        out = await client.send(new (await eksSdk()).ListNodegroupsCommand({ clusterName, ...(nextToken ? { nextToken } : {}) }));
       } catch (error) {
         if (isAwsError(error, 'ResourceNotFoundException')) return names;
         throw classifyAwsError(error, 'ListNodegroups');
@@ -167,7 +160,7 @@ export function createEksProvider(account: EksAccountSettings, options: EksProvi
 
   async function findNodegroup(client: EKSClient, clusterName: string, nodegroupName: string): Promise<Nodegroup | undefined> {
     try {
-      const out = await client.send(new DescribeNodegroupCommand({ clusterName, nodegroupName }));
+      const out = await client.send(new (await eksSdk()).DescribeNodegroupCommand({ clusterName, nodegroupName }));
       return out.nodegroup;
     } catch (error) {
       if (isAwsError(error, 'ResourceNotFoundException')) return undefined;
@@ -199,7 +192,7 @@ export function createEksProvider(account: EksAccountSettings, options: EksProvi
     }
     try {
       await client.send(
-        new CreateNodegroupCommand({
+        new (await eksSdk()).CreateNodegroupCommand({
           clusterName: ref.providerName,
           nodegroupName: pool.name,
           instanceTypes: [pool.instanceType],
@@ -231,7 +224,7 @@ export function createEksProvider(account: EksAccountSettings, options: EksProvi
 
   async function tagCluster(client: EKSClient, cluster: Cluster, tags: Record<string, string>): Promise<void> {
     if (!cluster.arn) throw new TransientProviderError(`EKS returned cluster ${cluster.name ?? '?'} without an ARN`);
-    await client.send(new TagResourceCommand({ resourceArn: cluster.arn, tags }));
+    await client.send(new (await eksSdk()).TagResourceCommand({ resourceArn: cluster.arn, tags }));
   }
 
   /**
@@ -249,7 +242,7 @@ export function createEksProvider(account: EksAccountSettings, options: EksProvi
     for (const ng of nodegroups) {
       if (ng.status === 'DELETING' || !ng.nodegroupName) continue;
       try {
-        await client.send(new DeleteNodegroupCommand({ clusterName: ref.providerName, nodegroupName: ng.nodegroupName }));
+        await client.send(new (await eksSdk()).DeleteNodegroupCommand({ clusterName: ref.providerName, nodegroupName: ng.nodegroupName }));
       } catch (error) {
         if (isAwsError(error, 'ResourceNotFoundException')) continue;
         // Busy (still creating/updating): the next call tries again.
@@ -259,7 +252,7 @@ export function createEksProvider(account: EksAccountSettings, options: EksProvi
     }
     if (nodegroups.length > 0) return;
     try {
-      await client.send(new DeleteClusterCommand({ name: ref.providerName }));
+      await client.send(new (await eksSdk()).DeleteClusterCommand({ name: ref.providerName }));
     } catch (error) {
       if (isAwsError(error, 'ResourceNotFoundException')) return;
       // Node groups still deleting, or the cluster still creating: called again later.
@@ -339,7 +332,7 @@ export function createEksProvider(account: EksAccountSettings, options: EksProvi
       for (const ng of outdated) {
         try {
           await client.send(
-            new UpdateNodegroupVersionCommand({
+            new (await eksSdk()).UpdateNodegroupVersionCommand({
               clusterName: ref.providerName,
               nodegroupName: ng.nodegroupName,
               version: cluster.version,
@@ -378,7 +371,7 @@ export function createEksProvider(account: EksAccountSettings, options: EksProvi
       const { client } = await eks(input);
       try {
         await client.send(
-          new CreateClusterCommand({
+          new (await eksSdk()).CreateClusterCommand({
             name: input.providerName,
             version: input.kubernetesVersion,
             roleArn,
@@ -425,7 +418,7 @@ export function createEksProvider(account: EksAccountSettings, options: EksProvi
       }
       try {
         await client.send(
-          new UpdateNodegroupConfigCommand({
+          new (await eksSdk()).UpdateNodegroupConfigCommand({
             clusterName: ref.providerName,
             nodegroupName: pool.name,
             scalingConfig: scaling,
@@ -452,7 +445,7 @@ export function createEksProvider(account: EksAccountSettings, options: EksProvi
       }
       if (cmp < 0) {
         try {
-          await client.send(new UpdateClusterVersionCommand({ name: ref.providerName, version: kubernetesVersion }));
+          await client.send(new (await eksSdk()).UpdateClusterVersionCommand({ name: ref.providerName, version: kubernetesVersion }));
         } catch (error) {
           if (isAwsError(error, 'InvalidRequestException', 'InvalidParameterException') && /already at/i.test(awsErrorMessage(error))) {
             // fine: nothing to do for the control plane

@@ -5,8 +5,8 @@
  * AccessDenied from STS is permanent: the customer has to fix the role's trust policy
  * or the external id.
  */
-import { EKSClient } from '@aws-sdk/client-eks';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import type { EKSClient } from '@aws-sdk/client-eks';
+import type { STSClient } from '@aws-sdk/client-sts';
 import { PermanentProviderError, TransientProviderError, type ClusterRef } from '../provider.ts';
 import { awsErrorMessage, awsErrorName, classifyAwsError } from './errors.ts';
 import type { AwsCredentials } from './token.ts';
@@ -52,17 +52,19 @@ export function createEksSession(account: EksAccount, options: EksSessionOptions
   const credentialCache = new Map<string, CachedCredentials>();
   const stsClients = new Map<string, STSClient>();
   const eksClients = new Map<string, EKSClient>();
+  // Both SDKs load on first use (see eksSdk in provider.ts for why).
   const eksClientFor =
-    options.eksClientFor ?? ((region: string, credentials: AwsCredentials) => traced(new EKSClient({ region, credentials })));
+    options.eksClientFor ??
+    (async (region: string, credentials: AwsCredentials) => traced(new (await import('@aws-sdk/client-eks')).EKSClient({ region, credentials })));
 
-  function stsClient(region: string): STSClient {
+  async function stsClient(region: string): Promise<STSClient> {
     if (options.stsClient) return options.stsClient;
     // STS is called from the Palette account, so use the region we run in (an opt-in
     // customer region may not be enabled for Palette's account).
     const stsRegion = process.env.AWS_REGION ?? region;
     let client = stsClients.get(stsRegion);
     if (!client) {
-      client = traced(new STSClient({ region: stsRegion }));
+      client = traced(new (await import('@aws-sdk/client-sts')).STSClient({ region: stsRegion }));
       stsClients.set(stsRegion, client);
     }
     return client;
@@ -76,7 +78,8 @@ export function createEksSession(account: EksAccount, options: EksSessionOptions
 
     let out;
     try {
-      out = await stsClient(ref.region).send(
+      const { AssumeRoleCommand } = await import('@aws-sdk/client-sts');
+      out = await (await stsClient(ref.region)).send(
         new AssumeRoleCommand({
           RoleArn: account.roleArn,
           ExternalId: account.externalId,
@@ -119,7 +122,7 @@ export function createEksSession(account: EksAccount, options: EksSessionOptions
     if (!client) {
       // Drop clients built on credentials we no longer use.
       for (const k of eksClients.keys()) if (k.startsWith(`${ref.region}\n`)) eksClients.delete(k);
-      client = eksClientFor(ref.region, credentials);
+      client = await eksClientFor(ref.region, credentials);
       eksClients.set(key, client);
     }
     return { client, credentials };

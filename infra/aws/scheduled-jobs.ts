@@ -1,0 +1,66 @@
+/**
+ * The scheduled Lambda and its schedule: one EventBridge rule per job, at the cadence
+ * shared/jobs/schedule.ts gives (one table for AWS, the local timer and the README),
+ * each sending `{ job }`. The function may do exactly what its jobs do: read and write
+ * the table; start workflow executions (a restarted operation, an idle cluster's
+ * pause); describe and stop the executions of those same state machines (repair).
+ */
+import { Duration, Stack, type CfnElement } from 'aws-cdk-lib';
+import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { Construct } from 'constructs';
+import { jobNames, jobSchedule, SCHEDULED_FUNCTION, SCHEDULED_FUNCTION_TIMEOUT_SECONDS, type JobName } from '#shared/jobs/schedule.ts';
+import { stateMachineArnVariable } from '#workflows/names.ts';
+import { createPaletteFunction, grantTableAccess, pascal } from './function-defaults.ts';
+import { acknowledgeFinding } from './nag.ts';
+import type { Workflows } from './workflows.ts';
+
+export interface ScheduledJobsProps {
+  table: ITableV2;
+  workflows: Workflows;
+}
+
+export class ScheduledJobs extends Construct {
+  readonly function: NodejsFunction;
+  readonly rules: ReadonlyMap<JobName, events.Rule>;
+
+  constructor(scope: Construct, id: string, props: ScheduledJobsProps) {
+    super(scope, id);
+    const machines = [...props.workflows.stateMachines];
+    this.function = createPaletteFunction(this, 'ScheduledFunction', {
+      entry: SCHEDULED_FUNCTION.entry,
+      table: props.table,
+      timeout: Duration.seconds(SCHEDULED_FUNCTION_TIMEOUT_SECONDS),
+      serviceName: SCHEDULED_FUNCTION.functionName,
+      environment: Object.fromEntries(machines.map(([name, stateMachine]) => [stateMachineArnVariable(name), stateMachine.stateMachineArn])),
+    });
+    grantTableAccess(this.function, props.table, 'read-write');
+    for (const [, stateMachine] of machines) {
+      stateMachine.grantStartExecution(this.function);
+      // Executions are named after their operation: the repair describes them, and stops one past its bound.
+      stateMachine.grantExecution(this.function, 'states:DescribeExecution', 'states:StopExecution');
+      const logicalId = Stack.of(stateMachine).getLogicalId(stateMachine.node.defaultChild as CfnElement);
+      acknowledgeFinding(
+        this.function.role!,
+        `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${logicalId}"}]}]}:*]`,
+        'An execution ARN is its state machine\'s plus the execution name, which is the operation id, known only at run time; the wildcard covers the executions of this one state machine, and only DescribeExecution and StopExecution.',
+      );
+    }
+    const rules = new Map<JobName, events.Rule>();
+    for (const job of jobNames) {
+      const { everyMinutes, what } = jobSchedule[job];
+      rules.set(
+        job,
+        new events.Rule(this, `${pascal(job)}Schedule`, {
+          description: `${job}: ${what}`,
+          schedule: events.Schedule.rate(Duration.minutes(everyMinutes)),
+          // A tick that fails is not retried: the next one resumes from the job's stored continuation.
+          targets: [new targets.LambdaFunction(this.function, { event: events.RuleTargetInput.fromObject({ job }), retryAttempts: 0 })],
+        }),
+      );
+    }
+    this.rules = rules;
+  }
+}

@@ -1,0 +1,120 @@
+/**
+ * What each Lambda bundle holds, from esbuild's metafile, with the stack's own bundling
+ * options: the request-path functions stay within their size budget, and nothing a
+ * function does not run is in it. Every entry is bundled at once (esbuild builds them in
+ * parallel); one is also bundled by CDK itself, to show the two are the same bundle.
+ */
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import * as cdk from 'aws-cdk-lib';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OPENAPI_ARTIFACT, openApiDocument } from '#shared/api/openapi.ts';
+import { API_BUNDLE_EXCEPTIONS, apiBundleBudget, createPaletteFunction, MAX_API_BUNDLE_BYTES, repoRoot } from '#infra/aws/function-defaults.ts';
+import { bundleEntry, lambdaEntries, type BundleContents, type LambdaEntry } from '#infra/aws/lambda-bundles.ts';
+import { lambdaContext } from '#infra/local/api-server.ts';
+
+type Bundle = LambdaEntry & BundleContents & { outfile: string };
+
+let workDir: string;
+let bundles: Bundle[];
+
+const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
+/** What a failure message shows of a bundle: its size and largest modules. */
+const describeBundle = (b: Bundle) => `${b.name} ${kib(b.bytes)}: ${b.modules.slice(0, 8).map((m) => `${m.module} ${kib(m.bytes)}`).join(', ')}`;
+const holds = (b: Bundle, path: string) => b.inputs.some((input) => input.includes(path));
+const requestPath = () => bundles.filter((b) => b.kind === 'api' || b.kind === 'authorizer');
+
+beforeAll(async () => {
+  // Under the repository (git-ignored), so that a bundle's @aws-sdk/* imports resolve from
+  // node_modules as they do from the Lambda runtime.
+  await mkdir(join(repoRoot, '.palette'), { recursive: true });
+  workDir = await mkdtemp(join(repoRoot, '.palette', 'bundles-test-'));
+  bundles = await Promise.all(
+    lambdaEntries().map(async (entry) => {
+      const outfile = join(workDir, entry.name.replace(/[^a-z0-9]+/gi, '-'), 'index.mjs');
+      return { ...entry, outfile, ...(await bundleEntry(entry.entry, outfile)) };
+    }),
+  );
+}, 120_000);
+
+afterAll(async () => {
+  if (workDir) await rm(workDir, { recursive: true, force: true });
+});
+
+describe('Lambda bundles', () => {
+  it(`keeps every API route-group function and the authorizer within ${kib(MAX_API_BUNDLE_BYTES)} minified (or its documented ceiling)`, () => {
+    expect(requestPath().length).toBeGreaterThan(10);
+    const over = requestPath().filter((b) => b.bytes > apiBundleBudget(b.name));
+    expect(over.map((b) => `${describeBundle(b)} (budget ${kib(apiBundleBudget(b.name))})`)).toEqual([]);
+    // An exception names a function that exists and is really over the common budget.
+    for (const name of Object.keys(API_BUNDLE_EXCEPTIONS)) {
+      const b = requestPath().find((x) => x.name === name);
+      expect(b && b.bytes > MAX_API_BUNDLE_BYTES, `${name} needs no exception`).toBe(true);
+    }
+  });
+
+  it('leaves out what a function does not run', () => {
+    for (const b of bundles) {
+      // A kubeconfig is YAML, and the step Lambdas speak to Kubernetes through shared/kube.
+      expect(holds(b, 'node_modules/@kubernetes/client-node'), describeBundle(b)).toBe(false);
+      // Tracing is shared/observability/tracer.ts, not the X-Ray SDK.
+      expect(holds(b, 'node_modules/aws-xray-sdk-core'), describeBundle(b)).toBe(false);
+      // The OpenAPI document is generated from the route table before bundling.
+      expect(holds(b, 'node_modules/@asteasolutions/zod-to-openapi'), describeBundle(b)).toBe(false);
+      expect(holds(b, OPENAPI_ARTIFACT), describeBundle(b)).toBe(b.name === 'api/public');
+    }
+    // Only the function that serves /v1/openapi.json carries the document; it needs no route schemas.
+    const publicFunction = bundles.find((b) => b.name === 'api/public')!;
+    expect(holds(publicFunction, 'shared/api/route-table.ts'), describeBundle(publicFunction)).toBe(false);
+  });
+
+  it('loads the EKS SDK only where EKS is called, and then only when it is', () => {
+    for (const b of bundles) {
+      expect(b.externalAtInit, b.name).not.toContain('@aws-sdk/client-eks');
+      expect(b.externalAtInit, b.name).not.toContain('@aws-sdk/client-sts');
+    }
+    const eks = bundles.filter((b) => b.externalOnDemand.includes('@aws-sdk/client-eks')).map((b) => b.name).sort();
+    // The API only for the kubeconfig of an EKS cluster; the steps that drive EKS clusters.
+    expect(eks).toEqual(['api/host-clusters', 'steps/host-cluster', 'steps/virtual-cluster']);
+  });
+
+  it('serves the route table’s OpenAPI document from the bundled public function', async () => {
+    const publicFunction = bundles.find((b) => b.name === 'api/public')!;
+    const { handler } = (await import(pathToFileURL(publicFunction.outfile).href)) as {
+      handler: (event: APIGatewayProxyEventV2, context: ReturnType<typeof lambdaContext>) => Promise<APIGatewayProxyStructuredResultV2>;
+    };
+    const event = {
+      version: '2.0',
+      routeKey: 'GET /v1/openapi.json',
+      rawPath: '/v1/openapi.json',
+      rawQueryString: '',
+      headers: {},
+      requestContext: { requestId: 'bundles-test', http: { method: 'GET', path: '/v1/openapi.json' } },
+      isBase64Encoded: false,
+    } as unknown as APIGatewayProxyEventV2;
+    const response = await handler(event, lambdaContext('palette-public'));
+    expect(response.statusCode).toBe(200);
+    expect(JSON.parse(response.body!)).toEqual(JSON.parse(JSON.stringify(openApiDocument())));
+  });
+
+  it('is the bundle CDK builds: NodejsFunction with the stack’s options gives the same file', async () => {
+    const entry = bundles.find((b) => b.name === 'api/public')!;
+    const outdir = join(workDir, 'cdk.out');
+    const app = new cdk.App({ outdir });
+    createPaletteFunction(new cdk.Stack(app, 'BundleCheck'), 'PublicFunction', { entry: entry.entry });
+    app.synth();
+    const assets = (await readdir(outdir)).filter((name) => name.startsWith('asset.'));
+    expect(assets).toHaveLength(1);
+    const [fromCdk, fromTest] = await Promise.all([readFile(join(outdir, assets[0]!, 'index.mjs'), 'utf8'), readFile(entry.outfile, 'utf8')]);
+    expect(fromCdk.length).toBe(fromTest.length);
+    expect(fromCdk === fromTest).toBe(true);
+  }, 60_000);
+
+  it('reports every bundle', () => {
+    // Shown in the test output, so a change in size is seen in review; the budget above is what fails.
+    console.log(['bundles (minified):', ...bundles.map((b) => `  ${describeBundle(b)}`)].join('\n'));
+    expect(bundles).toHaveLength(lambdaEntries().length);
+  });
+});

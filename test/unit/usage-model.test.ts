@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import { instanceTypes } from '#shared/host-clusters/instance-types.ts';
+import { combine, integrate, normalize, type Piece } from '#shared/usage/pieces.ts';
+import { hostRates, nodePricePerHour, OPENCOST_DEFAULT } from '#shared/usage/prices.ts';
+import { partsOf, windowOf } from '#shared/usage/usage.ts';
+import { duePeriods } from '#shared/reports/reports.ts';
+
+const H = 3_600_000;
+const D = 24 * H;
+const t0 = Date.parse('2026-03-10T00:00:00Z');
+
+describe('the price table', () => {
+  it('prices every instance type a node pool may use', () => {
+    expect(Object.keys(instanceTypes).filter((type) => !(type in nodePricePerHour))).toEqual([]);
+  });
+
+  it('splits a sim node\'s price back into exactly its list prices per core-hour and GiB-hour', () => {
+    const rates = hostRates('sim', [{ instanceType: 'sim.4xlarge', count: 2 }]);
+    expect(rates.cpuPerCoreHour).toBeCloseTo(0.02, 12);
+    expect(rates.ramPerGiBHour).toBeCloseTo(0.0025, 12);
+    expect(rates.hourly).toEqual({ controlPlane: 0.05, nodes: 3.84, storage: expect.closeTo(0.2, 12) });
+  });
+
+  it('splits an EKS node group\'s price in OpenCost\'s CPU:RAM ratio so the parts add up to the price', () => {
+    const rates = hostRates('eks', [{ instanceType: 'm5.large', count: 3 }, { instanceType: 'r5.xlarge', count: 1 }]);
+    const nodes = 3 * 0.096 + 0.252;
+    expect(rates.capacity).toEqual({ cpu: 10, memoryGiB: 56, storageGiB: 80 });
+    expect(rates.cpuPerCoreHour * 10 + rates.ramPerGiBHour * 56).toBeCloseTo(nodes, 12);
+    expect(rates.cpuPerCoreHour / rates.ramPerGiBHour).toBeCloseTo(OPENCOST_DEFAULT.cpuPerCoreHour / OPENCOST_DEFAULT.ramPerGiBHour, 9);
+    expect(rates.hourly.controlPlane).toBe(0.1);
+  });
+});
+
+describe('pieces of an hour', () => {
+  const a: Piece[] = [[0, 1800, 4, 4, 2, 0.09, 0.0002, 0, 0]];
+  const b: Piece[] = [[900, 3600, 2, 2, 1, 0.045, 0.0001, 0, 0.0001]];
+
+  it('integrate to the second over any part of the hour', () => {
+    expect(integrate(a).cpuCoreHours).toBe(2);
+    expect(integrate(a, 1700, 2000).cpuCoreHours).toBeCloseTo((4 * 100) / 3600, 12);
+    expect(integrate(a, 1800, 3600).cpuCoreHours).toBe(0);
+  });
+
+  it('add up piecewise, and subtract, so an aggregate integrates to the sum of its parts over any window', () => {
+    const sum = combine([{ pieces: a }, { pieces: b }]);
+    expect(sum.map((p) => p.slice(0, 3))).toEqual([[0, 900, 4], [900, 1800, 6], [1800, 3600, 2]]);
+    for (const [from, to] of [[0, 3600], [450, 2700], [1799, 1801]] as const) {
+      expect(integrate(sum, from, to).compute).toBeCloseTo(integrate(a, from, to).compute + integrate(b, from, to).compute, 12);
+    }
+    expect(combine([{ pieces: sum }, { pieces: b, sign: -1 }])).toEqual(a);
+  });
+
+  it('drop empty pieces and join equal neighbours', () => {
+    expect(normalize([[0, 10, 1, 0, 0, 0, 0, 0, 0], [10, 20, 1, 0, 0, 0, 0, 0, 0], [20, 30, 0, 0, 0, 0, 0, 0, 0]])).toEqual([[0, 20, 1, 0, 0, 0, 0, 0, 0]]);
+  });
+});
+
+describe('a usage window', () => {
+  it('is read as partial hours, whole hours and whole days, covering it exactly once', () => {
+    const window = { from: t0 + 10 * H + 30 * 60_000, to: t0 + 2 * D + 12 * H + 15 * 60_000 };
+    const parts = partsOf(window);
+    expect(parts.map((p) => p.grain)).toEqual(['P', 'H', 'D', 'H', 'P']);
+    let covered = window.from;
+    for (const part of parts) {
+      expect(part.from).toBe(covered);
+      covered = part.to;
+    }
+    expect(covered).toBe(window.to);
+    expect(partsOf(window, 'hour').map((p) => p.grain)).toEqual(['P', 'H', 'P']);
+  });
+
+  it('refuses what cannot be read, naming the field', () => {
+    expect(() => windowOf({ from: '2026-03-10', to: '2026-03-09' })).toThrow(/must come after/);
+    expect(() => windowOf({ from: '2026-01-01', to: '2026-03-10', step: 'hour' })).toThrow(/step=hour/);
+    expect(windowOf({ from: '2026-03-10', to: '2026-03-11T00:00:00+01:00' })).toEqual({ from: t0, to: t0 + 23 * H });
+  });
+});
+
+describe('the reports that are due', () => {
+  it('are the last seven days and the last two whole ISO weeks, none before the tenant existed', () => {
+    const closed = Date.parse('2026-03-12T09:00:00Z'); // a Thursday
+    const due = duePeriods(closed, Date.parse('2026-01-01T00:00:00Z'));
+    expect(due.filter((p) => p.kind === 'daily').map((p) => new Date(p.start).toISOString().slice(0, 10))).toEqual([
+      '2026-03-11', '2026-03-10', '2026-03-09', '2026-03-08', '2026-03-07', '2026-03-06', '2026-03-05',
+    ]);
+    expect(due.filter((p) => p.kind === 'weekly').map((p) => new Date(p.start).toISOString().slice(0, 10))).toEqual(['2026-03-02', '2026-02-23']);
+    expect(duePeriods(closed, Date.parse('2026-03-10T08:00:00Z')).map((p) => new Date(p.start).toISOString().slice(0, 10))).toEqual(['2026-03-11', '2026-03-10']);
+  });
+});
