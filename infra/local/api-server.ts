@@ -13,6 +13,7 @@ import { ApiError } from '#shared/errors.ts';
 import { problemResponse } from '#shared/http/problem.ts';
 import { AUTHORIZER_CACHE_TTL_SECONDS } from '#shared/http/authorizer-context.ts';
 import { createRouteMatcher } from './route-matcher.ts';
+import { functionContext } from './lambda-endpoint.ts';
 
 type LambdaHandler<E, R> = (event: E, context: Context) => Promise<R>;
 type ApiHandler = LambdaHandler<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>;
@@ -22,23 +23,8 @@ type AuthorizerHandler = LambdaHandler<APIGatewayRequestAuthorizerEventV2, { isA
 const GATEWAY_MAX_BODY = 10 * 1024 * 1024;
 const LAMBDA_TIMEOUT_MS = 29_000;
 
-export function lambdaContext(functionName: string, requestId = randomUUID()): Context {
-  const deadline = Date.now() + LAMBDA_TIMEOUT_MS;
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${functionName}`,
-    memoryLimitInMB: '1024',
-    awsRequestId: requestId,
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: 'local',
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
-}
+/** The Lambda context an API function gets (API Gateway gives an integration 29 s). */
+export const lambdaContext = (functionName: string, requestId = randomUUID()): Context => functionContext(functionName, LAMBDA_TIMEOUT_MS / 1000, requestId);
 
 /** Loads the same handler modules that the CDK stack bundles into each Lambda function. */
 async function loadHandlers() {

@@ -12,8 +12,7 @@ import { logger } from '../observability/logger.ts';
 import type { Store } from '../store/client.ts';
 import { keys } from '../store/keys.ts';
 import { getItem, transact, TransactionConflict, updateItem, type TransactItem } from '../store/table.ts';
-import { finishOperationItem } from '../operations/operations.ts';
-import { operationItem } from '../operations/items.ts';
+import { commitFinish, finishOperationItem } from '../operations/operations.ts';
 import { readableCause } from '../operations/step-errors.ts';
 import { stepEventSchema } from '../operations/step-event.ts';
 import { getAppProfile } from '../app-profiles/app-profiles.ts';
@@ -269,12 +268,5 @@ async function finish(store: Store, args: AppStepEvent['args'], target: Target) 
       done,
     ];
   }
-  try {
-    await transact(store, items);
-  } catch (error) {
-    if (!(error instanceof TransactionConflict)) throw error;
-    const operation = await getItem(store, keys.operation(target.tenantId, args.operationId), operationItem);
-    if (operation?.status === 'Succeeded') return;
-    throw new PermanentProviderError(`operation ${args.operationId} no longer owns app ${target.appId}`);
-  }
+  await commitFinish(store, items, { tenantId: target.tenantId, operationId: args.operationId, what: `app ${target.appId}` });
 }

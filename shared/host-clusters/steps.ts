@@ -9,9 +9,8 @@ import * as z from 'zod';
 import { logger } from '../observability/logger.ts';
 import type { Store } from '../store/client.ts';
 import { keys } from '../store/keys.ts';
-import { getItem, transact, TransactionConflict, type TransactItem } from '../store/table.ts';
-import { finishOperationItem } from '../operations/operations.ts';
-import { operationItem } from '../operations/items.ts';
+import { getItem, transact, type TransactItem } from '../store/table.ts';
+import { commitFinish, finishOperationItem } from '../operations/operations.ts';
 import { readableCause } from '../operations/step-errors.ts';
 import { stepEventSchema as stepEvent } from '../operations/step-event.ts';
 import { getClusterProfile } from '../cluster-profiles/cluster-profiles.ts';
@@ -211,12 +210,5 @@ async function finish(store: Store, args: StepEvent['args'], target: { tenantId:
     const meter = change.kind === 'upgrade' ? [] : [hostClusterMeter(metered, 'running', (set.nodePools as typeof args.context.cluster.nodePools | undefined) ?? args.context.cluster.nodePools)];
     items = [ownedClusterUpdate(target, args.operationId, { set }), ...referenceUpdates(target.tenantId, target.projectId, refs, after), ...meter, done];
   }
-  try {
-    await transact(store, items);
-  } catch (error) {
-    if (!(error instanceof TransactionConflict)) throw error;
-    const operation = await getItem(store, keys.operation(target.tenantId, args.operationId), operationItem);
-    if (operation?.status === 'Succeeded') return;
-    throw new PermanentProviderError(`operation ${args.operationId} no longer owns cluster ${target.clusterId}`);
-  }
+  await commitFinish(store, items, { tenantId: target.tenantId, operationId: args.operationId, what: `cluster ${target.clusterId}` });
 }

@@ -9,6 +9,7 @@ import type { Tx } from '../store/tx.ts';
 import { operationItem, type OperationItem } from './items.ts';
 import { operation as operationShape } from './schemas.ts';
 import { startExecution } from './start-execution.ts';
+import { PermanentProviderError } from '../providers/provider.ts';
 
 export const toOperation = (item: OperationItem) => pickFields(operationShape, item);
 
@@ -84,6 +85,22 @@ export function finishOperationItem(tenantId: string, operationId: string, outco
       ExpressionAttributeValues: { ':status': outcome.status, ':now': nowIso(), ':one': 1, ':running': 'Running', ...(failed ? { ':error': outcome.error } : {}) },
     },
   };
+}
+
+/**
+ * A workflow's finish transaction (the resource's change with its operation's end).
+ * Run again after it committed (a retried step), it finds the operation Succeeded and
+ * changes nothing; any other refusal means another operation owns the resource.
+ */
+export async function commitFinish(store: Store, items: TransactItem[], finishing: { tenantId: string; operationId: string; what: string }): Promise<void> {
+  try {
+    await transact(store, items);
+  } catch (error) {
+    if (!(error instanceof TransactionConflict)) throw error;
+    const operation = await getItem(store, keys.operation(finishing.tenantId, finishing.operationId), operationItem);
+    if (operation?.status === 'Succeeded') return;
+    throw new PermanentProviderError(`operation ${finishing.operationId} no longer owns ${finishing.what}`);
+  }
 }
 
 /** Ends a running operation once; a second finish (a retried step) changes nothing. */

@@ -9,9 +9,8 @@ import * as z from 'zod';
 import { logger } from '../observability/logger.ts';
 import type { Store } from '../store/client.ts';
 import { keys } from '../store/keys.ts';
-import { getItem, transact, TransactionConflict, type TransactItem } from '../store/table.ts';
-import { finishOperationItem } from '../operations/operations.ts';
-import { operationItem } from '../operations/items.ts';
+import { getItem, transact, type TransactItem } from '../store/table.ts';
+import { commitFinish, finishOperationItem } from '../operations/operations.ts';
 import { readableCause } from '../operations/step-errors.ts';
 import { stepEventSchema } from '../operations/step-event.ts';
 import { accountSettingsItem } from '../cloud-accounts/items.ts';
@@ -313,12 +312,5 @@ async function finish(store: Store, args: VirtualClusterStepEvent['args'], targe
     if (access) Object.assign(set, { access, endpoint: args.poll?.exposure?.endpoint });
     items = [ownedUpdate(target, args.operationId, { set }), ...meter, done];
   }
-  try {
-    await transact(store, items);
-  } catch (error) {
-    if (!(error instanceof TransactionConflict)) throw error;
-    const operation = await getItem(store, keys.operation(target.tenantId, args.operationId), operationItem);
-    if (operation?.status === 'Succeeded') return;
-    throw new PermanentProviderError(`operation ${args.operationId} no longer owns virtual cluster ${target.virtualClusterId}`);
-  }
+  await commitFinish(store, items, { tenantId: target.tenantId, operationId: args.operationId, what: `virtual cluster ${target.virtualClusterId}` });
 }

@@ -19,7 +19,7 @@
  */
 import { DescribeExecutionCommand, GetExecutionHistoryCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { childMain, runInChild } from './child-process.ts';
-import { runLoad, summarize, type LatencySummary } from './stats.ts';
+import { countCommands, runLoad, summarize, type LatencySummary } from './stats.ts';
 
 export interface AppModeBenchOptions {
   /** Virtual clusters per pass (two per user: the default quota). */
@@ -61,19 +61,6 @@ export interface AppModeBenchResult {
 
 const BASE = '/v1/projects/default';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function countCalls(client: { middlewareStack: { add: (...args: any[]) => void } }) {
-  const counts = new Map<string, number>();
-  client.middlewareStack.add(
-    (next: (args: any) => Promise<unknown>, context: { commandName?: string }) => async (args: unknown) => {
-      const name = (context.commandName ?? 'unknown').replace(/Command$/, '');
-      counts.set(name, (counts.get(name) ?? 0) + 1);
-      return next(args);
-    },
-    { step: 'initialize', name: 'paletteBenchAppModeCounter', override: true },
-  );
-  return { reset: () => counts.clear(), snapshot: () => Object.fromEntries([...counts].sort(([a], [b]) => a.localeCompare(b))) };
-}
 
 export async function benchAppMode(options: AppModeBenchOptions, progress: (line: string) => void): Promise<AppModeBenchResult> {
   const { startLocalRuntime } = await import('#infra/local/runtime.ts');
@@ -135,7 +122,7 @@ export async function benchAppMode(options: AppModeBenchOptions, progress: (line
         await sleep(20);
       }
     };
-    const counter = countCalls(storeFromEnv().client);
+    const counter = countCommands(storeFromEnv().client, 'paletteBenchAppModeCounter');
 
     /** Runs `n` actions with `concurrency` requests in flight, each followed to the end of its execution. */
     const measure = async (action: string, workflow: string, n: number, concurrency: number, request: (i: number) => Promise<{ operationId: string }>): Promise<ActionResult> => {

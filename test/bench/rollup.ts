@@ -12,6 +12,7 @@
  * same number of items of the same size, at the same concurrency).
  */
 import { childMain, runInChild } from './child-process.ts';
+import { countCommands } from './stats.ts';
 
 export interface RollupBenchOptions {
   sizes: number[];
@@ -47,19 +48,6 @@ export interface RollupBenchResult {
   scaling: { wallRatio: number; sizeRatio: number; perClusterRatio: number };
 }
 
-function countCalls(client: { middlewareStack: { add: (...args: any[]) => void } }) {
-  const counts = new Map<string, number>();
-  client.middlewareStack.add(
-    (next: (args: any) => Promise<unknown>, context: { commandName?: string }) => async (args: unknown) => {
-      const name = (context.commandName ?? 'unknown').replace(/Command$/, '');
-      counts.set(name, (counts.get(name) ?? 0) + 1);
-      return next(args);
-    },
-    { step: 'initialize', name: 'paletteBenchRollupCounter', override: true },
-  );
-  return { reset: () => counts.clear(), snapshot: () => Object.fromEntries([...counts].sort(([a], [b]) => a.localeCompare(b))) };
-}
-
 export async function benchRollup(options: RollupBenchOptions, progress: (line: string) => void): Promise<RollupBenchResult> {
   const { startDynamoDbLocal } = await import('#infra/local/dynamodb-local.ts');
   const { ensureTable } = await import('#infra/local/runtime.ts');
@@ -77,7 +65,7 @@ export async function benchRollup(options: RollupBenchOptions, progress: (line: 
     for (const size of options.sizes) {
       const store = createStore({ tableName: `bench-rollup-${size}`, endpoint: ddb.endpoint });
       await ensureTable(store);
-      const calls = countCalls(store.client);
+      const calls = countCommands(store.client, 'paletteBenchRollupCounter');
       const hourMs = 3_600_000;
       const start = Math.floor(Date.now() / hourMs) * hourMs - hourMs;
       const at = (minutes: number) => new Date(start + minutes * 60_000).toISOString();

@@ -81,3 +81,17 @@ export function formatTable(headers: readonly string[], rows: readonly (readonly
   const line = (cells: readonly string[]) => cells.map((c, i) => cell(c, i)).join('  ').trimEnd();
   return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
+
+/** Counts the commands an AWS SDK client sends, by name (`GetItem`, `TransactWriteItems`, …). */
+export function countCommands(client: { middlewareStack: { add: (...args: any[]) => void } }, name: string) {
+  const counts = new Map<string, number>();
+  client.middlewareStack.add(
+    (next: (args: any) => Promise<unknown>, context: { commandName?: string }) => async (args: unknown) => {
+      const command = (context.commandName ?? 'unknown').replace(/Command$/, '');
+      counts.set(command, (counts.get(command) ?? 0) + 1);
+      return next(args);
+    },
+    { step: 'initialize', name, override: true },
+  );
+  return { reset: () => counts.clear(), snapshot: () => Object.fromEntries([...counts].sort(([a], [b]) => a.localeCompare(b))) };
+}
