@@ -32,8 +32,8 @@ export const handler = createApiHandler(virtualClusterRoutes, {
   },
   'virtualcluster.resize': async ({ tx, store, principal, project, params, body, ifMatch, requestId }) => {
     const vc = await getVirtualCluster(store, requireTenant(principal), project.project.id, params.id);
-    const resources = await planResize(store, vc, body.resources);
-    return accepted((await beginChange(tx, vc, { kind: 'resize', previous: vc.resources }, { ifMatch, requestId, resources })).virtualCluster);
+    const resize = await planResize(store, vc, body.resources);
+    return accepted((await beginChange(tx, vc, { kind: 'resize', previous: vc.resources }, { ifMatch, requestId, resize })).virtualCluster);
   },
   'virtualcluster.pause': async ({ tx, store, principal, project, params, ifMatch, requestId }) => {
     const vc = await getVirtualCluster(store, requireTenant(principal), project.project.id, params.id);

@@ -1,6 +1,6 @@
 import { keys, tenantOrSystem } from '../store/keys.ts';
 import { apiKeyItem, userItem, type UserItem } from '../tenancy/items.ts';
-import { getItem, getItems, type TransactItem } from '../store/table.ts';
+import { getItem, type TransactItem } from '../store/table.ts';
 import type { Store } from '../store/client.ts';
 
 export type PrincipalRole = UserItem['role'];
@@ -26,20 +26,10 @@ export async function principalFromKeyHash(store: Store, keyHash: string, now = 
 }
 
 /**
- * The handler-side re-check of an authorizer result (which API Gateway may have
- * cached): one BatchGetItem that proves the key and user still exist, so a deleted
- * key or user is refused at once, and the role is current.
+ * The caller's key and user: what the handler re-reads of an authorizer result (API
+ * Gateway may have cached it), first in the request's read-ahead batch, so a deleted
+ * key or user is refused at once and the role is current.
  */
-export async function revalidatePrincipal(
-  store: Store,
-  claimed: { keyHash: string; userId: string; tenantId: string | null },
-  now = new Date(),
-): Promise<Principal | undefined> {
-  const [keyRaw, userRaw] = await getItems(store, principalKeys(claimed));
-  return principalFromItems(claimed.keyHash, keyRaw, userRaw, now);
-}
-
-/** The caller's key and user: what a re-check reads (first in a request's read-ahead batch). */
 export const principalKeys = (claimed: { keyHash: string; userId: string; tenantId: string | null }) => [
   keys.apiKeyByHash(claimed.keyHash),
   keys.user(tenantOrSystem(claimed.tenantId), claimed.userId),

@@ -11,7 +11,7 @@ import type { Store } from '../store/client.ts';
 import { keys, lists } from '../store/keys.ts';
 import { pickFields } from '../store/items.ts';
 import { claimName } from '../store/names.ts';
-import { getItem, nowIso, queryPage, transact, TransactionConflict, updateItem, type TransactItem } from '../store/table.ts';
+import { getItem, nowIso, queryPage, transact, TransactionConflict, phaseFilter, updateItem, type TransactItem } from '../store/table.ts';
 import type { Tx } from '../store/tx.ts';
 import { finishOperationItem, launchWorkflow, pollPlan, startOperation, type WorkflowInput } from '../operations/operations.ts';
 import type { OperationItem } from '../operations/items.ts';
@@ -277,7 +277,7 @@ export function listHostClusters(store: Store, tenantId: string, projectId: stri
       ...lists.clusters(tenantId, projectId),
       limit: query.limit,
       cursor: query.cursor,
-      filter: query.phase ? { expression: '#status.#phase = :phase', names: { '#status': 'status', '#phase': 'phase' }, values: { ':phase': query.phase } } : undefined,
+      filter: phaseFilter(query.phase),
     },
     hostClusterItem,
   );

@@ -117,11 +117,12 @@ function createClient(access: ClusterAccess): KubeClient {
       req.end(payload);
     });
 
+  /** The API server's refusal as an error: its status, the Status object's reason and message. */
+  const refusal = (what: string, response: Answer) =>
+    new KubeApiError(response.status, response.body?.reason, `${what}: HTTP ${response.status}: ${response.body?.message ?? ''}`);
   const ok = async (method: string, path: string, body?: unknown, contentType?: string) => {
     const response = await call(method, path, body, contentType);
-    if (response.status >= 400) {
-      throw new KubeApiError(response.status, response.body?.reason, `${method} ${path}: HTTP ${response.status}: ${response.body?.message ?? ''}`);
-    }
+    if (response.status >= 400) throw refusal(`${method} ${path}`, response);
     return response.body ?? {};
   };
 
@@ -176,7 +177,7 @@ function createClient(access: ClusterAccess): KubeClient {
     get: async (ref) => {
       const response = await call('GET', await objectPath(ref));
       if (response.status === 404) return undefined;
-      if (response.status >= 400) throw new KubeApiError(response.status, response.body?.reason, `GET ${ref.kind} ${ref.name}: HTTP ${response.status}: ${response.body?.message ?? ''}`);
+      if (response.status >= 400) throw refusal(`GET ${ref.kind} ${ref.name}`, response);
       return response.body;
     },
     list: async (apiVersion, kind, namespace, labelSelector) =>
@@ -185,13 +186,13 @@ function createClient(access: ClusterAccess): KubeClient {
       const ref = refOf(object);
       const response = await call('POST', await collectionPath(ref.apiVersion, ref.kind, ref.namespace), object, 'application/json');
       if (response.status === 409) return false;
-      if (response.status >= 400) throw new KubeApiError(response.status, response.body?.reason, `creating ${ref.kind} ${ref.name}: HTTP ${response.status}: ${response.body?.message ?? ''}`);
+      if (response.status >= 400) throw refusal(`creating ${ref.kind} ${ref.name}`, response);
       return true;
     },
     delete: async (ref) => {
       const response = await call('DELETE', await objectPath(ref));
       if (response.status === 404) return false;
-      if (response.status >= 400) throw new KubeApiError(response.status, response.body?.reason, `deleting ${ref.kind} ${ref.name}: HTTP ${response.status}: ${response.body?.message ?? ''}`);
+      if (response.status >= 400) throw refusal(`deleting ${ref.kind} ${ref.name}`, response);
       return true;
     },
     deleteCollection: async (apiVersion, kind, namespace, labelSelector) => {

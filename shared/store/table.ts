@@ -114,6 +114,10 @@ export async function queryPage<S extends z.ZodType>(
   return { items, nextCursor: encodeCursor(lastKey) };
 }
 
+/** The list filter of resources in one `status.phase` (the lists' `?phase=`); none without a phase. */
+export const phaseFilter = (phase: string | undefined): QueryPageOptions['filter'] =>
+  phase ? { expression: '#status.#phase = :phase', names: { '#status': 'status', '#phase': 'phase' }, values: { ':phase': phase } } : undefined;
+
 /** Every item of a partition prefix (for cascades); bounded so a request can't run away. */
 export async function queryAll<S extends z.ZodType>(
   store: Store,

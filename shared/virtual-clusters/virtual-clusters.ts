@@ -13,7 +13,7 @@ import type { Store } from '../store/client.ts';
 import { keys, lists } from '../store/keys.ts';
 import { pickFields } from '../store/items.ts';
 import { claimName } from '../store/names.ts';
-import { getItem, nowIso, queryPage, transact, TransactionConflict, TransactionContention, update, updateItem, type TransactItem } from '../store/table.ts';
+import { getItem, nowIso, queryPage, transact, TransactionConflict, TransactionContention, update, phaseFilter, updateItem, type TransactItem } from '../store/table.ts';
 import type { Tx } from '../store/tx.ts';
 import { finishOperationItem, launchWorkflow, pollPlan, startOperation, type WorkflowInput } from '../operations/operations.ts';
 import type { OperationItem } from '../operations/items.ts';
@@ -80,9 +80,8 @@ const hostCounters = { cpu: 'allocatedCpu', memoryMiB: 'allocatedMemoryMiB', sto
  * with room for the growth under the group's oversubscription.
  */
 function hostAllocation(ref: HostRef, delta: Resources, count: number, room?: { host: HostClusterItem; capacity: Resources }): TransactItem {
-  const add: Record<string, number> = { virtualClusters: count };
+  const add: Record<string, number> = count !== 0 ? { virtualClusters: count } : {};
   for (const [field, counter] of Object.entries(hostCounters) as Array<[keyof Resources, string]>) if (delta[field] !== 0) add[counter] = delta[field];
-  if (count === 0) delete add.virtualClusters;
   if (!room) return updateItem(keys.cluster(ref.tenantId, ref.projectId, ref.clusterId), { add, touch: false });
   const names: Record<string, string> = { '#hstatus': 'status', '#hphase': 'phase' };
   const values: Record<string, unknown> = { ':hrunning': 'Running' };
@@ -440,7 +439,7 @@ export function listVirtualClusters(store: Store, tenantId: string, projectId: s
       ...lists.virtualClusters(tenantId, projectId),
       limit: query.limit,
       cursor: query.cursor,
-      filter: query.phase ? { expression: '#status.#phase = :phase', names: { '#status': 'status', '#phase': 'phase' }, values: { ':phase': query.phase } } : undefined,
+      filter: phaseFilter(query.phase),
     },
     virtualClusterItem,
   );
@@ -527,7 +526,7 @@ function checkTransition(vc: VirtualClusterItem, kind: DayTwoChange['kind']) {
 }
 
 /** A resize's new resources: within the group's bounds, storage only grows (a volume cannot shrink). */
-export async function planResize(store: Store, vc: VirtualClusterItem, requested: Partial<Resources>): Promise<Resources> {
+export async function planResize(store: Store, vc: VirtualClusterItem, requested: Partial<Resources>): Promise<ResizePlan> {
   const next = { ...vc.resources, ...requested };
   const group = await getClusterGroup(store, vc.tenantId, vc.clusterGroupId);
   checkResources(next, group);
@@ -539,7 +538,13 @@ export async function planResize(store: Store, vc: VirtualClusterItem, requested
   if (next.cpu === vc.resources.cpu && next.memoryMiB === vc.resources.memoryMiB && next.storageGiB === vc.resources.storageGiB) {
     throw new ApiError('invalid_state', `virtual cluster ${vc.name} already has ${describe(next)}`);
   }
-  return next;
+  return { resources: next, group };
+}
+
+/** A resize's new resources, with the group they were checked against (its oversubscription sizes the host's room). */
+export interface ResizePlan {
+  resources: Resources;
+  group: ClusterGroupItem;
 }
 
 /**
@@ -548,12 +553,12 @@ export async function planResize(store: Store, vc: VirtualClusterItem, requested
  * at once); a resize reserves its growth on the host and in the quota in the same
  * transaction, under the same conditions as a create.
  */
-export async function beginChange(tx: Tx, vc: VirtualClusterItem, change: DayTwoChange, options: { ifMatch?: number; requestId?: string; resources?: Resources } = {}) {
+export async function beginChange(tx: Tx, vc: VirtualClusterItem, change: DayTwoChange, options: { ifMatch?: number; requestId?: string; resize?: ResizePlan } = {}) {
   assertIfMatch(vc, options.ifMatch);
   checkTransition(vc, change.kind);
   const { store } = tx;
   const now = nowIso();
-  const resources = change.kind === 'resize' ? options.resources! : vc.resources;
+  const resources = change.kind === 'resize' ? options.resize!.resources : vc.resources;
   const status = {
     phase: phaseDuring[change.kind],
     message:
@@ -574,8 +579,7 @@ export async function beginChange(tx: Tx, vc: VirtualClusterItem, change: DayTwo
     const delta = difference(resources, vc.resources);
     const hostItem = await getItem(store, keys.cluster(vc.host.tenantId, vc.host.projectId, vc.host.clusterId), hostClusterItem);
     if (!hostItem) throw new ApiError('invalid_state', `the host of virtual cluster ${vc.name} is gone`);
-    const group = await getClusterGroup(store, vc.tenantId, vc.clusterGroupId);
-    const capacity = oversubscribed(hostCapacity(hostItem), group.oversubscriptionPercent);
+    const capacity = oversubscribed(hostCapacity(hostItem), options.resize!.group.oversubscriptionPercent);
     const room = {
       cpu: capacity.cpu - hostItem.allocatedCpu,
       memoryMiB: capacity.memoryMiB - hostItem.allocatedMemoryMiB,

@@ -6,7 +6,7 @@
  * it starts, so a repeated delivery can only ever name the first one's operation.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { ApiError, notFound, validationFailed } from '../errors.ts';
+import { ApiError, assertIfMatch, notFound, validationFailed } from '../errors.ts';
 import { fieldErrors } from '../http/field-errors.ts';
 import { newId } from '../ids.ts';
 import { logger } from '../observability/logger.ts';
@@ -69,7 +69,7 @@ export async function getWebhook(store: Store, tenantId: string, projectId: stri
 export async function deleteWebhook(tx: Tx, tenantId: string, projectId: string, id: string, ifMatch?: number) {
   const key = keys.webhook(tenantId, projectId, id);
   const item = await getWebhook(tx.store, tenantId, projectId, id);
-  if (ifMatch !== undefined && ifMatch !== item.version) throw await versionConflict(tx.store, key, `webhook ${id}`, ifMatch);
+  assertIfMatch(item, ifMatch);
   try {
     await tx.commit([{ Delete: { Key: key, ...versionIs(item.version) } }, { Delete: { Key: keys.webhookLookup(id) } }], { resourceId: id });
   } catch (error) {
