@@ -54,6 +54,27 @@ export const workflowFamilies = {
 
 export type WorkflowFamily = keyof typeof workflowFamilies;
 
+/**
+ * The steps each workflow runs, in order: what its operation lists from the start
+ * (`steps`, `progress`). Each is a step Lambda call of the family; markError (the
+ * failure path) is not among them. test/workflows/workflow-steps.test.ts walks every
+ * state machine and holds it to this list.
+ */
+export const workflowSteps: Record<string, readonly string[]> = {
+  'host-cluster-create': ['provision', 'describe', 'applyAddons', 'finish'],
+  'host-cluster-import': ['validateImport', 'finish'],
+  'host-cluster-scale': ['scale', 'describe', 'finish'],
+  'host-cluster-upgrade': ['upgrade', 'describe', 'applyAddons', 'finish'],
+  'host-cluster-delete': ['delete', 'describe', 'finish'],
+  'virtual-cluster-create': ['provision', 'describe', 'finish'],
+  'virtual-cluster-pause': ['pause', 'describe', 'finish'],
+  'virtual-cluster-resume': ['resume', 'describe', 'finish'],
+  'virtual-cluster-resize': ['resize', 'finish'],
+  'virtual-cluster-delete': ['delete', 'describe', 'finish'],
+  'app-deploy': ['prepare', 'applyTier', 'checkTier', 'prune', 'finish'],
+  'app-delete': ['remove', 'describeRemoval', 'finish'],
+};
+
 /** `host-cluster` + `create` → `host-cluster-create`. */
 export const workflowName = <F extends WorkflowFamily>(family: F, workflow: (typeof workflowFamilies)[F]['workflows'][number]) =>
   `${family}-${workflow}` as const;

@@ -5,6 +5,7 @@
  * context the API put there), not from the table; every write it makes is conditioned
  * on the operation still owning the cluster.
  */
+import { stepMessageItem } from '../operations/progress.ts';
 import * as z from 'zod';
 import { logger } from '../observability/logger.ts';
 import type { Store } from '../store/client.ts';
@@ -132,7 +133,10 @@ export async function runHostClusterStep(store: Store, event: StepEvent): Promis
       if (event.target === 'Deleted' && status.phase !== 'Deleted' && status.phase !== 'Deleting') await cloud.delete(ref);
       if (status.phase !== 'Failed' && status.message && status.message !== args.poll?.message) {
         // Progress a user can see on the cluster; a write that finds the operation gone changes nothing.
-        await transact(store, [ownedClusterUpdate(target, args.operationId, { set: { status: { phase: inProgressPhase(change), message: status.message } } })]).catch(() => undefined);
+        await transact(store, [
+          ownedClusterUpdate(target, args.operationId, { set: { status: { phase: inProgressPhase(change), message: status.message } } }),
+          stepMessageItem(target.tenantId, args.operationId, status.message),
+        ]).catch(() => undefined);
       }
       return {
         phase: status.phase,

@@ -4,14 +4,17 @@ import { logger } from '../observability/logger.ts';
 import type { Store } from '../store/client.ts';
 import { keys, lists, RUNNING_OPERATION_SHARDS } from '../store/keys.ts';
 import { pickFields } from '../store/items.ts';
-import { getItem, isConditionFailure, nowIso, queryAll, TransactionConflict, transact, type TransactItem } from '../store/table.ts';
+import { getItem, isConditionFailure, nowIso, queryAll, queryPage, TransactionConflict, transact, type QueryPageOptions, type TransactItem } from '../store/table.ts';
+import type { Principal } from '../auth/principal.ts';
+import { listUserMemberships } from '../tenancy/members.ts';
 import type { Tx } from '../store/tx.ts';
 import { operationItem, type OperationItem } from './items.ts';
 import { operation as operationShape } from './schemas.ts';
 import { startExecution } from './start-execution.ts';
+import { operationSteps } from './progress.ts';
 import { PermanentProviderError } from '../providers/provider.ts';
 
-export const toOperation = (item: OperationItem) => pickFields(operationShape, item);
+export const toOperation = (item: OperationItem) => pickFields(operationShape, { ...item, ...operationSteps(item) });
 
 /** The resource a workflow works on; steps find it (and nothing else) by these ids. */
 export interface ResourceRef {
@@ -57,6 +60,7 @@ export function newOperation(input: { resource: ResourceRef; kind: string; workf
     status: 'Running',
     startedAt: nowIso(),
     workflow: input.workflow,
+    stepsDone: {},
     ...(input.requestId ? { requestId: input.requestId } : {}),
     version: 1,
   };
@@ -64,7 +68,12 @@ export function newOperation(input: { resource: ResourceRef; kind: string; workf
     operation,
     put: {
       Put: {
-        Item: { ...keys.operation(operation.tenantId, operation.id), ...keys.runningOperationsIndex(operation.id, operation.startedAt), ...operation },
+        Item: {
+          ...keys.operation(operation.tenantId, operation.id),
+          ...keys.runningOperationsIndex(operation.id, operation.startedAt),
+          ...keys.operationsOfResourceIndex(operation.tenantId, operation.resourceId, operation.id),
+          ...operation,
+        },
         ConditionExpression: 'attribute_not_exists(pk)',
       },
     },
@@ -118,6 +127,42 @@ export async function getOperation(store: Store, tenantId: string, operationId: 
   const operation = await getItem(store, keys.operation(tenantId, operationId), operationItem);
   if (!operation) throw notFound(`operation ${operationId}`);
   return operation;
+}
+
+/** DynamoDB's bound on the operands of one `IN`. */
+const MAX_IN_OPERANDS = 100;
+
+/**
+ * The caller's visible operations, newest first (operation ids sort by time): one
+ * resource's through its gsi1 list, else the tenant's. A member sees operations of
+ * the projects it belongs to and the tenant's own (cluster groups); a tenant admin
+ * sees all of them.
+ */
+export async function listOperations(
+  store: Store,
+  principal: Principal & { tenantId: string },
+  query: { limit: number; cursor?: string | undefined; resourceId?: string | undefined; status?: string | undefined },
+) {
+  const conditions: string[] = [];
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = {};
+  if (query.status) {
+    conditions.push('#status = :status');
+    names['#status'] = 'status';
+    values[':status'] = query.status;
+  }
+  if (principal.role !== 'tenant.admin') {
+    const projects = (await listUserMemberships(store, principal.tenantId, principal.userId)).map((m) => m.projectId).slice(0, MAX_IN_OPERANDS - 1);
+    names['#projectId'] = 'projectId';
+    const visible = projects.map((_, i) => `:p${i}`);
+    projects.forEach((id, i) => (values[`:p${i}`] = id));
+    conditions.push(`(attribute_not_exists(#projectId) OR attribute_type(#projectId, :none)${visible.length ? ` OR #projectId IN (${visible.join(', ')})` : ''})`);
+    values[':none'] = 'NULL';
+  }
+  const filter: QueryPageOptions['filter'] = conditions.length ? { expression: conditions.join(' AND '), names, values } : undefined;
+  const list = query.resourceId ? lists.operationsOfResource(principal.tenantId, query.resourceId) : lists.operations(principal.tenantId);
+  const page = { limit: query.limit, ...(query.cursor ? { cursor: query.cursor } : {}) };
+  return queryPage(store, { ...list, ...page, newestFirst: true, ...(filter ? { filter } : {}) }, operationItem);
 }
 
 /** Every operation still Running, across tenants: one Query per shard of the gsi2 key. */

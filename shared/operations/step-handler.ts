@@ -14,13 +14,27 @@ import { captureLambdaHandler, tracer } from '../observability/tracer.ts';
 import { storeFromEnv, type Store } from '../store/client.ts';
 import { workflowFamilies, type WorkflowFamily } from '#workflows/names.ts';
 import { asStepErrors } from './step-errors.ts';
+import { recordStepDone } from './progress.ts';
 
-type StepEvent = { args: { operationId: string; requestId?: string | undefined } };
+type StepEvent = {
+  step: string;
+  target?: string | undefined;
+  args: { operationId: string; requestId?: string | undefined; resource: { tenantId: string } };
+};
 
+/** A poll is done once it reports its target; any other step once it returns. */
+const pollReachedTarget = (event: StepEvent, result: Record<string, unknown>) => event.target === undefined || result.phase === event.target;
+
+/**
+ * `stepDone` says when a step's call completes its step of the operation (a loop's
+ * step is done on its last round); finish ends the operation itself and markError
+ * is the failure path, so neither is recorded here.
+ */
 export function createStepHandler<S extends z.ZodType<StepEvent>>(
   family: WorkflowFamily,
   schema: S,
   run: (store: Store, event: z.infer<S>) => Promise<Record<string, unknown>>,
+  stepDone: (event: z.infer<S>, result: Record<string, unknown>) => boolean = pollReachedTarget,
 ) {
   const steps = middy<z.infer<S>, Record<string, unknown>>()
     .use(captureLambdaHandler(tracer, { captureResponse: false }))
@@ -28,7 +42,14 @@ export function createStepHandler<S extends z.ZodType<StepEvent>>(
     .handler((event) => {
       tracer.putAnnotation('operationId', event.args.operationId);
       if (event.args.requestId) tracer.putAnnotation('requestId', event.args.requestId);
-      return asStepErrors(() => run(storeFromEnv(), event));
+      return asStepErrors(async () => {
+        const store = storeFromEnv();
+        const result = await run(store, event);
+        if (event.step !== 'finish' && event.step !== 'markError' && stepDone(event, result)) {
+          await recordStepDone(store, event.args.resource.tenantId, event.args.operationId, event.step);
+        }
+        return result;
+      });
     });
   return withInvocationLogger(workflowFamilies[family].stepLambda.functionName, (event: z.infer<S>, context: Context) => steps(event, context));
 }

@@ -65,6 +65,7 @@ import { tableDefinition, type IndexName } from './table-definition.ts';
  *         USERKEYS#<t>#<u> / <k>        a user's API keys
  *         USERVCLUSTERS#<t>#<u> / <vc>  a user's virtual clusters (quota recount)
  *         VCLUSTERAPPS#<t>#<vc> / <app> the apps of a virtual cluster
+ *         OPERATIONSOF#<t>#<id> / <op>  a resource's operations (?resourceId=; op ids sort by time)
  */
 export const SYSTEM_TENANT = 'system';
 
@@ -75,6 +76,7 @@ const tenantPk = (tenantId: string) => `TENANT#${tenantId}`;
 const userKeysPk = (tenantId: string, userId: string) => `USERKEYS#${tenantId}#${userId}`;
 const userProjectsPk = (tenantId: string, userId: string) => `USERPROJECTS#${tenantId}#${userId}`;
 const profileName = (name: string) => encodeURIComponent(name);
+const operationsOfResourcePk = (tenantId: string, resourceId: string) => `OPERATIONSOF#${tenantId}#${resourceId}`;
 const userVirtualClustersPk = (tenantId: string, userId: string) => `USERVCLUSTERS#${tenantId}#${userId}`;
 const virtualClusterAppsPk = (tenantId: string, virtualClusterId: string) => `VCLUSTERAPPS#${tenantId}#${virtualClusterId}`;
 
@@ -135,6 +137,7 @@ export const keys = {
 
   virtualCluster: (tenantId: string, projectId: string, id: string) => ({ pk: tenantPk(tenantId), sk: `VCLUSTER#${projectId}#${id}` }),
   virtualClusterName: (tenantId: string, projectId: string, name: string) => ({ pk: tenantPk(tenantId), sk: `VCLUSTERNAME#${projectId}#${name}` }),
+  operationsOfResourceIndex: (tenantId: string, resourceId: string, operationId: string) => ({ gsi1pk: operationsOfResourcePk(tenantId, resourceId), gsi1sk: operationId }),
   virtualClustersOfOwnerIndex: (tenantId: string, userId: string, id: string) => ({ gsi1pk: userVirtualClustersPk(tenantId, userId), gsi1sk: id }),
   quotaLimits: (tenantId: string, groupId: string) => ({ pk: tenantPk(tenantId), sk: `QUOTA#${groupId}` }),
   quotaUsage: (tenantId: string, groupId: string, userId: string) => ({ pk: tenantPk(tenantId), sk: `QUOTAUSAGE#${groupId}#${userId}` }),
@@ -210,6 +213,8 @@ export const lists = {
   clusters: (tenantId: string, projectId: string) => inTenant(tenantId, `CLUSTER#${projectId}#`),
   clusterGroups: (tenantId: string) => inTenant(tenantId, 'CLUSTERGROUP#'),
   virtualClusters: (tenantId: string, projectId: string) => inTenant(tenantId, `VCLUSTER#${projectId}#`),
+  operations: (tenantId: string) => inTenant(tenantId, 'OPERATION#'),
+  operationsOfResource: (tenantId: string, resourceId: string): ListSpec => ({ index: 'gsi1', partition: { attribute: 'gsi1pk', value: operationsOfResourcePk(tenantId, resourceId) } }),
   virtualClustersOfOwner: (tenantId: string, userId: string): ListSpec => ({ index: 'gsi1', partition: { attribute: 'gsi1pk', value: userVirtualClustersPk(tenantId, userId) } }),
   appProfiles: (tenantId: string, projectId: string) => inTenant(tenantId, `APPPROFILE#${projectId}#`),
   appProfileNames: (tenantId: string, projectId: string) => inTenant(tenantId, `APPPROFILENAME#${projectId}#`),

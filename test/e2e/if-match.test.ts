@@ -162,6 +162,7 @@ const cases: Record<OperationId, Case> = {
   'clustergroup.get': { kind: 'read', request: () => ({ method: 'GET', path: `/v1/clustergroups/${f.groupId}` }) },
   'clustergroup.update': { kind: 'change', request: () => ({ method: 'PATCH', path: `/v1/clustergroups/${f.groupId}`, body: { name: 'y' } }), version: () => api.get(`/v1/clustergroups/${f.groupId}`) },
   'clustergroup.delete': { kind: 'change', request: () => ({ method: 'DELETE', path: `/v1/clustergroups/${f.groupId}` }), version: () => api.get(`/v1/clustergroups/${f.groupId}`) },
+  'operation.list': { kind: 'exempt', why: 'a list has no version' },
   'operation.get': { kind: 'read', request: () => ({ method: 'GET', path: `/v1/operations/${f.operationId}` }) },
   'audit.list': { kind: 'exempt', why: 'a list has no version' },
   'appprofile.create': {
