@@ -7,12 +7,26 @@ import type { ClusterAccess } from '../kube/kubeconfig.ts';
  */
 export type ProviderPhase = 'Provisioning' | 'Running' | 'Updating' | 'Deleting' | 'Deleted' | 'Failed';
 
+export type TaintEffect = 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
+
+export interface NodeTaint {
+  key: string;
+  value?: string;
+  effect: TaintEffect;
+}
+
 export interface NodePoolSpec {
   name: string;
   instanceType: string;
   count: number;
   min?: number;
   max?: number;
+  /** Kubernetes labels every node of the pool carries. */
+  labels?: Record<string, string>;
+  /** Kubernetes taints every node of the pool carries. */
+  taints?: NodeTaint[];
+  /** GPUs per node (from the instance-type catalog): the pool provisions with the provider's GPU image or driver. */
+  gpu?: { count: number; model: string };
 }
 
 /** What a provider needs to find a cluster again. */
@@ -25,16 +39,30 @@ export interface ClusterRef {
 }
 
 /** Where a cloud cluster lives in the customer's network (EKS: the VPC subnets and endpoint access). */
-export interface ClusterNetwork {
+export interface EksNetwork {
   subnetIds: string[];
   securityGroupIds?: string[];
   endpointPublicAccess?: boolean;
   endpointPrivateAccess?: boolean;
 }
 
+/** AKS: the subnet of an existing virtual network the nodes join (else AKS makes its own network). */
+export interface AksNetwork {
+  vnetSubnetId: string;
+}
+
+/** GKE: the VPC network and subnetwork (else the project's `default` network). */
+export interface GkeNetwork {
+  network: string;
+  subnetwork: string;
+}
+
+export type ClusterNetwork = EksNetwork | AksNetwork | GkeNetwork;
+
 export interface CreateClusterInput extends ClusterRef {
   kubernetesVersion: string;
   nodePools: NodePoolSpec[];
+  /** Cloud tags/labels on every resource the provider creates (keys like `palette:cluster`; a provider rewrites them to its own rules). */
   tags: Record<string, string>;
   network?: ClusterNetwork;
 }
@@ -49,7 +77,7 @@ export interface ProviderClusterStatus {
 }
 
 export interface ClusterProvider {
-  readonly kind: 'eks' | 'sim' | 'imported';
+  readonly kind: 'eks' | 'aks' | 'gke' | 'sim' | 'imported';
   create(input: CreateClusterInput): Promise<void>;
   /** `phase: 'Deleted'` when the provider no longer knows the cluster. */
   describe(ref: ClusterRef): Promise<ProviderClusterStatus>;

@@ -362,7 +362,7 @@ export function createEksProvider(account: EksAccountSettings, options: EksProvi
     kind: 'eks',
 
     async create(input: CreateClusterInput): Promise<void> {
-      const network = input.network;
+      const network = input.network && 'subnetIds' in input.network ? input.network : undefined;
       if (!network || network.subnetIds.length < 2) {
         throw new PermanentProviderError('an EKS cluster needs network.subnetIds (at least two subnets, in two availability zones) on its create request');
       }
