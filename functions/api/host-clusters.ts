@@ -2,6 +2,7 @@ import { createApiHandler } from '#shared/http/api-handler.ts';
 import { mapPage } from '#shared/store/pagination.ts';
 import { requireTenant } from '#shared/auth/permissions.ts';
 import { hostClusterRoutes } from '#shared/host-clusters/routes.ts';
+import { listInstanceTypes } from '#shared/usage/prices.ts';
 import {
   accountOf,
   beginChange,
@@ -34,6 +35,7 @@ export const handler = createApiHandler(hostClusterRoutes, {
     const scope = { tenantId: requireTenant(principal), projectId: project.project.id };
     return accepted((await createHostCluster(tx, scope, planClusterImport(body), { requestId })).cluster);
   },
+  'instancetype.list': async ({ query }) => ({ status: 200, body: { items: listInstanceTypes(query.provider) } }),
   'cluster.list': async ({ store, principal, project, query }) => ({
     status: 200,
     body: mapPage(await listHostClusters(store, requireTenant(principal), project.project.id, query), toHostCluster),

@@ -25,6 +25,7 @@ import { routeGroupAccess } from './route-group-access.ts';
 import { createPaletteTable } from './table.ts';
 import { createSecretsKey, grantSecrets } from './secrets-key.ts';
 import { Workflows } from './workflows.ts';
+import { ProviderFunctions } from './provider-functions.ts';
 import { ScheduledJobs } from './scheduled-jobs.ts';
 
 /** Requests per second across the API, and the burst above it (API Gateway token bucket). */
@@ -71,6 +72,7 @@ export class PaletteStack extends cdk.Stack {
   readonly alarms: PlatformAlarms;
   readonly secretsKey: kms.Key;
   readonly scheduledJobs: ScheduledJobs;
+  readonly providerFunctions: ProviderFunctions;
 
   constructor(scope: Construct, id: string, props?: PaletteStackProps) {
     super(scope, id, props);
@@ -80,6 +82,9 @@ export class PaletteStack extends cdk.Stack {
     this.secretsKey = createSecretsKey(this, 'SecretsKey');
     this.workflows = new Workflows(this, 'Workflows', { table: this.table, secretsKey: this.secretsKey });
     this.scheduledJobs = new ScheduledJobs(this, 'ScheduledJobs', { table: this.table, workflows: this.workflows });
+    // AKS and GKE clusters are driven by their steps and read (kubeconfig, validate) by the API.
+    this.providerFunctions = new ProviderFunctions(this, 'ProviderFunctions', { secretsKey: this.secretsKey });
+    for (const family of ['host-cluster', 'virtual-cluster'] as const) this.providerFunctions.grantInvoke(this.workflows.stepFunctions.get(family)!);
 
     const makeFunction = (constructId: string, entry: string, options: { environment?: Record<string, string>; table?: boolean; serviceName?: string } = {}) =>
       createPaletteFunction(this, constructId, {
@@ -115,6 +120,7 @@ export class PaletteStack extends cdk.Stack {
           "grantInvoke adds the scheduled function's versions and aliases (<function ARN>:*) to the function itself; it is still that one function, invoked unqualified.",
         );
       }
+      if (access.invokesProviders) this.providerFunctions.grantInvoke(fn);
       groupFunctions.set(group, fn);
       integrations.set(group, new HttpLambdaIntegration(`${pascal(group)}Integration`, fn));
     }

@@ -8,10 +8,11 @@ import { isBuiltin } from 'node:module';
 import { build, type Metafile } from 'esbuild';
 import { routeGroups } from '#shared/api/route-table.ts';
 import { SCHEDULED_FUNCTION } from '#shared/jobs/schedule.ts';
+import { providerFunctions } from '#shared/providers/remote/functions.ts';
 import { workflowRegistry } from '#workflows/registry.ts';
 import { bundlingOptions, repoRoot, runtimeProvidedModules } from './function-defaults.ts';
 
-export type LambdaKind = 'api' | 'authorizer' | 'steps' | 'scheduled';
+export type LambdaKind = 'api' | 'authorizer' | 'steps' | 'scheduled' | 'provider';
 
 export interface LambdaEntry {
   /** `api/<group>`, `authorizer`, `steps/<family>`, `scheduled`. */
@@ -27,6 +28,7 @@ export function lambdaEntries(): LambdaEntry[] {
     { name: 'authorizer', kind: 'authorizer', entry: 'functions/authorizer.ts' },
     ...workflowRegistry.map((family) => ({ name: `steps/${family.family}`, kind: 'steps' as const, entry: family.stepLambda.entry })),
     { name: 'scheduled', kind: 'scheduled', entry: SCHEDULED_FUNCTION.entry },
+    ...Object.entries(providerFunctions).map(([kind, fn]) => ({ name: `providers/${kind}`, kind: 'provider' as const, entry: fn.entry })),
   ];
 }
 

@@ -19,15 +19,19 @@ export interface RouteGroupAccess {
   secrets?: SecretsAccess;
   /** It runs scheduled jobs on demand by invoking the scheduled function (lambda:InvokeFunction on it alone). */
   invokesScheduledJobs?: boolean;
+  /** It calls AKS or GKE through their provider functions (lambda:InvokeFunction on those alone). */
+  invokesProviders?: boolean;
 }
 
 export const routeGroupAccess: Record<RouteGroup, RouteGroupAccess> = {
   // /healthz and the OpenAPI document are built in the function from code alone.
   public: { table: 'none', startsWorkflowsOf: [] },
   tenancy: { table: 'read-write', startsWorkflowsOf: [] },
-  'cloud-accounts': { table: 'read-write', startsWorkflowsOf: [] },
+  // Seals a new account's secret; validate tries the credential (AKS and GKE through their provider functions).
+  'cloud-accounts': { table: 'read-write', startsWorkflowsOf: [], secrets: { seal: ['cloudaccount:*'] }, invokesProviders: true },
   'cluster-profiles': { table: 'read-write', startsWorkflowsOf: [] },
-  'host-clusters': { table: 'read-write', startsWorkflowsOf: ['host-cluster'] },
+  // The kubeconfig of an AKS or GKE cluster comes from its provider function.
+  'host-clusters': { table: 'read-write', startsWorkflowsOf: ['host-cluster'], invokesProviders: true },
   'cluster-groups': { table: 'read-write', startsWorkflowsOf: [] },
   operations: { table: 'read', startsWorkflowsOf: [] },
   audit: { table: 'read', startsWorkflowsOf: [] },

@@ -16,6 +16,7 @@ import { startWorkflowRuntime } from './workflow-runtime.ts';
 import { startLocalLambda } from './lambda-endpoint.ts';
 import { startJobTimer } from './job-timer.ts';
 import { SCHEDULED_FUNCTION, SCHEDULED_FUNCTION_TIMEOUT_SECONDS } from '#shared/jobs/schedule.ts';
+import { PROVIDER_FUNCTION_TIMEOUT_SECONDS, providerFunctions } from '#shared/providers/remote/functions.ts';
 
 export interface LocalRuntimeOptions {
   port?: number;
@@ -111,11 +112,19 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     process.env.PALETTE_SECRET_KEY_FILE ??= join(persistDir ?? (await mkdtemp(join(tmpdir(), 'palette-secrets-'))), 'secret.key');
     const workflows = await startWorkflowRuntime({ speed, log: options.log });
     stops.push(workflows.stop);
-    // The scheduled Lambda behind a Lambda Invoke endpoint: POST /v1/system/jobs/{name} invokes it as on AWS.
-    const lambdas = await startLocalLambda({ [SCHEDULED_FUNCTION.functionName]: { entry: SCHEDULED_FUNCTION.entry, timeoutSeconds: SCHEDULED_FUNCTION_TIMEOUT_SECONDS } }, { log: options.log });
+    // The scheduled Lambda and the AKS/GKE provider functions behind a Lambda Invoke
+    // endpoint: POST /v1/system/jobs/{name} and the steps of an AKS or GKE cluster invoke them as on AWS.
+    const lambdas = await startLocalLambda(
+      {
+        [SCHEDULED_FUNCTION.functionName]: { entry: SCHEDULED_FUNCTION.entry, timeoutSeconds: SCHEDULED_FUNCTION_TIMEOUT_SECONDS },
+        ...Object.fromEntries(Object.values(providerFunctions).map((fn) => [fn.functionName, { entry: fn.entry, timeoutSeconds: PROVIDER_FUNCTION_TIMEOUT_SECONDS }])),
+      },
+      { log: options.log },
+    );
     stops.push(lambdas.stop);
     process.env.LAMBDA_ENDPOINT = lambdas.endpoint;
     process.env.SCHEDULED_FUNCTION_NAME = SCHEDULED_FUNCTION.functionName;
+    for (const fn of Object.values(providerFunctions)) process.env[fn.variable] = fn.functionName;
 
     const store = createStore({ tableName, endpoint: dynamoEndpoint });
     await ensureTable(store);

@@ -13,21 +13,44 @@ import { claimName, deleteNamed } from '../store/names.ts';
 import { getItem, nowIso, queryPage, TransactionConflict, type TransactItem } from '../store/table.ts';
 import type { Tx } from '../store/tx.ts';
 import { SIM_DEFAULTS } from '../providers/sim.ts';
-import { cloudAccountItem, type CloudAccountItem } from './items.ts';
+import { accountSecretPurpose, accountSettingsOf, cloudAccountItem, providerOfAccount, type CloudAccountItem } from './items.ts';
+import { providerFor } from '../providers/index.ts';
+import { PermanentProviderError, TransientProviderError } from '../providers/provider.ts';
+import { logger } from '../observability/logger.ts';
+import { secretBoxFromEnv } from '../secrets/secret-box.ts';
 import { cloudAccount as cloudAccountShape, type CreateCloudAccountInput } from './schemas.ts';
 
-export const toCloudAccount = (item: CloudAccountItem) => pickFields(cloudAccountShape, item);
+export const toCloudAccount = (item: CloudAccountItem) =>
+  pickFields(cloudAccountShape, { ...item, ...(item.azure || item.gcp ? { secretSet: true } : {}) });
+
+/** An account's secret, sealed for that account alone: the plain text never reaches the table. */
+export async function sealAccountSecret(accountId: string, input: CreateCloudAccountInput): Promise<string | undefined> {
+  const secret = input.azure?.clientSecret ?? input.gcp?.serviceAccountKey.text;
+  return secret === undefined ? undefined : secretBoxFromEnv().seal(secret, accountSecretPurpose(accountId));
+}
 
 /** The account and the transaction items that create it and reserve its name (seeding uses these too). */
-export function newCloudAccountItems(tenantId: string, projectId: string, input: CreateCloudAccountInput) {
+export function newCloudAccountItems(tenantId: string, projectId: string, input: CreateCloudAccountInput, sealed?: { id: string; secret: string | undefined }) {
   const now = nowIso();
   const account: CloudAccountItem = {
     type: 'cloudaccount',
-    id: newId('cloudAccount'),
+    id: sealed?.id ?? newId('cloudAccount'),
     name: input.name,
     projectId,
     provider: input.provider,
     ...(input.provider === 'aws' && input.aws ? { aws: { ...input.aws } } : {}),
+    ...(input.provider === 'azure' && input.azure && sealed?.secret
+      ? {
+          azure: {
+            tenantId: input.azure.tenantId, clientId: input.azure.clientId, subscriptionId: input.azure.subscriptionId,
+            ...(input.azure.resourceGroup ? { resourceGroup: input.azure.resourceGroup } : {}),
+            sealedClientSecret: sealed.secret,
+          },
+        }
+      : {}),
+    ...(input.provider === 'gcp' && input.gcp && sealed?.secret
+      ? { gcp: { projectId: input.gcp.projectId, clientEmail: input.gcp.serviceAccountKey.clientEmail, sealedServiceAccountKey: sealed.secret } }
+      : {}),
     ...(input.provider === 'sim' ? { sim: { ...SIM_DEFAULTS, ...input.sim } } : {}),
     clusters: 0,
     createdAt: now,
@@ -44,7 +67,8 @@ export function newCloudAccountItems(tenantId: string, projectId: string, input:
 }
 
 export async function createCloudAccount(tx: Tx, tenantId: string, projectId: string, input: CreateCloudAccountInput): Promise<CloudAccountItem> {
-  const { account, items } = newCloudAccountItems(tenantId, projectId, input);
+  const id = newId('cloudAccount');
+  const { account, items } = newCloudAccountItems(tenantId, projectId, input, { id, secret: await sealAccountSecret(id, input) });
   try {
     await tx.commit(items, { resourceId: account.id });
   } catch (error) {
@@ -84,4 +108,28 @@ export async function deleteCloudAccount(tx: Tx, tenantId: string, projectId: st
     unused: { expression: 'attribute_not_exists(#uses) OR #uses = :none', names: { '#uses': 'clusters' }, values: { ':none': 0 } },
     inUse: async () => inUse(),
   });
+}
+
+/** Where a credential check asks: a region every account of the cloud can read. */
+const CHECK_REGION = { aws: 'us-east-1', azure: 'eastus', gcp: 'us-central1', sim: 'sim-local-1' } as const;
+const CLOUD_NAME = { aws: 'AWS', azure: 'Azure', gcp: 'Google Cloud', sim: 'The simulated cloud' } as const;
+
+/**
+ * Tries the account's credential against its cloud: signs in and asks for a cluster
+ * that does not exist, through the same provider its clusters use. "Not found" means
+ * the cloud accepted who we are; a refusal, or a cloud that cannot be reached, is
+ * `valid: false` with the provider's message.
+ */
+export async function validateCloudAccount(store: Store, tenantId: string, projectId: string, accountId: string) {
+  const account = await getCloudAccount(store, tenantId, projectId, accountId);
+  const cloud = CLOUD_NAME[account.provider];
+  try {
+    const provider = await providerFor({ provider: providerOfAccount[account.provider], account: accountSettingsOf(account) });
+    await provider.describe({ clusterId: 'credential-check', providerName: 'palette-credential-check', region: CHECK_REGION[account.provider] });
+    return { valid: true, message: `${cloud} accepted the credential` };
+  } catch (error) {
+    if (!(error instanceof PermanentProviderError || error instanceof TransientProviderError)) throw error;
+    logger.info('cloud account credential refused', { cloudAccountId: accountId, provider: account.provider, reason: error.message });
+    return { valid: false, message: error instanceof TransientProviderError ? `${error.message} (the check may succeed if tried again)` : error.message };
+  }
 }

@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { resourceBase } from '../store/items.ts';
 
-export const cloudProviders = ['aws', 'sim'] as const;
+export const cloudProviders = ['aws', 'azure', 'gcp', 'sim'] as const;
 
 export const awsAccountSettings = z.object({
   roleArn: z.string(),
@@ -9,6 +9,18 @@ export const awsAccountSettings = z.object({
   clusterRoleArn: z.string().optional(),
   nodeRoleArn: z.string().optional(),
 });
+
+/** An Azure service principal; its client secret only sealed (purpose `cloudaccount:<id>`). */
+export const azureAccountSettings = z.object({
+  tenantId: z.string(),
+  clientId: z.string(),
+  subscriptionId: z.string(),
+  resourceGroup: z.string().optional(),
+  sealedClientSecret: z.string(),
+});
+
+/** A Google Cloud service account; its key file only sealed (purpose `cloudaccount:<id>`). */
+export const gcpAccountSettings = z.object({ projectId: z.string(), clientEmail: z.string(), sealedServiceAccountKey: z.string() });
 
 export const simAccountSettings = z.object({ provisionSeconds: z.number().int(), failProvisioning: z.boolean() });
 
@@ -18,6 +30,8 @@ export const cloudAccountItem = z.object({
   projectId: z.string(),
   provider: z.enum(cloudProviders),
   aws: awsAccountSettings.optional(),
+  azure: azureAccountSettings.optional(),
+  gcp: gcpAccountSettings.optional(),
   sim: simAccountSettings.optional(),
   /** Host clusters that use the account (kept by their create, retry and delete); one in use cannot go. */
   clusters: z.number().int().default(0),
@@ -25,15 +39,31 @@ export const cloudAccountItem = z.object({
 export type CloudAccountItem = z.infer<typeof cloudAccountItem>;
 
 /** What a provider needs from the account (carried in workflow state, never re-read by a step). */
-export type AccountSettings = Pick<CloudAccountItem, 'provider' | 'aws' | 'sim'>;
+export type AccountSettings = Pick<CloudAccountItem, 'id' | 'provider' | 'aws' | 'azure' | 'gcp' | 'sim'>;
 export const accountSettingsOf = (account: CloudAccountItem): AccountSettings => ({
+  id: account.id,
   provider: account.provider,
   ...(account.aws ? { aws: account.aws } : {}),
+  ...(account.azure ? { azure: account.azure } : {}),
+  ...(account.gcp ? { gcp: account.gcp } : {}),
   ...(account.sim ? { sim: account.sim } : {}),
 });
 
-/** The account settings as carried in a workflow's state. */
-export const accountSettingsItem = z.object({ provider: z.enum(cloudProviders), aws: awsAccountSettings.optional(), sim: simAccountSettings.optional() });
+/** The account settings as carried in a workflow's state: secrets stay sealed there (execution history keeps state). */
+export const accountSettingsItem = z.object({
+  id: z.string(),
+  provider: z.enum(cloudProviders),
+  aws: awsAccountSettings.optional(),
+  azure: azureAccountSettings.optional(),
+  gcp: gcpAccountSettings.optional(),
+  sim: simAccountSettings.optional(),
+});
+
+/** What a sealed account secret is bound to: it opens as this account's and no other's. */
+export const accountSecretPurpose = (accountId: string) => `cloudaccount:${accountId}`;
 
 /** Reserves a cloud account name in a project. */
 export const cloudAccountNameItem = z.object({ type: z.literal('cloudaccountname'), cloudAccountId: z.string() });
+
+/** The provider a cloud account's clusters run on (also the name of the profile cloud that fits it). */
+export const providerOfAccount = { aws: 'eks', azure: 'aks', gcp: 'gke', sim: 'sim' } as const satisfies Record<CloudAccountItem['provider'], string>;

@@ -1,4 +1,8 @@
-/** Cloud accounts (API.md "Cluster Mode"): an AWS IAM role to assume, or the simulated cloud. */
+/**
+ * Cloud accounts (API.md "Cluster Mode", "Cluster Mode II"): an AWS IAM role to assume, an
+ * Azure service principal, a Google Cloud service account, or the simulated cloud.
+ * Secrets (the client secret, the key file) are taken here, sealed, and never returned.
+ */
 import * as z from 'zod';
 import { displayName, idOf, resourceFields } from '../api/schema-kit.ts';
 import { SIM_DEFAULTS } from '../providers/sim.ts';
@@ -20,6 +24,53 @@ const awsSettings = z
   })
   .meta({ id: 'AwsCloudAccountSettings', description: 'The IAM role the platform assumes, the external id it passes, and the EKS roles' });
 
+const uuid = (what: string) => z.string().regex(/^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$/, `must be the ${what} (a GUID)`);
+
+const azureSettings = z
+  .strictObject({
+    tenantId: uuid('Microsoft Entra tenant id'),
+    clientId: uuid("service principal's application (client) id"),
+    clientSecret: z.string().min(8).max(512).meta({ description: 'sealed at rest, never returned' }),
+    subscriptionId: uuid('subscription id'),
+    resourceGroup: z.string().regex(/^[-\w._()]{1,89}[-\w_()]$/, 'must be a resource group name').optional()
+      .meta({ description: 'where clusters go (default: palette-<region>, made when missing)' }),
+  })
+  .meta({ id: 'AzureCloudAccountSettings', description: 'The service principal AKS clusters are created as' });
+
+/** The fields of a service-account key file the platform needs; the file is kept whole, sealed. */
+const serviceAccountKeyFile = z.object({
+  type: z.literal('service_account', { error: 'must be a service account key (type "service_account")' }),
+  project_id: z.string().min(1).optional(),
+  client_email: z.string().regex(/^[^@\s]+@[^@\s]+$/, 'must be the service account\'s e-mail'),
+  private_key: z.string().startsWith('-----BEGIN PRIVATE KEY-----', 'must be a PEM private key'),
+});
+
+const gcpSettings = z
+  .strictObject({
+    projectId: z.string().regex(/^[a-z][-a-z0-9]{4,28}[a-z0-9]$/, 'must be a Google Cloud project id'),
+    serviceAccountKey: z
+      .string()
+      .min(2)
+      .max(16 * 1024)
+      .meta({ description: "the key file's JSON as a string; sealed at rest, never returned" })
+      .transform((text, ctx) => {
+        let json: unknown;
+        try {
+          json = JSON.parse(text);
+        } catch {
+          ctx.addIssue({ code: 'custom', message: 'must be the JSON of a service account key file' });
+          return z.NEVER;
+        }
+        const key = serviceAccountKeyFile.safeParse(json);
+        if (!key.success) {
+          for (const issue of key.error.issues) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
+          return z.NEVER;
+        }
+        return { text, clientEmail: key.data.client_email };
+      }),
+  })
+  .meta({ id: 'GcpCloudAccountSettings', description: 'The service account GKE clusters are created as' });
+
 const simSettings = z
   .strictObject({
     provisionSeconds: z.number().int().min(0).max(3600).default(SIM_DEFAULTS.provisionSeconds),
@@ -31,15 +82,19 @@ export const createCloudAccountBody = z
   .strictObject({
     name: displayName,
     provider: cloudProvider,
-    aws: awsSettings.optional().meta({ description: 'required for provider aws, refused for sim' }),
+    aws: awsSettings.optional().meta({ description: 'required for provider aws, refused for the others' }),
+    azure: azureSettings.optional().meta({ description: 'required for provider azure, refused for the others' }),
+    gcp: gcpSettings.optional().meta({ description: 'required for provider gcp, refused for the others' }),
     sim: simSettings.optional().meta({ description: 'only for provider sim' }),
   })
   .superRefine((body, ctx) => {
-    if (body.provider === 'aws') {
-      if (!body.aws) ctx.addIssue({ code: 'custom', path: ['aws'], message: 'required when provider is aws' });
-      if (body.sim) ctx.addIssue({ code: 'custom', path: ['sim'], message: 'only allowed when provider is sim' });
-    } else if (body.aws) {
-      ctx.addIssue({ code: 'custom', path: ['aws'], message: 'only allowed when provider is aws' });
+    // Exactly the settings of the account's provider (sim's are optional).
+    for (const provider of ['aws', 'azure', 'gcp', 'sim'] as const) {
+      if (provider === body.provider) {
+        if (provider !== 'sim' && !body[provider]) ctx.addIssue({ code: 'custom', path: [provider], message: `required when provider is ${provider}` });
+      } else if (body[provider]) {
+        ctx.addIssue({ code: 'custom', path: [provider], message: `only allowed when provider is ${provider}` });
+      }
     }
   })
   .meta({ id: 'CreateCloudAccount' });
@@ -52,8 +107,15 @@ export const cloudAccount = z
     name: z.string(),
     provider: cloudProvider,
     aws: z.object({ roleArn: z.string(), externalId: z.string(), clusterRoleArn: z.string().optional(), nodeRoleArn: z.string().optional() }).optional(),
+    azure: z.object({ tenantId: z.string(), clientId: z.string(), subscriptionId: z.string(), resourceGroup: z.string().optional() }).optional(),
+    gcp: z.object({ projectId: z.string(), clientEmail: z.string() }).optional(),
     sim: z.object({ provisionSeconds: z.number().int(), failProvisioning: z.boolean() }).optional(),
+    secretSet: z.boolean().optional().meta({ description: 'azure and gcp: the secret is stored (sealed); it is never returned' }),
     projectId: idOf('project'),
     ...resourceFields,
   })
   .meta({ id: 'CloudAccount' });
+
+export const accountValidation = z
+  .object({ valid: z.boolean(), message: z.string() })
+  .meta({ id: 'CloudAccountValidation', description: 'What the cloud answered when the credential was tried' });

@@ -15,7 +15,7 @@ import { getItem, getItems, nowIso, queryPage, TransactionConflict, updateItem, 
 import type { Tx } from '../store/tx.ts';
 import { findProject } from '../tenancy/projects.ts';
 import { hostClusterItem, type HostClusterItem } from '../host-clusters/items.ts';
-import { instanceTypes } from '../host-clusters/instance-types.ts';
+import { nodePoolsCapacity, type Capacity } from '../host-clusters/instance-types.ts';
 import { clusterGroupItem, type ClusterGroupItem, type GroupMember } from './items.ts';
 
 export const BEEHIVE = 'beehive';
@@ -23,29 +23,16 @@ export const BEEHIVE = 'beehive';
 /** Per virtual cluster, what a group allows at most unless its limits say otherwise. */
 export const defaultGroupLimits = { maxCpu: 16, maxMemoryMiB: 32768, maxStorageGiB: 100 };
 
-export interface Resources {
-  cpu: number;
-  memoryMiB: number;
-  storageGiB: number;
-}
+export type Resources = Capacity;
 
 /** What a host's node pools offer, before any oversubscription. */
-export function hostCapacity(host: Pick<HostClusterItem, 'nodePools'>): Resources {
-  const raw = { cpu: 0, memoryMiB: 0, storageGiB: 0 };
-  for (const pool of host.nodePools) {
-    const size = instanceTypes[pool.instanceType];
-    if (!size) continue;
-    raw.cpu += size.cpu * pool.count;
-    raw.memoryMiB += size.memoryMiB * pool.count;
-    raw.storageGiB += size.storageGiB * pool.count;
-  }
-  return raw;
-}
+export const hostCapacity = (host: Pick<HostClusterItem, 'nodePools'>): Resources => nodePoolsCapacity(host.nodePools);
 
 /** A host's capacity for the group's virtual clusters: its raw capacity times the oversubscription factor. */
 export function oversubscribed(raw: Resources, oversubscriptionPercent: number): Resources {
   const factor = oversubscriptionPercent / 100;
-  return { cpu: Math.floor(raw.cpu * factor), memoryMiB: Math.floor(raw.memoryMiB * factor), storageGiB: Math.floor(raw.storageGiB * factor) };
+  // A GPU is a device, not a share of a core: it is never oversubscribed.
+  return { cpu: Math.floor(raw.cpu * factor), memoryMiB: Math.floor(raw.memoryMiB * factor), storageGiB: Math.floor(raw.storageGiB * factor), gpu: raw.gpu };
 }
 
 export async function memberClusters(store: Store, members: GroupMember[]): Promise<Array<HostClusterItem | undefined>> {

@@ -16,7 +16,7 @@ import type { Tx } from '../store/tx.ts';
 import { finishOperationItem, launchWorkflow, pollPlan, startOperation, type WorkflowInput } from '../operations/operations.ts';
 import type { OperationItem } from '../operations/items.ts';
 import type { OperationRecovery } from '../operations/recovery.ts';
-import { accountSettingsOf, type AccountSettings } from '../cloud-accounts/items.ts';
+import { accountSettingsOf, providerOfAccount, type AccountSettings } from '../cloud-accounts/items.ts';
 import { getCloudAccount } from '../cloud-accounts/cloud-accounts.ts';
 import { getClusterProfile } from '../cluster-profiles/cluster-profiles.ts';
 import { resolveProfileVariables } from '../cluster-profiles/variables.ts';
@@ -25,17 +25,24 @@ import { KubeconfigError, kubeconfigYaml, parseKubeconfig } from '../kube/kubeco
 import { clusterRef, providerFor, type ProviderKind } from '../providers/index.ts';
 import { PermanentProviderError } from '../providers/provider.ts';
 import { SIM_DEFAULTS } from '../providers/sim.ts';
+import { instanceTypes, nodePoolsCapacity, withGpuDefaults } from './instance-types.ts';
 import { POLL_SECONDS, workflowName } from '#workflows/names.ts';
 import { compareKubernetesVersions, DEFAULT_KUBERNETES_VERSION } from './kubernetes-version.ts';
 import { hostClusterItem, clusterNameItem, type HostClusterItem, type HostClusterPhase, type NodePool, type PendingChange } from './items.ts';
 import { hostCluster as hostClusterShape } from './schemas.ts';
 
-export const toHostCluster = (item: HostClusterItem) => pickFields(hostClusterShape, item);
+export const toHostCluster = (item: HostClusterItem) =>
+  pickFields(hostClusterShape, {
+    ...item,
+    nodePools: item.nodePools.map((pool) => ({ ...pool, gpu: instanceTypes[pool.instanceType]?.gpu ?? null })),
+    capacity: nodePoolsCapacity(item.nodePools),
+  });
 
 /** The provider a cloud account's clusters run on. */
-const providerOfAccount = { aws: 'eks', sim: 'sim' } as const satisfies Record<AccountSettings['provider'], ProviderKind>;
-/** The profile cloud that fits an account's provider. */
-const profileCloudOfAccount = { aws: 'eks', sim: 'sim' } as const;
+/** The profile cloud that fits an account's provider (the same names). */
+const profileCloudOfAccount = providerOfAccount satisfies Record<AccountSettings['provider'], ProviderKind>;
+/** The network a cluster of each account's provider may name: the field that says it is one. */
+const networkFieldOf = { aws: 'subnetIds', azure: 'vnetSubnetId', gcp: 'network' } as const;
 
 // ---------------------------------------------------------------------------------
 // References: account, profile versions and project a cluster holds
@@ -98,14 +105,18 @@ export interface HostClusterContext {
 
 export type HostClusterWorkflowInput = WorkflowInput<HostClusterContext>;
 
-/** Seconds a workflow expects its provider to take: EKS control planes and node groups take 15–25 minutes. */
+/**
+ * Seconds a workflow expects its provider to take: EKS control planes and node groups
+ * take 15–25 minutes, AKS and GKE clusters 5–15 (a GPU pool's driver install adds more).
+ */
 function expectedSeconds(provider: ProviderKind, account: AccountSettings | undefined) {
   if (provider === 'eks') return 45 * 60;
+  if (provider === 'aks' || provider === 'gke') return 30 * 60;
   if (provider === 'sim') return account?.sim?.provisionSeconds ?? SIM_DEFAULTS.provisionSeconds;
   return 4 * 60;
 }
 
-const pollSecondsFor = (provider: ProviderKind) => (provider === 'eks' ? 30 : provider === 'sim' ? 1 : POLL_SECONDS);
+const pollSecondsFor = (provider: ProviderKind) => (provider === 'eks' || provider === 'aks' || provider === 'gke' ? 30 : provider === 'sim' ? 1 : POLL_SECONDS);
 
 /** The execution input for the cluster's pending change: one rule for create, change and resume alike. */
 export function workflowInputFor(cluster: HostClusterItem, account: AccountSettings | undefined) {
@@ -385,11 +396,25 @@ export async function planClusterCreate(store: Store, scope: { tenantId: string;
       { path: 'body.profileId', message: `profile cloud ${profile.cloud} does not match the account's provider ${account.provider}` },
     ]);
   }
-  if (account.provider === 'aws' && (request.network?.subnetIds.length ?? 0) < 2) {
+  if (account.provider === 'aws' && !(request.network && 'subnetIds' in request.network)) {
     throw validationFailed('an EKS cluster needs the subnets of its VPC: network.subnetIds, at least two, in two availability zones', [
       { path: 'body.network.subnetIds', message: 'required (at least two subnet ids) for an aws cloud account' },
     ]);
   }
+  if (request.network) {
+    const field = account.provider === 'sim' ? undefined : networkFieldOf[account.provider];
+    if (!field || !(field in request.network)) {
+      const expected = field ? `network.${field}` : 'no network';
+      throw validationFailed(`a ${account.provider} cluster takes ${expected}`, [{ path: 'body.network', message: `${account.provider} clusters take ${expected}` }]);
+    }
+  }
+  const catalog = providerOfAccount[account.provider];
+  const foreign = request.nodePools.flatMap((pool, i) =>
+    instanceTypes[pool.instanceType]?.provider === catalog
+      ? []
+      : [{ path: `body.nodePools.${i}.instanceType`, message: `${pool.instanceType} is not a ${catalog} instance type (GET /v1/instancetypes?provider=${catalog})` }],
+  );
+  if (foreign.length) throw validationFailed(`node pools name instance types ${catalog} does not offer`, foreign);
   const { values } = resolveProfileVariables(profile.variables, asText(request.variables));
   const spec: NewClusterSpec = {
     name: request.name,
@@ -398,10 +423,10 @@ export async function planClusterCreate(store: Store, scope: { tenantId: string;
     region: request.region,
     profileId: profile.id,
     kubernetesVersion: request.kubernetesVersion ?? profile.kubernetesVersion ?? DEFAULT_KUBERNETES_VERSION,
-    nodePools: request.nodePools,
+    nodePools: request.nodePools.map(withGpuDefaults),
     hostCluster: request.hostCluster,
     variables: values,
-    ...(account.provider === 'aws' && request.network ? { network: request.network } : {}),
+    ...(request.network ? { network: request.network } : {}),
   };
   return { spec, account: accountSettingsOf(account) };
 }

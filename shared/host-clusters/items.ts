@@ -4,7 +4,7 @@ import { resourceBase } from '../store/items.ts';
 export const hostClusterPhases = ['Pending', 'Provisioning', 'Running', 'Updating', 'Deleting', 'Error'] as const;
 export type HostClusterPhase = (typeof hostClusterPhases)[number];
 
-export const hostClusterProviders = ['sim', 'eks', 'imported'] as const;
+export const hostClusterProviders = ['sim', 'eks', 'aks', 'gke', 'imported'] as const;
 
 export const nodePoolItem = z.object({
   name: z.string(),
@@ -12,15 +12,21 @@ export const nodePoolItem = z.object({
   count: z.number().int(),
   min: z.number().int().optional(),
   max: z.number().int().optional(),
+  labels: z.record(z.string(), z.string()).optional(),
+  taints: z.array(z.object({ key: z.string(), value: z.string().optional(), effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']) })).optional(),
 });
 export type NodePool = z.infer<typeof nodePoolItem>;
 
-export const clusterNetworkItem = z.object({
-  subnetIds: z.array(z.string()),
-  securityGroupIds: z.array(z.string()).optional(),
-  endpointPublicAccess: z.boolean().optional(),
-  endpointPrivateAccess: z.boolean().optional(),
-});
+export const clusterNetworkItem = z.union([
+  z.object({
+    subnetIds: z.array(z.string()),
+    securityGroupIds: z.array(z.string()).optional(),
+    endpointPublicAccess: z.boolean().optional(),
+    endpointPrivateAccess: z.boolean().optional(),
+  }),
+  z.object({ vnetSubnetId: z.string() }),
+  z.object({ network: z.string(), subnetwork: z.string() }),
+]);
 
 /** What a running workflow is about to change; applied to the cluster when it finishes. */
 export const pendingChange = z.discriminatedUnion('kind', [

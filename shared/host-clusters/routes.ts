@@ -7,6 +7,11 @@ import * as c from './schemas.ts';
 const clusterParams = z.strictObject({ p: projectRef, id: idOf('cluster') });
 
 export const hostClusterRoutes = featureRoutes('host-clusters', {
+  'instancetype.list': {
+    method: 'GET', path: '/v1/instancetypes', permission: 'tenant.member', resourceType: 'instancetype',
+    summary: 'The instance types node pools may use, per provider, with their size, GPUs and hourly price', query: c.instanceTypeQuery,
+    responses: ok(c.instanceTypeList),
+  },
   // Host clusters
   'cluster.create': {
     method: 'POST', path: '/v1/projects/{p}/clusters', permission: 'project.editor', resourceType: 'cluster',

@@ -3,6 +3,21 @@ import { idOf, pageQuery, resourceFields } from '../api/schema-kit.ts';
 import { hostClusterPhases, hostClusterProviders } from './items.ts';
 import { isKnownInstanceType } from './instance-types.ts';
 
+const gpuSpec = z.object({ count: z.number().int(), model: z.string() }).meta({ id: 'GpuSpec' });
+
+export const instanceTypeQuery = z.strictObject({
+  provider: z.enum(['eks', 'aks', 'gke', 'sim']).optional(),
+  region: z.string().regex(/^[a-z0-9-]{2,32}$/, 'must be a region name such as us-east-1').optional(),
+});
+
+export const instanceTypeList = z
+  .object({
+    items: z.array(
+      z.object({ name: z.string(), provider: z.string(), cpu: z.number(), memoryMiB: z.number(), storageGiB: z.number(), gpu: gpuSpec.nullable(), pricePerHour: z.number() }),
+    ),
+  })
+  .meta({ id: 'InstanceTypeList' });
+
 /** Cluster and pool names end up in provider resource names and Kubernetes labels. */
 const dnsLabel = z
   .string()
@@ -10,13 +25,29 @@ const dnsLabel = z
   .max(40)
   .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, 'must be lowercase letters, digits and hyphens');
 
+/** A Kubernetes label or taint key: an optional DNS-subdomain prefix and a name of at most 63 characters. */
+const labelKey = z
+  .string()
+  .max(316)
+  .regex(
+    /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/,
+    'must be a Kubernetes label key such as example.com/team',
+  );
+const labelValue = z.string().regex(/^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/, 'must be a Kubernetes label value (at most 63 letters, digits, -, _ and .)');
+
+export const nodeTaint = z
+  .strictObject({ key: labelKey, value: labelValue.optional(), effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']) })
+  .meta({ id: 'NodeTaint' });
+
 export const nodePoolBody = z
   .strictObject({
     name: dnsLabel,
-    instanceType: z.string().refine(isKnownInstanceType, 'is not a known instance type'),
+    instanceType: z.string().refine(isKnownInstanceType, 'is not a known instance type (GET /v1/instancetypes lists them)'),
     count: z.number().int().min(0).max(500),
     min: z.number().int().min(0).max(500).optional(),
     max: z.number().int().min(1).max(500).optional(),
+    labels: z.record(labelKey, labelValue).optional().refine((l) => !l || Object.keys(l).length <= 32, 'at most 32 labels'),
+    taints: z.array(nodeTaint).max(16).optional(),
   })
   .superRefine((pool, ctx) => {
     if (pool.min !== undefined && pool.count < pool.min) ctx.addIssue({ code: 'custom', path: ['count'], message: 'must be ≥ min' });
@@ -24,7 +55,7 @@ export const nodePoolBody = z
   })
   .meta({ id: 'NodePool' });
 
-export const clusterNetwork = z
+export const eksNetwork = z
   .strictObject({
     subnetIds: z.array(z.string().regex(/^subnet-[0-9a-f]{8,17}$/, 'must be a subnet id like subnet-0123456789abcdef0')).min(2).max(16)
       .refine((ids) => new Set(ids).size === ids.length, 'subnet ids must be distinct'),
@@ -35,7 +66,28 @@ export const clusterNetwork = z
   .refine((n) => n.endpointPublicAccess !== false || n.endpointPrivateAccess !== false, {
     message: 'the API endpoint needs public or private access', path: ['endpointPrivateAccess'],
   })
-  .meta({ id: 'ClusterNetwork', description: 'Where an EKS cluster lives: its VPC subnets, security groups and API endpoint access' });
+  .meta({ id: 'EksNetwork', description: 'Where an EKS cluster lives: its VPC subnets, security groups and API endpoint access' });
+
+export const aksNetwork = z
+  .strictObject({
+    vnetSubnetId: z
+      .string()
+      .max(1024)
+      .regex(
+        /^\/subscriptions\/[0-9a-fA-F-]{36}\/resourceGroups\/[^/]+\/providers\/Microsoft\.Network\/virtualNetworks\/[^/]+\/subnets\/[^/]+$/,
+        'must be a subnet resource id like /subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet>',
+      ),
+  })
+  .meta({ id: 'AksNetwork', description: 'The subnet of an existing virtual network the AKS nodes join' });
+
+export const gkeNetwork = z
+  .strictObject({
+    network: z.string().regex(/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/, 'must be a VPC network name'),
+    subnetwork: z.string().regex(/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/, 'must be a subnetwork name'),
+  })
+  .meta({ id: 'GkeNetwork', description: 'The VPC network and subnetwork of a GKE cluster' });
+
+export const clusterNetwork = z.union([eksNetwork, aksNetwork, gkeNetwork]).meta({ id: 'ClusterNetwork' });
 
 export const hostCluster = z
   .object({
@@ -47,11 +99,21 @@ export const hostCluster = z
     region: z.string().nullable(),
     profileId: z.string().nullable(),
     kubernetesVersion: z.string().nullable(),
-    nodePools: z.array(z.object({ name: z.string(), instanceType: z.string(), count: z.number(), min: z.number().optional(), max: z.number().optional() })),
+    nodePools: z.array(
+      z.object({
+        name: z.string(), instanceType: z.string(), count: z.number(), min: z.number().optional(), max: z.number().optional(),
+        labels: z.record(z.string(), z.string()).optional(),
+        taints: z.array(nodeTaint).optional(),
+        gpu: gpuSpec.nullable().meta({ description: 'GPUs per node of the instance type' }),
+      }),
+    ),
     hostCluster: z.object({ enabled: z.boolean() }),
     variables: z.record(z.string(), z.string()),
     network: clusterNetwork.optional(),
     status: z.object({ phase: z.enum(hostClusterPhases), message: z.string().optional() }),
+    capacity: z
+      .object({ cpu: z.number(), memoryMiB: z.number(), storageGiB: z.number(), gpu: z.number().int() })
+      .meta({ description: "what the node pools offer, from the instance types' sizes" }),
     endpoint: z.string().optional(),
     operationId: z.string().optional(),
     ...resourceFields,
@@ -74,7 +136,7 @@ export const createClusterBody = z
       .max(10)
       .refine((pools) => new Set(pools.map((p) => p.name)).size === pools.length, 'node pool names must be unique'),
     hostCluster: z.strictObject({ enabled: z.boolean() }).default({ enabled: false }),
-    network: clusterNetwork.optional().meta({ description: 'required (at least two subnets) when the cloud account is aws; ignored for sim' }),
+    network: clusterNetwork.optional().meta({ description: 'aws: subnetIds (required, at least two); azure: vnetSubnetId; gcp: network and subnetwork; refused for sim' }),
   })
   .meta({ id: 'CreateHostCluster' });
 

@@ -1,9 +1,10 @@
 import type { AccountSettings } from '../cloud-accounts/items.ts';
 import { createImportedProvider } from './imported.ts';
 import { createSimProvider, SIM_DEFAULTS } from './sim.ts';
+import { createRemoteProvider } from './remote/client.ts';
 import { PermanentProviderError, type ClusterProvider, type ClusterRef } from './provider.ts';
 
-export type ProviderKind = 'sim' | 'eks' | 'imported';
+export type ProviderKind = 'sim' | 'eks' | 'aks' | 'gke' | 'imported';
 
 /** What picks and configures a cluster's provider: its kind, and its account or kubeconfig. */
 export interface ProviderTarget {
@@ -13,7 +14,10 @@ export interface ProviderTarget {
   kubeconfig?: string;
 }
 
-/** EKS is loaded lazily: the sim and imported paths never pay for its SDK. */
+/**
+ * EKS is loaded lazily: the sim and imported paths never pay for its SDK. AKS and GKE
+ * run in their own provider functions (remote/functions.ts): no caller carries them.
+ */
 export async function providerFor(target: ProviderTarget): Promise<ClusterProvider> {
   if (target.provider === 'imported') {
     if (!target.kubeconfig) throw new PermanentProviderError('the imported cluster has no kubeconfig');
@@ -21,6 +25,7 @@ export async function providerFor(target: ProviderTarget): Promise<ClusterProvid
   }
   if (!target.account) throw new PermanentProviderError('the cluster\'s cloud account no longer exists');
   if (target.provider === 'sim') return createSimProvider({ ...SIM_DEFAULTS, ...target.account.sim });
+  if (target.provider === 'aks' || target.provider === 'gke') return createRemoteProvider(target.provider, target.account);
   if (!target.account.aws) throw new PermanentProviderError('the cloud account has no AWS role');
   const { createEksProvider } = await import('./eks/provider.ts');
   return createEksProvider(target.account.aws);

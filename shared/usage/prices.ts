@@ -17,7 +17,7 @@
  * $0.02 per core-hour and $0.0025 per GiB-hour (so the split gives back exactly those),
  * storage at $0.073 per GiB-month ($0.0001 per GiB-hour).
  */
-import { instanceTypes } from '../host-clusters/instance-types.ts';
+import { instanceTypes, type CatalogProvider } from '../host-clusters/instance-types.ts';
 import type { HostClusterItem } from '../host-clusters/items.ts';
 
 export const CURRENCY = 'USD';
@@ -41,17 +41,28 @@ export const providerPrices: Record<HostClusterItem['provider'], ProviderPrices>
   // us-east-1 list prices: EKS standard support, gp3 volumes.
   eks: { controlPlanePerHour: 0.1, storagePerGiBMonth: 0.08, split: OPENCOST_DEFAULT },
   sim: { controlPlanePerHour: 0.05, storagePerGiBMonth: 0.073, split: { cpuPerCoreHour: 0.02, ramPerGiBHour: 0.0025 } },
+  // AKS Standard tier (the uptime SLA production clusters run on), Premium SSD (P10: $19.71 / 128 GiB).
+  aks: { controlPlanePerHour: 0.1, storagePerGiBMonth: 0.154, split: OPENCOST_DEFAULT },
+  // GKE Standard edition cluster management fee, pd-balanced disks.
+  gke: { controlPlanePerHour: 0.1, storagePerGiBMonth: 0.1, split: OPENCOST_DEFAULT },
   // A cluster brought by kubeconfig: its control plane is paid elsewhere; nodes by type when known.
   imported: { controlPlanePerHour: 0, storagePerGiBMonth: 0.08, split: OPENCOST_DEFAULT },
 };
 
-/** On-demand Linux price per node-hour (us-east-1 for AWS types; the simulated cloud's own list). */
+/**
+ * On-demand Linux price per node-hour: AWS in us-east-1, Azure in eastus, Google Cloud in
+ * us-central1 (the catalog's reference regions), the simulated cloud's own list. A GPU
+ * node's price includes its GPUs; the rollup splits it over CPU and memory like any other.
+ */
 export const nodePricePerHour: Record<string, number> = {
   'sim.small': 0.05,
   'sim.medium': 0.12,
   'sim.large': 0.24,
   'sim.xlarge': 0.48,
   'sim.4xlarge': 1.92,
+  // sim GPUs list at $0.40 per GPU-hour on top of the node's CPU and memory.
+  'sim.gpu.xlarge': 0.52,
+  'sim.gpu.4xlarge': 2.08,
   't3.small': 0.0208,
   't3.medium': 0.0416,
   't3.large': 0.0832,
@@ -106,6 +117,44 @@ export const nodePricePerHour: Record<string, number> = {
   'g5.xlarge': 1.006,
   'g5.2xlarge': 1.212,
   'g5.4xlarge': 1.624,
+  'g5.12xlarge': 5.672,
+  'g6.xlarge': 0.8048,
+  'g6.2xlarge': 0.9776,
+  'g6.12xlarge': 4.6016,
+  'p4d.24xlarge': 32.7726,
+  'Standard_B2s': 0.0416,
+  'Standard_D2s_v5': 0.096,
+  'Standard_D4s_v5': 0.192,
+  'Standard_D8s_v5': 0.384,
+  'Standard_D16s_v5': 0.768,
+  'Standard_D4as_v5': 0.172,
+  'Standard_D8as_v5': 0.344,
+  'Standard_E4s_v5': 0.252,
+  'Standard_E8s_v5': 0.504,
+  'Standard_F4s_v2': 0.169,
+  'Standard_F8s_v2': 0.338,
+  'Standard_NC4as_T4_v3': 0.526,
+  'Standard_NC8as_T4_v3': 0.752,
+  'Standard_NC16as_T4_v3': 1.204,
+  'Standard_NC64as_T4_v3': 4.352,
+  'Standard_NC24ads_A100_v4': 3.673,
+  'Standard_ND96asr_v4': 27.197,
+  'e2-standard-2': 0.067006,
+  'e2-standard-4': 0.134012,
+  'e2-standard-8': 0.268024,
+  'e2-standard-16': 0.536048,
+  'n2-standard-4': 0.194236,
+  'n2-standard-8': 0.388472,
+  'n2-standard-16': 0.776944,
+  'n2-highmem-4': 0.262028,
+  'n2-highmem-8': 0.524056,
+  'c3-standard-4': 0.201608,
+  'c3-standard-8': 0.403216,
+  'g2-standard-4': 0.706832,
+  'g2-standard-8': 0.853624,
+  'g2-standard-24': 2.000496,
+  'a2-highgpu-1g': 3.673385,
+  'a2-highgpu-8g': 29.38708,
 };
 
 export interface NodeGroup {
@@ -157,3 +206,10 @@ export const NO_RATES: HostRates = {
   ramPerGiBHour: 0,
   storagePerGiBHour: 0,
 };
+
+/** The catalog as GET /v1/instancetypes lists it: sizes from instance-types.ts, prices from this table. */
+export function listInstanceTypes(provider?: CatalogProvider) {
+  return Object.entries(instanceTypes)
+    .filter(([, type]) => !provider || type.provider === provider)
+    .map(([name, type]) => ({ name, provider: type.provider, cpu: type.cpu, memoryMiB: type.memoryMiB, storageGiB: type.storageGiB, gpu: type.gpu, pricePerHour: nodePricePerHour[name] ?? 0 }));
+}

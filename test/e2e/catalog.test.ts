@@ -148,7 +148,7 @@ describe('cloud accounts over HTTP', () => {
       ['body.sim.provisionSeconds', 'body.sim.failProvisioning'],
     );
     expectInvalid(await rt.admin.post(accounts(), { name: 'a', provider: 'sim', sim: { provisionSeconds: -1 } }), ['body.sim.provisionSeconds']);
-    const unknown = await rt.admin.post(accounts(), { name: 'a', provider: 'gcp', aws: { roleArn, externalId: 'ok-id', region: 'x' } });
+    const unknown = await rt.admin.post(accounts(), { name: 'a', provider: 'oracle', aws: { roleArn, externalId: 'ok-id', region: 'x' } });
     expectInvalid(unknown, ['body.provider', 'body.aws.region']);
     expect(unknown.body.errors).toContainEqual({ path: 'body.aws.region', message: 'unknown field' });
     expectInvalid(await rt.admin.post(accounts(), { provider: 'sim' }), ['body.name']);

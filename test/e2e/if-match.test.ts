@@ -90,6 +90,8 @@ const cases: Record<OperationId, Case> = {
   'tenant.create': { kind: 'create', request: () => ({ client: rt.system, method: 'POST', path: '/v1/tenants', body: { name: 'ifm', adminEmail: 'a@ifm.example' } }) },
   'tenant.list': { kind: 'exempt', why: 'a list has no version' },
   'me.get': { kind: 'exempt', why: 'a view of the caller, no ETag' },
+  'cloudaccount.validate': { kind: 'exempt', why: 'an action on the cloud, it changes no version' },
+  'instancetype.list': { kind: 'exempt', why: 'a catalog, no resource' },
   'user.create': { kind: 'create', request: () => ({ method: 'POST', path: '/v1/users', body: { email: 'x@demo.local', name: 'X' } }) },
   'user.list': { kind: 'exempt', why: 'a list has no version' },
   'user.get': { kind: 'read', request: () => ({ method: 'GET', path: `/v1/users/${f.userId}` }) },

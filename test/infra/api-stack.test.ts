@@ -1,3 +1,4 @@
+import { PROVIDER_FUNCTION_TIMEOUT_SECONDS, providerFunctions } from '#shared/providers/remote/functions.ts';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,7 +23,7 @@ const dynamoWriteActions = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb
 const asArray = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
 
 /** The route-group functions, the authorizer, each workflow family's step Lambda and the scheduled function. */
-const ourFunctionCount = routeGroups.length + 1 + workflowRegistry.length + 1;
+const ourFunctionCount = routeGroups.length + 1 + workflowRegistry.length + 1 + Object.keys(providerFunctions).length;
 
 /** Our functions are the NodejsFunctions; CDK's helper functions use other handlers. */
 const ourFunctions = (template: Template) =>
@@ -100,13 +101,15 @@ describe('PaletteStack (bundling skipped)', () => {
     expect(functions).toHaveLength(ourFunctionCount);
     const stepFunctionIds = [...stack.workflows.stepFunctions.values()].map(logicalId);
     const scheduledId = logicalId(stack.scheduledJobs.function);
-    const dataless = routeGroups.filter((g) => routeGroupAccess[g].table === 'none').map((g) => logicalId(stack.groupFunctions.get(g)!));
-    expect(dataless).toHaveLength(1);
+    const providerIds = [...stack.providerFunctions.functions.values()].map(logicalId);
+    // The provider functions keep no data: they only reach their cloud.
+    const dataless = [...routeGroups.filter((g) => routeGroupAccess[g].table === 'none').map((g) => logicalId(stack.groupFunctions.get(g)!)), ...providerIds];
+    expect(dataless).toHaveLength(1 + providerIds.length);
     for (const [id, fn] of functions) {
       expect(fn.Properties.Runtime, id).toBe('nodejs24.x');
       expect(fn.Properties.Architectures, id).toEqual(['arm64']);
       expect(fn.Properties.MemorySize, id).toBe(1024);
-      expect(fn.Properties.Timeout, id).toBe(id === scheduledId ? SCHEDULED_FUNCTION_TIMEOUT_SECONDS : stepFunctionIds.includes(id) ? 60 : 29);
+      expect(fn.Properties.Timeout, id).toBe(id === scheduledId ? SCHEDULED_FUNCTION_TIMEOUT_SECONDS : stepFunctionIds.includes(id) ? 60 : providerIds.includes(id) ? PROVIDER_FUNCTION_TIMEOUT_SECONDS : 29);
       expect(fn.Properties.Environment.Variables.TABLE_NAME, id).toEqual(dataless.includes(id) ? undefined : { Ref: tableLogicalId() });
       expect(fn.Properties.Environment.Variables.NODE_OPTIONS, id).toBe('--enable-source-maps');
       expect(fn.Properties.LoggingConfig?.LogGroup, id).toBeDefined();

@@ -11,7 +11,7 @@ import * as cdk from 'aws-cdk-lib';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OPENAPI_ARTIFACT, openApiDocument } from '#shared/api/openapi.ts';
-import { API_BUNDLE_EXCEPTIONS, apiBundleBudget, createPaletteFunction, MAX_API_BUNDLE_BYTES, repoRoot } from '#infra/aws/function-defaults.ts';
+import { API_BUNDLE_EXCEPTIONS, apiBundleBudget, createPaletteFunction, MAX_API_BUNDLE_BYTES, repoRoot, stepBundleBudget } from '#infra/aws/function-defaults.ts';
 import { bundleEntry, lambdaEntries, type BundleContents, type LambdaEntry } from '#infra/aws/lambda-bundles.ts';
 import { lambdaContext } from '#infra/local/api-server.ts';
 
@@ -76,8 +76,18 @@ describe('Lambda bundles', () => {
       expect(b.externalAtInit, b.name).not.toContain('@aws-sdk/client-sts');
     }
     const eks = bundles.filter((b) => b.externalOnDemand.includes('@aws-sdk/client-eks')).map((b) => b.name).sort();
-    // The API only for the kubeconfig of an EKS cluster; the steps that drive EKS clusters.
-    expect(eks).toEqual(['api/host-clusters', 'steps/host-cluster', 'steps/virtual-cluster']);
+        // The API for an EKS cluster's kubeconfig and an aws account's check; the steps that drive EKS clusters.
+    expect(eks).toEqual(['api/cloud-accounts', 'api/host-clusters', 'steps/host-cluster', 'steps/virtual-cluster']);
+  });
+
+  it("carries Azure's and Google's SDKs in their provider functions only, each within its ceiling", () => {
+    for (const b of bundles) {
+      expect(holds(b, 'node_modules/@azure/'), b.name).toBe(b.name === 'providers/aks');
+      expect(holds(b, 'node_modules/@google-cloud/'), b.name).toBe(b.name === 'providers/gke');
+    }
+    for (const b of bundles.filter((x) => x.kind === 'steps' || x.kind === 'provider')) {
+      expect(b.bytes, describeBundle(b)).toBeLessThanOrEqual(stepBundleBudget(b.name));
+    }
   });
 
   it('serves the route table’s OpenAPI document from the bundled public function', async () => {

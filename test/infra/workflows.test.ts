@@ -148,7 +148,12 @@ describe('the workflows in the Palette stack (bundling skipped)', () => {
     for (const statement of statements) {
       expect(statement.Effect).toBe('Allow');
       const actions = asArray(statement.Action);
-      for (const action of actions) expect(action).toMatch(/^(dynamodb|sts|logs|xray):/);
+      for (const action of actions) expect(action).toMatch(/^(dynamodb|sts|logs|xray|lambda):/);
+      if (actions.some((a) => a.startsWith('lambda:'))) {
+        // AKS and GKE clusters are driven through their provider functions, and only those.
+        expect(actions).toEqual(['lambda:InvokeFunction']);
+        for (const resource of asArray(statement.Resource)) expect(JSON.stringify(resource)).toMatch(/(Aks|Gke)ProviderFunction/);
+      }
       if (actions.some((a) => a.startsWith('dynamodb:'))) {
         for (const resource of asArray(statement.Resource)) expect([tableArn(), indexArn()]).toContainEqual(resource);
       }
