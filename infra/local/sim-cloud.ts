@@ -10,13 +10,32 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { mkdir, readFile, writeFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { KubeEmulator } from './kube-emulator/index.ts';
+import type { KubeEmulator, SeedNodePool } from './kube-emulator/index.ts';
+import { instanceTypes } from '#shared/host-clusters/instance-types.ts';
 
 export interface SimNodePool {
   name: string;
   instanceType: string;
   count: number;
+  labels?: Record<string, string>;
+  taints?: Array<{ key: string; value?: string; effect: string }>;
 }
+
+/** A pool's nodes in the emulator: the instance type's size and GPUs, the pool's labels and taints. */
+const seedPool = (pool: SimNodePool): SeedNodePool => {
+  const size = instanceTypes[pool.instanceType];
+  return {
+    name: pool.name,
+    count: pool.count,
+    instanceType: pool.instanceType,
+    cpu: size?.cpu ?? 4,
+    memoryMiB: size?.memoryMiB ?? 16 * 1024,
+    storageGiB: size?.storageGiB ?? 100,
+    gpu: size?.gpu?.count ?? 0,
+    labels: { 'palette.dev/node-pool': pool.name, ...pool.labels },
+    ...(pool.taints ? { taints: pool.taints } : {}),
+  };
+};
 
 interface SimCluster {
   name: string;
@@ -68,7 +87,8 @@ export async function startSimCloud(options: { emulator: KubeEmulator; dataDir?:
         c.state = 'failed';
         c.message = 'simulated provisioning failure: the control plane did not become healthy (sim.failProvisioning)';
       } else {
-        options.emulator.createCluster(c.name, { kubernetesVersion: `v${c.kubernetesVersion}`, nodes: c.nodePools.reduce((n, p) => n + p.count, 0) || 1 });
+        const pools = c.nodePools.filter((p) => p.count > 0).map(seedPool);
+        options.emulator.createCluster(c.name, { kubernetesVersion: `v${c.kubernetesVersion}`, ...(pools.length ? { nodePools: pools } : { nodes: 1 }) });
         c.state = 'ready';
       }
       save();

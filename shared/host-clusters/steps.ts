@@ -5,6 +5,8 @@
  * context the API put there), not from the table; every write it makes is conditioned
  * on the operation still owning the cluster.
  */
+import { instanceTypes } from './instance-types.ts';
+import type { NodePoolSpec } from '../providers/provider.ts';
 import { stepMessageItem } from '../operations/progress.ts';
 import * as z from 'zod';
 import { logger } from '../observability/logger.ts';
@@ -23,6 +25,7 @@ import { providerFor } from '../providers/index.ts';
 import { PermanentProviderError } from '../providers/provider.ts';
 import { hostClusterSteps } from '#workflows/names.ts';
 import { clusterNetworkItem, hostClusterItem, hostClusterProviders, nodePoolItem, pendingChange, type HostClusterPhase } from './items.ts';
+import type { NodePool } from './items.ts';
 import { failClusterOperation, ownedClusterUpdate, referenceUpdates, type HostClusterContext } from './host-clusters.ts';
 import { hostClusterMeter } from '../usage/meters.ts';
 
@@ -66,6 +69,12 @@ export const stepEventSchema = stepEvent({
 
 export type StepEvent = z.infer<typeof stepEventSchema>;
 
+/** A pool as its provider provisions it: with the instance type's GPUs, so it gets the GPU image or driver. */
+const poolSpec = (pool: NodePool): NodePoolSpec => {
+  const gpu = instanceTypes[pool.instanceType]?.gpu;
+  return gpu ? { ...pool, gpu } : pool;
+};
+
 const inProgressPhase = (change: HostClusterContext['change']): HostClusterPhase =>
   change.kind === 'delete' ? 'Deleting' : change.kind === 'create' || change.kind === 'import' ? 'Provisioning' : 'Updating';
 
@@ -98,7 +107,7 @@ export async function runHostClusterStep(store: Store, event: StepEvent): Promis
       await cloud.create({
         ...ref,
         kubernetesVersion: ctx.cluster.kubernetesVersion!,
-        nodePools: ctx.cluster.nodePools,
+        nodePools: ctx.cluster.nodePools.map(poolSpec),
         tags: { 'palette:cluster': target.clusterId, 'palette:tenant': target.tenantId, 'palette:project': target.projectId },
         ...(ctx.cluster.network ? { network: ctx.cluster.network } : {}),
       });
@@ -107,7 +116,7 @@ export async function runHostClusterStep(store: Store, event: StepEvent): Promis
 
     case 'scale':
       if (change.kind !== 'scale') throw new PermanentProviderError('no scale is pending');
-      await (await provider()).scaleNodePool(ref, change.pool);
+      await (await provider()).scaleNodePool(ref, poolSpec(change.pool));
       return { ok: true };
 
     case 'upgrade':

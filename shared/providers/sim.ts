@@ -51,7 +51,7 @@ export function createSimProvider(settings: SimAccountSettings, endpoint = proce
       await call('PUT', path(input), {
         region: input.region,
         kubernetesVersion: input.kubernetesVersion,
-        nodePools: input.nodePools.map(({ name, instanceType, count }) => ({ name, instanceType, count })),
+        nodePools: input.nodePools.map(({ name, instanceType, count, labels, taints }) => ({ name, instanceType, count, ...(labels ? { labels } : {}), ...(taints ? { taints } : {}) })),
         provisionSeconds: settings.provisionSeconds,
         failProvisioning: settings.failProvisioning,
       });

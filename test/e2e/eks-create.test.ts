@@ -185,4 +185,47 @@ describe('an EKS host cluster created through the API', () => {
     expect(kubeconfig.text).toContain(`server: ${running.body.endpoint}`);
     expect(kubeconfig.text).toMatch(/token: k8s-aws-v1\.[A-Za-z0-9_-]+/);
   });
+
+  it("gives a GPU pool NVIDIA's AL2023 image, the GPU label and taint beside its own, and shows its GPUs in capacity", async () => {
+    const network = { subnetIds: ['subnet-0a1b2c3d4e5f60718', 'subnet-0f9e8d7c6b5a40312'] };
+    const created = await rt.admin.post(`${base}/clusters`, request({
+      name: 'gpu-eu',
+      network,
+      nodePools: [
+        { name: 'general', instanceType: 'm6i.large', count: 2 },
+        { name: 'gpu', instanceType: 'g5.xlarge', count: 2, labels: { team: 'ml' }, taints: [{ key: 'dedicated', value: 'ml', effect: 'NoExecute' }] },
+      ],
+    }));
+    expect(created.status).toBe(202);
+    const op = await until('the EKS GPU create', () => rt.admin.get(`/v1/operations/${created.body.operationId}`), (r) => r.body.status !== 'Running');
+    expect(op.body.status).toBe('Succeeded');
+    const clusterName = `palette-${created.body.id.slice(3).toLowerCase()}`;
+    const groups = eks.commandCalls(CreateNodegroupCommand).map((c) => c.args[0].input).filter((n) => n.clusterName === clusterName);
+    const gpu = groups.find((n) => n.nodegroupName === 'gpu')!;
+    expect(gpu).toMatchObject({
+      instanceTypes: ['g5.xlarge'],
+      amiType: 'AL2023_x86_64_NVIDIA',
+      labels: { team: 'ml', 'palette.dev/gpu-model': 'nvidia-a10g', 'palette.io/node-pool': 'gpu' },
+      taints: [{ key: 'dedicated', value: 'ml', effect: 'NO_EXECUTE' }, { key: 'nvidia.com/gpu', value: 'present', effect: 'NO_SCHEDULE' }],
+    });
+    const general = groups.find((n) => n.nodegroupName === 'general')!;
+    expect(general.amiType).toBeUndefined();
+    expect(general.taints).toBeUndefined();
+
+    const cluster = await rt.admin.get(`${base}/clusters/${created.body.id}`);
+    expect(cluster.body.capacity).toEqual({ cpu: 2 * 2 + 2 * 4, memoryMiB: 2 * 8192 + 2 * 16384, storageGiB: 80, gpu: 2 });
+    expect(cluster.body.nodePools.map((p: { gpu: unknown }) => p.gpu)).toEqual([null, { count: 1, model: 'nvidia-a10g' }]);
+  });
+
+  it('refuses an instance type of another cloud at the pool, and a taint with an unknown effect', async () => {
+    const network = { subnetIds: ['subnet-0a1b2c3d4e5f60718', 'subnet-0f9e8d7c6b5a40312'] };
+    const before = await rt.snapshot();
+    const foreign = await rt.admin.post(`${base}/clusters`, request({ network, nodePools: [{ name: 'a', instanceType: 'Standard_D4s_v5', count: 1 }] }));
+    expect(foreign.status).toBe(400);
+    expect(foreign.body.errors.map((e: { path: string }) => e.path)).toEqual(['body.nodePools.0.instanceType']);
+    const badTaint = await rt.admin.post(`${base}/clusters`, request({ network, nodePools: [{ name: 'a', instanceType: 'm6i.large', count: 1, taints: [{ key: 'k', effect: 'Sometimes' }] }] }));
+    expect(badTaint.status).toBe(400);
+    expect(badTaint.body.errors.map((e: { path: string }) => e.path)).toEqual(['body.nodePools.0.taints.0.effect']);
+    expect(await rt.snapshot()).toEqual(before);
+  });
 });

@@ -46,9 +46,27 @@ export interface KubeEmulatorOptions {
 export interface CreateClusterOptions {
   /** Reported by `/version`; a version without a patch number (`v1.31`) gets `.0`. Default v1.33.1. */
   kubernetesVersion?: string;
-  /** Number of simulated Ready nodes (default 1). */
+  /** Number of simulated Ready nodes (default 1), when `nodePools` does not say. */
   nodes?: number;
+  /** The nodes pool by pool, with their size, GPUs, labels and taints (a sim cluster's node pools). */
+  nodePools?: SeedNodePool[];
 }
+
+export interface SeedNodePool {
+  name: string;
+  count: number;
+  instanceType: string;
+  cpu: number;
+  memoryMiB: number;
+  storageGiB: number;
+  /** `nvidia.com/gpu` capacity per node. */
+  gpu: number;
+  labels?: Record<string, string>;
+  taints?: Array<{ key: string; value?: string; effect: string }>;
+}
+
+/** The nodes of a cluster created without pools: `nodes` of one standard size. */
+const standardPool = (count: number): SeedNodePool => ({ name: '', count, instanceType: 'sim.standard', cpu: 4, memoryMiB: 16 * 1024, storageGiB: 100, gpu: 0 });
 
 export interface KubeconfigOptions {
   /** Default namespace of the kubeconfig context (default "default"). */
@@ -113,7 +131,7 @@ function loadOrCreateCa(dataDir: string | undefined): CertificateAuthority {
   return ca;
 }
 
-function seedCluster(cluster: ClusterState, nodes: number): void {
+function seedCluster(cluster: ClusterState, pools: SeedNodePool[]): void {
   const system = 'kube-apiserver';
   for (const name of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
     cluster.controllerWrite(
@@ -122,8 +140,19 @@ function seedCluster(cluster: ClusterState, nodes: number): void {
       system,
     );
   }
-  for (let i = 1; i <= nodes; i++) {
-    const name = nodes === 1 ? `${cluster.name}-node`.toLowerCase().slice(0, 63) : `${cluster.name}-node-${i}`.toLowerCase().slice(0, 63);
+  const total = pools.reduce((n, p) => n + p.count, 0);
+  let i = 0;
+  for (const pool of pools) for (let n = 1; n <= pool.count; n++) {
+    i += 1;
+    const base = pool.name ? `${cluster.name}-${pool.name}-${n}` : total === 1 ? `${cluster.name}-node` : `${cluster.name}-node-${i}`;
+    const name = base.toLowerCase().slice(0, 63);
+    const capacity = {
+      cpu: String(pool.cpu),
+      memory: `${pool.memoryMiB}Mi`,
+      pods: '110',
+      'ephemeral-storage': `${pool.storageGiB}Gi`,
+      ...(pool.gpu > 0 ? { 'nvidia.com/gpu': String(pool.gpu) } : {}),
+    };
     const node: KubeObject = {
       apiVersion: 'v1',
       kind: 'Node',
@@ -133,13 +162,14 @@ function seedCluster(cluster: ClusterState, nodes: number): void {
           'kubernetes.io/hostname': name,
           'kubernetes.io/os': 'linux',
           'kubernetes.io/arch': 'amd64',
-          'node.kubernetes.io/instance-type': 'sim.standard',
+          'node.kubernetes.io/instance-type': pool.instanceType,
+          ...pool.labels,
         },
       },
-      spec: { podCIDR: `10.244.${i}.0/24`, podCIDRs: [`10.244.${i}.0/24`] },
+      spec: { podCIDR: `10.244.${i}.0/24`, podCIDRs: [`10.244.${i}.0/24`], ...(pool.taints?.length ? { taints: pool.taints } : {}) },
       status: {
-        capacity: { cpu: '4', memory: '16Gi', pods: '110', 'ephemeral-storage': '100Gi' },
-        allocatable: { cpu: '4', memory: '16Gi', pods: '110', 'ephemeral-storage': '100Gi' },
+        capacity,
+        allocatable: capacity,
         conditions: [
           { type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status', lastHeartbeatTime: kubeTimestamp(), lastTransitionTime: kubeTimestamp() },
         ],
@@ -385,7 +415,7 @@ export async function startKubeEmulator(options: KubeEmulatorOptions = {}): Prom
     const hosted: Hosted = { state, host: hostFor(state, serving), running: true };
     clusters.set(name, hosted);
     attachNewPort(hosted);
-    seedCluster(state, clusterOptions.nodes ?? 1);
+    seedCluster(state, clusterOptions.nodePools?.length ? clusterOptions.nodePools : [standardPool(clusterOptions.nodes ?? 1)]);
     controllers.drain(state);
     schedulePersist(state);
     return hosted;

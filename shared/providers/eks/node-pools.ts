@@ -52,6 +52,7 @@ export function encodeNodePoolTags(pools: NodePoolSpec[]): Record<string, string
   values.forEach((value, i) => {
     tags[i === 0 ? NODEPOOLS_TAG : `${NODEPOOLS_TAG}:${i + 1}`] = value;
   });
+  for (const pool of pools) Object.assign(tags, encodePoolSettings(pool));
   return tags;
 }
 
@@ -82,7 +83,7 @@ export function decodeNodePoolTags(tags: Record<string, string> | undefined): No
       seen.add(name);
       const min = optionalInt(minText);
       const max = optionalInt(maxText);
-      pools.push({ name, instanceType, count, ...(min !== undefined ? { min } : {}), ...(max !== undefined ? { max } : {}) });
+      pools.push({ name, instanceType, count, ...(min !== undefined ? { min } : {}), ...(max !== undefined ? { max } : {}), ...decodePoolSettings(tags, name) });
     }
   }
   return pools;
@@ -139,3 +140,36 @@ export function poolStatus(ng: Nodegroup): PoolStatus {
     phase: nodegroupPhase(ng),
   };
 }
+
+/**
+ * A pool's labels, taints and GPUs ride in tags of their own (`palette:pool-settings:<pool>:<n>`,
+ * base64url JSON split at EKS's 256-character value limit), because the node group is
+ * made later, by describe, from the tags alone.
+ */
+export const POOL_SETTINGS_TAG = 'palette:pool-settings';
+
+function encodePoolSettings(pool: NodePoolSpec): Record<string, string> {
+  const settings = { ...(pool.labels ? { labels: pool.labels } : {}), ...(pool.taints ? { taints: pool.taints } : {}), ...(pool.gpu ? { gpu: pool.gpu } : {}) };
+  if (Object.keys(settings).length === 0) return {};
+  const encoded = Buffer.from(JSON.stringify(settings)).toString('base64url');
+  const tags: Record<string, string> = {};
+  for (let i = 0; i * TAG_VALUE_MAX < encoded.length; i++) tags[`${POOL_SETTINGS_TAG}:${pool.name}:${i + 1}`] = encoded.slice(i * TAG_VALUE_MAX, (i + 1) * TAG_VALUE_MAX);
+  return tags;
+}
+
+function decodePoolSettings(tags: Record<string, string>, pool: string): Pick<NodePoolSpec, 'labels' | 'taints' | 'gpu'> {
+  let encoded = '';
+  for (let i = 1; tags[`${POOL_SETTINGS_TAG}:${pool}:${i}`] !== undefined; i++) encoded += tags[`${POOL_SETTINGS_TAG}:${pool}:${i}`];
+  if (!encoded) return {};
+  try {
+    return JSON.parse(Buffer.from(encoded, 'base64url').toString('utf8')) as Pick<NodePoolSpec, 'labels' | 'taints' | 'gpu'>;
+  } catch {
+    return {};
+  }
+}
+
+/** EKS's names for taint effects. */
+export const eksTaintEffect = { NoSchedule: 'NO_SCHEDULE', PreferNoSchedule: 'PREFER_NO_SCHEDULE', NoExecute: 'NO_EXECUTE' } as const;
+
+/** The node image of a pool: NVIDIA's AL2023 image (drivers and the device plugin's runtime) for GPU instance types. */
+export const amiTypeFor = (pool: NodePoolSpec) => (pool.gpu ? 'AL2023_x86_64_NVIDIA' : undefined);

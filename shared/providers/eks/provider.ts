@@ -4,7 +4,10 @@ import type { ClusterAccess } from '../../kube/kubeconfig.ts';
 import { createEksTokenIssuer } from './token.ts';
 import { awsErrorMessage, classifyAwsError, isAwsError } from './errors.ts';
 import {
+  amiTypeFor,
   decodeNodePoolTags,
+  eksTaintEffect,
+  POOL_SETTINGS_TAG,
   DELETING_TAG,
   encodeNodePoolTags,
   issueMessages,
@@ -178,7 +181,7 @@ export function createEksProvider(account: EksAccountSettings, options: EksProvi
   function nodegroupTags(cluster: Cluster, pool: NodePoolSpec): Record<string, string> {
     const tags: Record<string, string> = {};
     for (const [k, v] of Object.entries(cluster.tags ?? {})) {
-      if (k === NODEPOOLS_TAG || k.startsWith(`${NODEPOOLS_TAG}:`) || k === TARGET_VERSION_TAG || k === DELETING_TAG) continue;
+      if (k === NODEPOOLS_TAG || k.startsWith(`${NODEPOOLS_TAG}:`) || k.startsWith(`${POOL_SETTINGS_TAG}:`) || k === TARGET_VERSION_TAG || k === DELETING_TAG) continue;
       tags[k] = v;
     }
     tags['palette:nodepool'] = pool.name;
@@ -199,7 +202,9 @@ export function createEksProvider(account: EksAccountSettings, options: EksProvi
           scalingConfig: scalingConfigFor(pool),
           subnets,
           nodeRole: nodeRoleArn(),
-          labels: { 'palette.io/node-pool': pool.name },
+          labels: { ...pool.labels, 'palette.io/node-pool': pool.name },
+          ...(pool.taints?.length ? { taints: pool.taints.map((t) => ({ key: t.key, ...(t.value !== undefined ? { value: t.value } : {}), effect: eksTaintEffect[t.effect] })) } : {}),
+          ...(amiTypeFor(pool) ? { amiType: amiTypeFor(pool) } : {}),
           tags: nodegroupTags(cluster, pool),
         }),
       );
