@@ -16,7 +16,7 @@ const containerTierItem = z.object({
   env: z.record(z.string(), z.string()).optional(),
   command: z.array(z.string()).optional(),
   args: z.array(z.string()).optional(),
-  resources: z.object({ cpu: z.number(), memoryMiB: z.number().int() }).optional(),
+  resources: z.object({ cpu: z.number(), memoryMiB: z.number().int(), gpu: z.number().int().optional() }).optional(),
   volume: z.object({ sizeGiB: z.number().int(), mountPath: z.string() }).optional(),
 });
 

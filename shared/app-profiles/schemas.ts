@@ -58,6 +58,8 @@ export const tierResources = z
     cpu: z.number().positive().max(16).refine(wholeMillicores, 'must be a whole number of millicores (at most three decimals)')
       .meta({ description: 'CPU cores, fractions allowed (0.25 is 250m); requested and the limit' }),
     memoryMiB: z.number().int().min(16).max(65536).meta({ description: 'requested and the limit' }),
+    gpu: z.number().int().min(0).max(8).optional()
+      .meta({ description: 'whole GPUs per pod (a limit of nvidia.com/gpu, with the toleration of the GPU nodes\' taint); the virtual cluster needs resources.gpu' }),
   })
   .meta({ id: 'TierResources' });
 

@@ -8,6 +8,7 @@
  * apps feature creates once with a generated value, and every consumer reads it
  * through a secretKeyRef (or a `$(VAR)` expansion of one).
  */
+import { GPU_TAINT } from '../host-clusters/instance-types.ts';
 import { createHash } from 'node:crypto';
 import type {
   KubernetesObject,
@@ -159,10 +160,14 @@ function resolveEnv(ctx: Context, tiers: readonly AppTier[], index: number, env:
 
 type Rendered = Omit<RenderedTier, 'hash'>;
 
+/** The extended resource NVIDIA's device plugin advertises. */
+const GPU_RESOURCE = 'nvidia.com/gpu';
+
 function renderContainer(ctx: Context, tiers: readonly AppTier[], index: number, tier: ContainerTier, values: TierValues | undefined): Rendered {
   const env = resolveEnv(ctx, tiers, index, { ...tier.env, ...values?.env });
   const limits = values?.resources ?? tier.resources;
-  const quantities = limits && { cpu: cpuQuantity(limits.cpu), memory: `${limits.memoryMiB}Mi` };
+  const gpus = limits?.gpu ?? 0;
+  const quantities = limits && { cpu: cpuQuantity(limits.cpu), memory: `${limits.memoryMiB}Mi`, ...(gpus > 0 ? { [GPU_RESOURCE]: String(gpus) } : {}) };
   const resources: V1ResourceRequirements | undefined = quantities && { requests: { ...quantities }, limits: { ...quantities } };
   const claimName = `${tier.name}-data`;
   const container: V1Container = {
@@ -190,6 +195,8 @@ function renderContainer(ctx: Context, tiers: readonly AppTier[], index: number,
           // Service links would put <TIER>_PORT and friends into every pod, where they clash with env of the same names.
           enableServiceLinks: false,
           containers: [container],
+          // GPU nodes carry the GPU taint (instance-types.ts): only pods that use a GPU go there.
+          ...(gpus > 0 ? { tolerations: [{ key: GPU_TAINT.key, operator: 'Exists', effect: GPU_TAINT.effect }] } : {}),
           ...(tier.volume ? { volumes: [{ name: 'data', persistentVolumeClaim: { claimName } }] } : {}),
         },
       },

@@ -42,17 +42,19 @@ export async function memberClusters(store: Store, members: GroupMember[]): Prom
 
 /** The group's capacity and what its hosts' virtual clusters hold. */
 export function capacityOf(group: ClusterGroupItem, hosts: Array<HostClusterItem | undefined>) {
-  const total = { cpu: 0, memoryMiB: 0, storageGiB: 0 };
-  const allocated = { cpu: 0, memoryMiB: 0, storageGiB: 0, virtualClusters: 0 };
+  const total = { cpu: 0, memoryMiB: 0, storageGiB: 0, gpu: 0 };
+  const allocated = { cpu: 0, memoryMiB: 0, storageGiB: 0, gpu: 0, virtualClusters: 0 };
   for (const host of hosts) {
     if (!host || host.status.phase === 'Deleting') continue;
     const capacity = oversubscribed(hostCapacity(host), group.oversubscriptionPercent);
     total.cpu += capacity.cpu;
     total.memoryMiB += capacity.memoryMiB;
     total.storageGiB += capacity.storageGiB;
+    total.gpu += capacity.gpu;
     allocated.cpu += host.allocatedCpu;
     allocated.memoryMiB += host.allocatedMemoryMiB;
     allocated.storageGiB += host.allocatedStorageGiB;
+    allocated.gpu += host.allocatedGpu;
     allocated.virtualClusters += host.virtualClusters;
   }
   return { ...total, allocated };

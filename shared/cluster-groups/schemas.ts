@@ -34,7 +34,7 @@ export const updateClusterGroupBody = z
   })
   .meta({ id: 'UpdateClusterGroup' });
 
-const resources = z.object({ cpu: z.number(), memoryMiB: z.number(), storageGiB: z.number() });
+const resources = z.object({ cpu: z.number(), memoryMiB: z.number(), storageGiB: z.number(), gpu: z.number().int() });
 
 export const clusterGroup = z
   .object({

@@ -239,6 +239,7 @@ export async function createHostCluster(
     allocatedCpu: 0,
     allocatedMemoryMiB: 0,
     allocatedStorageGiB: 0,
+    allocatedGpu: 0,
     ...previous,
     type: 'cluster',
     id,

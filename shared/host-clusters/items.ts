@@ -70,6 +70,7 @@ export const hostClusterItem = z.object({
   allocatedCpu: z.number().default(0),
   allocatedMemoryMiB: z.number().default(0),
   allocatedStorageGiB: z.number().default(0),
+  allocatedGpu: z.number().int().default(0),
 });
 export type HostClusterItem = z.infer<typeof hostClusterItem>;
 

@@ -4,7 +4,8 @@ import { resourceBase } from '../store/items.ts';
 export const virtualClusterPhases = ['Pending', 'Provisioning', 'Running', 'Pausing', 'Paused', 'Resuming', 'Deleting', 'Error'] as const;
 export type VirtualClusterPhase = (typeof virtualClusterPhases)[number];
 
-export const resourcesItem = z.object({ cpu: z.number(), memoryMiB: z.number(), storageGiB: z.number() });
+/** GPUs are whole devices (`nvidia.com/gpu`), 0 for records made before they were counted. */
+export const resourcesItem = z.object({ cpu: z.number(), memoryMiB: z.number(), storageGiB: z.number(), gpu: z.number().int().default(0) });
 export type Resources = z.infer<typeof resourcesItem>;
 
 export const hostRef = z.object({ tenantId: z.string(), projectId: z.string(), clusterId: z.string() });

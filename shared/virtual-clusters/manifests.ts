@@ -55,7 +55,8 @@ export function hostObjects(vc: HostObjectsInput): KubeObject[] {
       apiVersion: 'v1',
       kind: 'ResourceQuota',
       metadata: meta('vc-quota'),
-      spec: { hard: { 'requests.cpu': cpu, 'limits.cpu': cpu, 'requests.memory': memory, 'limits.memory': memory, 'requests.storage': storage } },
+      // GPUs are extended resources: Kubernetes quotas them by request only (requests = limits for them).
+      spec: { hard: { 'requests.cpu': cpu, 'limits.cpu': cpu, 'requests.memory': memory, 'limits.memory': memory, 'requests.storage': storage, 'requests.nvidia.com/gpu': String(vc.resources.gpu ?? 0) } },
     } as KubeObject,
     {
       apiVersion: 'v1',

@@ -18,17 +18,18 @@ const resourceAmounts = {
   cpu: z.number().int('whole CPUs'),
   memoryMiB: z.number().int(),
   storageGiB: z.number().int(),
+  gpu: z.number().int('whole GPUs').min(0).max(64).meta({ description: 'GPUs (nvidia.com/gpu); only cluster groups with GPU hosts have them' }),
 };
 
 export const resourcesBody = z
-  .strictObject(resourceAmounts)
+  .strictObject({ ...resourceAmounts, gpu: resourceAmounts.gpu.default(0) })
   .meta({ id: 'VirtualClusterResources', description: `at least ${MINIMUM_RESOURCES.cpu} CPU, ${MINIMUM_RESOURCES.memoryMiB} MiB, ${MINIMUM_RESOURCES.storageGiB} GiB; at most the cluster group's limits` });
 
 export const createVirtualClusterBody = z
   .strictObject({
     name: dnsLabel,
     clusterGroupId: clusterGroupRef.default('beehive'),
-    resources: resourcesBody.default({ ...MINIMUM_RESOURCES }),
+    resources: resourcesBody.default({ ...MINIMUM_RESOURCES, gpu: 0 }),
     sleepAfterMinutes: z.number().int().min(5).max(7 * 24 * 60).optional().meta({ description: 'paused by the platform after this long without activity' }),
   })
   .meta({ id: 'CreateVirtualCluster' });
@@ -36,8 +37,10 @@ export const createVirtualClusterBody = z
 export const resizeVirtualClusterBody = z
   .strictObject({
     resources: z
-      .strictObject({ cpu: resourceAmounts.cpu.optional(), memoryMiB: resourceAmounts.memoryMiB.optional(), storageGiB: resourceAmounts.storageGiB.optional() })
-      .refine((r) => Object.keys(r).length > 0, 'give at least one of cpu, memoryMiB, storageGiB'),
+      .strictObject({
+        cpu: resourceAmounts.cpu.optional(), memoryMiB: resourceAmounts.memoryMiB.optional(), storageGiB: resourceAmounts.storageGiB.optional(), gpu: resourceAmounts.gpu.optional(),
+      })
+      .refine((r) => Object.keys(r).length > 0, 'give at least one of cpu, memoryMiB, storageGiB, gpu'),
   })
   .meta({ id: 'ResizeVirtualCluster' });
 
@@ -49,7 +52,7 @@ export const virtualCluster = z
     clusterGroupId: z.string(),
     hostClusterId: idOf('cluster'),
     ownerId: idOf('user'),
-    resources: z.object({ cpu: z.number(), memoryMiB: z.number(), storageGiB: z.number() }),
+    resources: z.object({ cpu: z.number(), memoryMiB: z.number(), storageGiB: z.number(), gpu: z.number().int() }),
     sleepAfterMinutes: z.number().int().optional(),
     lastActivityAt: timestamp,
     status: z.object({ phase: z.enum(virtualClusterPhases), message: z.string().optional() }),

@@ -45,8 +45,8 @@ import { MINIMUM_RESOURCES, virtualCluster as virtualClusterShape } from './sche
 
 export const toVirtualCluster = (item: VirtualClusterItem) => pickFields(virtualClusterShape, { ...item, hostClusterId: item.host.clusterId });
 
-const resourceNames = { cpu: 'CPU', memoryMiB: 'MiB of memory', storageGiB: 'GiB of storage' } as const;
-const describe = (r: Resources) => `${r.cpu} CPU, ${r.memoryMiB} MiB, ${r.storageGiB} GiB`;
+const resourceNames = { cpu: 'CPU', memoryMiB: 'MiB of memory', storageGiB: 'GiB of storage', gpu: 'GPU' } as const;
+const describe = (r: Resources) => `${r.cpu} CPU, ${r.memoryMiB} MiB, ${r.storageGiB} GiB${r.gpu ? `, ${r.gpu} GPU` : ''}`;
 
 /** At least API.md's minimum, at most the group's limits: 400 with every field out of bounds. */
 export function checkResources(resources: Resources, group: Pick<ClusterGroupItem, 'name' | 'limits'>, path = 'body.resources') {
@@ -58,7 +58,7 @@ export function checkResources(resources: Resources, group: Pick<ClusterGroupIte
       problems.push({ path: `${path}.${field}`, message: `at most ${maximum[field]} ${resourceNames[field]} in cluster group ${group.name}` });
     }
   }
-  if (problems.length) throw validationFailed(`a virtual cluster needs ${describe(MINIMUM_RESOURCES)} at least and at most what cluster group ${group.name} allows`, problems);
+  if (problems.length) throw validationFailed(`a virtual cluster needs ${describe({ ...MINIMUM_RESOURCES, gpu: 0 })} at least and at most what cluster group ${group.name} allows`, problems);
 }
 
 // ---------------------------------------------------------------------------------
@@ -70,9 +70,11 @@ const difference = (after: Resources, before: Resources): Resources => ({
   cpu: after.cpu - before.cpu,
   memoryMiB: after.memoryMiB - before.memoryMiB,
   storageGiB: after.storageGiB - before.storageGiB,
+  gpu: after.gpu - before.gpu,
 });
 
-const hostCounters = { cpu: 'allocatedCpu', memoryMiB: 'allocatedMemoryMiB', storageGiB: 'allocatedStorageGiB' } as const;
+const hostCounters = { cpu: 'allocatedCpu', memoryMiB: 'allocatedMemoryMiB', storageGiB: 'allocatedStorageGiB', gpu: 'allocatedGpu' } as const;
+const resourceFields = ['cpu', 'memoryMiB', 'storageGiB', 'gpu'] as const;
 
 /**
  * Moves a host's allocation by `delta` (and its virtual cluster count by `count`).
@@ -102,9 +104,9 @@ function hostAllocation(ref: HostRef, delta: Resources, count: number, room?: { 
 
 /** The items that give back everything a reservation holds. */
 function releaseItems(tenantId: string, ownerId: string, reservation: Reservation): TransactItem[] {
-  const amounts = { cpu: reservation.cpu, memoryMiB: reservation.memoryMiB, storageGiB: reservation.storageGiB };
+  const amounts = { cpu: reservation.cpu, memoryMiB: reservation.memoryMiB, storageGiB: reservation.storageGiB, gpu: reservation.gpu };
   return [
-    hostAllocation(reservation.host, difference({ cpu: 0, memoryMiB: 0, storageGiB: 0 }, amounts), -1),
+    hostAllocation(reservation.host, difference({ cpu: 0, memoryMiB: 0, storageGiB: 0, gpu: 0 }, amounts), -1),
     ...(reservation.quota ? [releaseQuota(tenantId, ownerId, amountsOf(amounts, 1))] : []),
   ];
 }
@@ -129,10 +131,11 @@ interface Candidate {
   load: number;
 }
 
-const free = (c: Candidate) => ({
-  cpu: c.capacity.cpu - c.host.allocatedCpu,
-  memoryMiB: c.capacity.memoryMiB - c.host.allocatedMemoryMiB,
-  storageGiB: c.capacity.storageGiB - c.host.allocatedStorageGiB,
+const roomOn = (host: HostClusterItem, capacity: Resources): Resources => ({
+  cpu: capacity.cpu - host.allocatedCpu,
+  memoryMiB: capacity.memoryMiB - host.allocatedMemoryMiB,
+  storageGiB: capacity.storageGiB - host.allocatedStorageGiB,
+  gpu: capacity.gpu - host.allocatedGpu,
 });
 
 /**
@@ -152,8 +155,8 @@ export function placementCandidates(group: ClusterGroupItem, hosts: Array<HostCl
       capacity,
       load: Math.max(host.allocatedCpu / capacity.cpu, host.allocatedMemoryMiB / capacity.memoryMiB, host.allocatedStorageGiB / capacity.storageGiB),
     };
-    const room = free(candidate);
-    if (room.cpu >= need.cpu && room.memoryMiB >= need.memoryMiB && room.storageGiB >= need.storageGiB) candidates.push(candidate);
+    const room = roomOn(host, capacity);
+    if (resourceFields.every((f) => room[f] >= need[f])) candidates.push(candidate);
   });
   return candidates.sort((a, b) => a.load - b.load);
 }
@@ -350,6 +353,9 @@ export async function createVirtualCluster(tx: Tx, scope: { tenantId: string; pr
     const quotaItems = quota ? reserveQuota(scope.tenantId, scope.ownerId, quota, amountsOf(request.resources, 1)) : [];
     const placement = choosePlacement(placementCandidates(group, hosts, request.resources));
     if (!placement) {
+      if (request.resources.gpu > 0 && hosts.every((h) => !h || hostCapacity(h).gpu === 0)) {
+        throw new ApiError('quota_exceeded', `cluster group ${group.name} has no GPUs: ask for gpu: 0, or use a group with GPU host clusters`);
+      }
       throw new ApiError('quota_exceeded', `cluster group ${group.name} is full: no Running host has ${describe(request.resources)} free; try smaller resources or later`);
     }
     const now = nowIso();
@@ -580,12 +586,8 @@ export async function beginChange(tx: Tx, vc: VirtualClusterItem, change: DayTwo
     const hostItem = await getItem(store, keys.cluster(vc.host.tenantId, vc.host.projectId, vc.host.clusterId), hostClusterItem);
     if (!hostItem) throw new ApiError('invalid_state', `the host of virtual cluster ${vc.name} is gone`);
     const capacity = oversubscribed(hostCapacity(hostItem), options.resize!.group.oversubscriptionPercent);
-    const room = {
-      cpu: capacity.cpu - hostItem.allocatedCpu,
-      memoryMiB: capacity.memoryMiB - hostItem.allocatedMemoryMiB,
-      storageGiB: capacity.storageGiB - hostItem.allocatedStorageGiB,
-    };
-    const short = (['cpu', 'memoryMiB', 'storageGiB'] as const).filter((f) => delta[f] > room[f]);
+    const room = roomOn(hostItem, capacity);
+    const short = resourceFields.filter((f) => delta[f] > room[f]);
     if (short.length) {
       throw new ApiError('quota_exceeded', `host ${hostItem.name} has no room for the growth: ${short.map((f) => `${room[f]} ${resourceNames[f]} free`).join(', ')}`);
     }

@@ -251,7 +251,7 @@ export async function benchAppMode(options: AppModeBenchOptions, progress: (line
       const t = performance.now();
       await runLoad(options.contended, options.concurrency, async (i) => {
         const namespace = `vc-bench-${i}`;
-        await applyObjects(host, hostObjects({ id: `vc_BENCH${i}`, name: `v${i}`, namespace, tenantId: tenantId.toLowerCase(), ownerId: 'bench', resources: { cpu: 4, memoryMiB: 4096, storageGiB: 2 }, endpointType: 'Ingress', ingressHost: `v${i}.bench-host.vcluster.palette.internal` }));
+        await applyObjects(host, hostObjects({ id: `vc_BENCH${i}`, name: `v${i}`, namespace, tenantId: tenantId.toLowerCase(), ownerId: 'bench', resources: { cpu: 4, memoryMiB: 4096, storageGiB: 2, gpu: 0 }, endpointType: 'Ingress', ingressHost: `v${i}.bench-host.vcluster.palette.internal` }));
         while (!(await host.get({ apiVersion: 'v1', kind: 'Secret', name: `vc-v${i}`, namespace }))) await sleep(10);
       });
       emulatedWallMs = performance.now() - t;

@@ -123,7 +123,7 @@ describe('a virtual cluster in beehive, from create to delete', () => {
     expect(shrink.body.errors.map((e: { path: string }) => e.path)).toContain('body.resources.storageGiB');
     const resized = await dev.api.patch(`${base}/${id}`, { resources: { cpu: 6, storageGiB: 4 } });
     expect(resized.status).toBe(202);
-    expect(resized.body.resources).toEqual({ cpu: 6, memoryMiB: 4096, storageGiB: 4 });
+    expect(resized.body.resources).toEqual({ cpu: 6, memoryMiB: 4096, storageGiB: 4, gpu: 0 });
     await reaches(dev.api, id, 'Running');
     const quota = await host.makeApiClient(CoreV1Api).readNamespacedResourceQuota({ name: 'vc-quota', namespace });
     expect(quota.spec?.hard?.['requests.cpu']).toBe('6');
@@ -192,6 +192,7 @@ describe('quotas hold under concurrency', () => {
       cpu: current.reduce((n, h) => n + h!.allocatedCpu, 0),
       memoryMiB: current.reduce((n, h) => n + h!.allocatedMemoryMiB, 0),
       storageGiB: current.reduce((n, h) => n + h!.allocatedStorageGiB, 0),
+      gpu: 0,
     });
     for (const vc of accepted) await reaches(dev.api, vc.body.id, 'Running');
 

@@ -135,7 +135,10 @@ describe('container tiers', () => {
       expect(check({ resources: { cpu: 1, memoryMiB } }), String(memoryMiB)).toEqual(['body.tiers.0.resources.memoryMiB']);
     }
     expect(check({ resources: { cpu: 1 } })).toEqual(['body.tiers.0.resources.memoryMiB']);
-    expect(check({ resources: { cpu: 1, memoryMiB: 64, gpu: 1 } })).toEqual(['body.tiers.0.resources.gpu']);
+    expect(check({ resources: { cpu: 1, memoryMiB: 64, gpus: 1 } })).toEqual(['body.tiers.0.resources.gpus']);
+    // Whole GPUs, at most 8 per pod.
+    for (const gpu of [0.5, -1, 9]) expect(check({ resources: { cpu: 1, memoryMiB: 64, gpu } }), String(gpu)).toEqual(['body.tiers.0.resources.gpu']);
+    expect(check({ resources: { cpu: 1, memoryMiB: 64, gpu: 1 } })).toEqual([]);
     for (const cpu of [0.001, 0.25, 1.5, 16]) expect(check({ resources: { cpu, memoryMiB: 16 } }), String(cpu)).toEqual([]);
   });
 

@@ -164,6 +164,22 @@ describe('container tiers', () => {
     expect(quantities(0.001, 16)!.limits!.cpu).toBe('1m');
   });
 
+  it('gives a tier with GPUs an nvidia.com/gpu limit and the toleration of the GPU nodes, and others neither', () => {
+    const [gpu, plain] = render([
+      { name: 'trainer', type: 'container', image: 'trainer', resources: { cpu: 2, memoryMiB: 4096, gpu: 1 } },
+      { name: 'web', type: 'container', image: 'web', resources: { cpu: 1, memoryMiB: 512 } },
+    ]);
+    const spec = one<V1Deployment>(gpu!, 'Deployment').spec!.template.spec!;
+    expect(spec.containers[0]!.resources).toEqual({
+      requests: { cpu: '2', memory: '4096Mi', 'nvidia.com/gpu': '1' },
+      limits: { cpu: '2', memory: '4096Mi', 'nvidia.com/gpu': '1' },
+    });
+    expect(spec.tolerations).toEqual([{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }]);
+    const plainSpec = one<V1Deployment>(plain!, 'Deployment').spec!.template.spec!;
+    expect(plainSpec.tolerations).toBeUndefined();
+    expect(plainSpec.containers[0]!.resources!.limits).not.toHaveProperty('nvidia.com/gpu');
+  });
+
   it('claims a volume as <tier>-data, mounts it and replaces pods instead of rolling them', () => {
     const [tier] = render([{ name: 'files', type: 'container', image: 'files', command: ['serve'], args: ['--root', '/srv'], volume: { sizeGiB: 3, mountPath: '/srv' } }]);
     expect(tier!.objects.map((o) => o.kind)).toEqual(['PersistentVolumeClaim', 'Deployment']);

@@ -6,6 +6,7 @@
  */
 import { inspect } from 'node:util';
 import nock from 'nock';
+import { azureInProgress, FakeAzure, type AzureReply, type Json } from '../../support/fake-azure.ts';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { aksPoolName, azureTags, compareToTarget, taintString } from '#shared/providers/aks/agent-pools.ts';
 import { classifyAzureError, describeScope } from '#shared/providers/aks/errors.ts';
@@ -56,280 +57,8 @@ const input: CreateClusterInput = {
   network: { vnetSubnetId: SUBNET },
 };
 
-const KUBECONFIG = `apiVersion: v1
-kind: Config
-clusters:
-- name: acme-prod
-  cluster:
-    server: https://acme-prod-k3x9.hcp.westeurope.azmk8s.io:443
-    certificate-authority-data: LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0t
-contexts:
-- name: acme-prod
-  context:
-    cluster: acme-prod
-    user: clusterUser_palette-westeurope_acme-prod
-current-context: acme-prod
-users:
-- name: clusterUser_palette-westeurope_acme-prod
-  user:
-    client-certificate-data: Y2xpZW50LWNlcnQ=
-    client-key-data: Y2xpZW50LWtleQ==
-    token: 0123456789abcdef
-`;
-
-type Json = Record<string, any>;
-type Reply = [number, Json?, Record<string, string>?];
-
-interface Recorded {
-  method: string;
-  path: string;
-  body: Json | undefined;
-}
-
-interface FakeCluster {
-  name: string;
-  location: string;
-  tags: Record<string, string>;
-  identity: Json | undefined;
-  properties: Json;
-  pools: Map<string, Json>;
-}
-
-const BUSY = new Set(['Creating', 'Updating', 'Upgrading', 'Scaling', 'Deleting']);
-const inProgress = (what: string): Reply => [
-  409,
-  { error: { code: 'OperationNotAllowed', message: `Operation is not allowed because there's an in progress ${what} operation.` } },
-];
-
-/** A small ARM: what the provider's calls would do to a real subscription, one step at a time. */
-class FakeAzure {
-  readonly groups = new Map<string, { location: string }>();
-  readonly clusters = new Map<string, FakeCluster>();
-  readonly requests: Recorded[] = [];
-  readonly tokenRequests: string[] = [];
-  kubeconfigs: Array<{ name: string; value: string }> = [{ name: 'clusterUser', value: Buffer.from(KUBECONFIG).toString('base64') }];
-  tokenReply: Reply = [200, { token_type: 'Bearer', expires_in: 3599, ext_expires_in: 3599, access_token: 'arm-access-token' }];
-  private faults: Array<{ method: string; path: RegExp; times: number; reply: Reply }> = [];
-
-  /** The next `times` matching requests get `reply` instead. */
-  fault(method: string, path: RegExp, reply: Reply, times = 1): void {
-    this.faults.push({ method, path, times, reply });
-  }
-
-  calls(method: string, path: RegExp): Recorded[] {
-    return this.requests.filter((r) => r.method === method && path.test(r.path));
-  }
-
-  cluster(name = ref.providerName): FakeCluster {
-    const c = this.clusters.get(name);
-    if (!c) throw new Error(`no fake cluster ${name}`);
-    return c;
-  }
-
-  /** A Succeeded cluster with agent pools, as after a finished create. */
-  seed(version = '1.30', pools: Array<{ name: string; ours: string; vmSize: string; count: number; extra?: Json }> = defaultPools()): FakeCluster {
-    this.groups.set(RG, { location: 'westeurope' });
-    const cluster: FakeCluster = {
-      name: ref.providerName,
-      location: 'westeurope',
-      tags: { 'palette:cluster': ref.clusterId },
-      identity: { type: 'SystemAssigned', principalId: 'p-1', tenantId: account.tenantId },
-      properties: {
-        provisioningState: 'Succeeded',
-        powerState: { code: 'Running' },
-        kubernetesVersion: version,
-        currentKubernetesVersion: version,
-        dnsPrefix: ref.providerName,
-        fqdn: 'acme-prod-k3x9.hcp.westeurope.azmk8s.io',
-      },
-      pools: new Map(),
-    };
-    for (const p of pools) {
-      cluster.pools.set(p.name, {
-        count: p.count,
-        vmSize: p.vmSize,
-        mode: p.name === 'general' ? 'System' : 'User',
-        osType: 'Linux',
-        enableAutoScaling: false,
-        orchestratorVersion: version,
-        currentOrchestratorVersion: version,
-        provisioningState: 'Succeeded',
-        powerState: { code: 'Running' },
-        tags: { 'palette:nodepool': p.ours },
-        nodeLabels: { 'palette.io/node-pool': p.ours },
-        ...p.extra,
-      });
-    }
-    this.clusters.set(cluster.name, cluster);
-    return cluster;
-  }
-
-  /** Moves every running operation one step on, as Azure would between two polls. */
-  step(name = ref.providerName): void {
-    const c = this.clusters.get(name);
-    if (!c) return;
-    const p = c.properties;
-    if (p.provisioningState === 'Deleting') {
-      this.clusters.delete(name);
-      return;
-    }
-    if (p.provisioningState === 'Creating' && !p.fqdn) {
-      p.fqdn = `${p.dnsPrefix}-k3x9.hcp.${c.location}.azmk8s.io`;
-      p.currentKubernetesVersion = p.kubernetesVersion;
-      return;
-    }
-    if (BUSY.has(p.provisioningState)) {
-      p.provisioningState = 'Succeeded';
-      p.currentKubernetesVersion = p.kubernetesVersion;
-    }
-    for (const pool of c.pools.values()) {
-      if (BUSY.has(pool.provisioningState)) {
-        pool.provisioningState = 'Succeeded';
-        pool.currentOrchestratorVersion = pool.orchestratorVersion;
-      }
-    }
-  }
-
-  handle(method: string, url: URL, body: Json | undefined): Reply {
-    const path = url.pathname;
-    this.requests.push({ method, path, body });
-    const fault = this.faults.find((f) => f.method === method && f.path.test(path) && f.times > 0);
-    if (fault) {
-      fault.times -= 1;
-      return fault.reply;
-    }
-    const sub = `/subscriptions/${account.subscriptionId}`;
-    const group = new RegExp(`^${sub}/resourcegroups/([^/]+)$`, 'i').exec(path);
-    if (group) return this.resourceGroup(method, decodeURIComponent(group[1]!), body);
-    const m = new RegExp(`^${sub}/resourceGroups/([^/]+)/providers/Microsoft\\.ContainerService/managedClusters/([^/]+)(/.*)?$`).exec(path);
-    if (!m) return [400, { error: { code: 'UnexpectedRequest', message: `${method} ${path}` } }];
-    const [, rg, name, rest = ''] = m;
-    if (!this.groups.has(rg!)) return [404, { error: { code: 'ResourceGroupNotFound', message: `Resource group '${rg}' could not be found.` } }];
-    if (rest === '') return this.managedCluster(method, rg!, name!, body);
-    const c = this.clusters.get(name!);
-    if (!c) return [404, { error: { code: 'ResourceNotFound', message: `The Resource 'Microsoft.ContainerService/managedClusters/${name}' under resource group '${rg}' was not found.` } }];
-    if (method === 'POST' && rest === '/listClusterUserCredential') return [200, { kubeconfigs: this.kubeconfigs }];
-    if (method === 'GET' && rest === '/agentPools') return [200, { value: [...c.pools.keys()].map((p) => this.poolJson(rg!, c, p)) }];
-    const pool = /^\/agentPools\/([^/]+)$/.exec(rest)?.[1];
-    if (pool) return this.agentPool(method, rg!, c, pool, body);
-    return [400, { error: { code: 'UnexpectedRequest', message: `${method} ${path}` } }];
-  }
-
-  private resourceGroup(method: string, name: string, body: Json | undefined): Reply {
-    if (method === 'GET') {
-      const g = this.groups.get(name);
-      if (!g) return [404, { error: { code: 'ResourceGroupNotFound', message: `Resource group '${name}' could not be found.` } }];
-      return [200, { id: `/subscriptions/${account.subscriptionId}/resourceGroups/${name}`, name, location: g.location, properties: { provisioningState: 'Succeeded' } }];
-    }
-    if (method === 'PUT') {
-      this.groups.set(name, { location: String(body?.location) });
-      return [201, { id: `/subscriptions/${account.subscriptionId}/resourceGroups/${name}`, name, location: body?.location, properties: { provisioningState: 'Succeeded' } }];
-    }
-    return [405, { error: { code: 'MethodNotAllowed', message: method } }];
-  }
-
-  private clusterJson(rg: string, c: FakeCluster): Json {
-    return {
-      id: `/subscriptions/${account.subscriptionId}/resourcegroups/${rg}/providers/Microsoft.ContainerService/managedClusters/${c.name}`,
-      name: c.name,
-      type: 'Microsoft.ContainerService/ManagedClusters',
-      location: c.location,
-      tags: c.tags,
-      ...(c.identity ? { identity: c.identity } : {}),
-      properties: {
-        ...c.properties,
-        agentPoolProfiles: [...c.pools.entries()].map(([name, props]) => ({ name, ...props })),
-      },
-    };
-  }
-
-  private poolJson(rg: string, c: FakeCluster, name: string): Json {
-    return {
-      id: `/subscriptions/${account.subscriptionId}/resourcegroups/${rg}/providers/Microsoft.ContainerService/managedClusters/${c.name}/agentPools/${name}`,
-      name,
-      type: 'Microsoft.ContainerService/managedClusters/agentPools',
-      properties: c.pools.get(name),
-    };
-  }
-
-  private asyncHeaders(): Record<string, string> {
-    return {
-      'Azure-AsyncOperation': `${ARM}/subscriptions/${account.subscriptionId}/providers/Microsoft.ContainerService/locations/westeurope/operations/op-1?api-version=2026-04-01`,
-    };
-  }
-
-  private managedCluster(method: string, rg: string, name: string, body: Json | undefined): Reply {
-    const c = this.clusters.get(name);
-    const notFound: Reply = [404, { error: { code: 'ResourceNotFound', message: `The Resource 'Microsoft.ContainerService/managedClusters/${name}' under resource group '${rg}' was not found.` } }];
-    switch (method) {
-      case 'GET':
-        return c ? [200, this.clusterJson(rg, c)] : notFound;
-      case 'PUT': {
-        const props: Json = body?.properties ?? {};
-        if (!c) {
-          const created: FakeCluster = {
-            name,
-            location: String(body?.location),
-            tags: body?.tags ?? {},
-            identity: body?.identity,
-            properties: { ...props, provisioningState: 'Creating', powerState: { code: 'Running' } },
-            pools: new Map(),
-          };
-          delete created.properties.agentPoolProfiles;
-          for (const { name: poolName, ...pool } of props.agentPoolProfiles ?? []) {
-            created.pools.set(poolName, { ...pool, orchestratorVersion: props.kubernetesVersion, provisioningState: 'Creating', powerState: { code: 'Running' } });
-          }
-          this.clusters.set(name, created);
-          return [201, this.clusterJson(rg, created), this.asyncHeaders()];
-        }
-        if (BUSY.has(c.properties.provisioningState)) return inProgress(`${c.properties.provisioningState.toLowerCase()} managed cluster`);
-        const upgrading = props.kubernetesVersion !== c.properties.kubernetesVersion;
-        c.tags = body?.tags ?? {};
-        c.properties.kubernetesVersion = props.kubernetesVersion;
-        c.properties.provisioningState = upgrading ? 'Upgrading' : 'Updating';
-        for (const { name: poolName, ...pool } of props.agentPoolProfiles ?? []) {
-          const existing = c.pools.get(poolName);
-          if (existing && pool.orchestratorVersion !== existing.orchestratorVersion) {
-            existing.orchestratorVersion = pool.orchestratorVersion;
-            existing.provisioningState = 'Upgrading';
-          }
-        }
-        return [200, this.clusterJson(rg, c), this.asyncHeaders()];
-      }
-      case 'PATCH':
-        if (!c) return notFound;
-        c.tags = body?.tags ?? {};
-        return [200, this.clusterJson(rg, c)];
-      case 'DELETE':
-        if (!c) return [204];
-        c.properties.provisioningState = 'Deleting';
-        return [202, undefined, this.asyncHeaders()];
-      default:
-        return [405, { error: { code: 'MethodNotAllowed', message: method } }];
-    }
-  }
-
-  private agentPool(method: string, rg: string, c: FakeCluster, name: string, body: Json | undefined): Reply {
-    const existing = c.pools.get(name);
-    if (method === 'GET') {
-      return existing
-        ? [200, this.poolJson(rg, c, name)]
-        : [404, { error: { code: 'NotFound', message: `Could not find agent pool ${name} in cluster ${c.name}.` } }];
-    }
-    if (method !== 'PUT') return [405, { error: { code: 'MethodNotAllowed', message: method } }];
-    if (BUSY.has(c.properties.provisioningState)) return inProgress(`${c.properties.provisioningState.toLowerCase()} managed cluster`);
-    if (existing && BUSY.has(existing.provisioningState)) return inProgress(`${existing.provisioningState.toLowerCase()} agent pool`);
-    const props: Json = { ...body?.properties };
-    let state = 'Creating';
-    if (existing) {
-      state = props.orchestratorVersion !== existing.orchestratorVersion ? 'Upgrading' : props.count !== existing.count ? 'Scaling' : 'Updating';
-    } else {
-      props.orchestratorVersion ??= c.properties.currentKubernetesVersion;
-    }
-    c.pools.set(name, { ...existing, ...props, provisioningState: state, currentOrchestratorVersion: existing?.currentOrchestratorVersion });
-    return [existing ? 200 : 201, this.poolJson(rg, c, name), this.asyncHeaders()];
-  }
-}
+type Reply = AzureReply;
+const inProgress = azureInProgress;
 
 function defaultPools() {
   return [
@@ -357,56 +86,11 @@ async function failure(promise: Promise<unknown>): Promise<Error> {
   return error as Error;
 }
 
-function playAad(): void {
-  nock(LOGIN)
-    .persist()
-    .post(`/${account.tenantId}/oauth2/v2.0/token`)
-    .query(true)
-    .reply(async (req: Request) => {
-      fake.tokenRequests.push(await req.text());
-      return fake.tokenReply;
-    });
-  // MSAL carries login.microsoftonline.com's metadata and does not call these; they
-  // are here (optional) so a future MSAL that does still finds them.
-  nock(LOGIN)
-    .persist()
-    .get(/\/common\/discovery\/instance/)
-    .optionally()
-    .reply(200, {
-      tenant_discovery_endpoint: `${LOGIN}/${account.tenantId}/v2.0/.well-known/openid-configuration`,
-      'api-version': '1.1',
-      metadata: [{ preferred_network: 'login.microsoftonline.com', preferred_cache: 'login.windows.net', aliases: ['login.microsoftonline.com'] }],
-    });
-  nock(LOGIN)
-    .persist()
-    .get(`/${account.tenantId}/v2.0/.well-known/openid-configuration`)
-    .optionally()
-    .reply(200, {
-      token_endpoint: `${LOGIN}/${account.tenantId}/oauth2/v2.0/token`,
-      authorization_endpoint: `${LOGIN}/${account.tenantId}/oauth2/v2.0/authorize`,
-      issuer: `${LOGIN}/${account.tenantId}/v2.0`,
-      jwks_uri: `${LOGIN}/${account.tenantId}/discovery/v2.0/keys`,
-    });
-}
-
-function playArm(): void {
-  for (const method of ['GET', 'PUT', 'POST', 'PATCH', 'DELETE']) {
-    nock(ARM)
-      .persist()
-      .intercept((uri: string) => uri.startsWith('/subscriptions/'), method)
-      .reply(async (req: Request) => {
-        const text = await req.text();
-        return fake.handle(method, new URL(req.url), text ? (JSON.parse(text) as Json) : undefined);
-      });
-  }
-}
-
 beforeEach(() => {
   nock.disableNetConnect();
-  fake = new FakeAzure();
+  fake = new FakeAzure({ tenantId: account.tenantId, subscriptionId: account.subscriptionId, seedPools: defaultPools() });
   errors.length = 0;
-  playAad();
-  playArm();
+  fake.install();
 });
 
 afterEach(() => {
@@ -977,7 +661,7 @@ describe('an Azure that cannot be reached', () => {
 
   it('fails permanently when Resource Manager cannot be reached after a sign-in', async () => {
     nock.cleanAll();
-    playAad();
+    fake.playAad();
     nock(ARM)
       .persist()
       .get(/managedClusters/)
@@ -991,7 +675,7 @@ describe('an Azure that cannot be reached', () => {
 
   it('retries a connection that broke mid-request as transient', async () => {
     nock.cleanAll();
-    playAad();
+    fake.playAad();
     nock(ARM).persist().get(/managedClusters/).replyWithError(networkError('ECONNRESET', 'socket hang up'));
 
     const error = await failure(provider().describe(ref));

@@ -8,6 +8,7 @@
 import { createPublicKey, generateKeyPairSync, verify } from 'node:crypto';
 import { inspect } from 'node:util';
 import nock from 'nock';
+import { FakeGoogle, gkeBusy, GkeClusterStatus, GkeOperationType, GkePoolStatus, GkeTaintEffect, googleStatus, type Json } from '../../support/fake-gcp.ts';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { kubeconfigYaml, parseKubeconfig } from '#shared/kube/kubeconfig.ts';
 import { classifyGoogleError, googleErrorInfo } from '#shared/providers/gke/errors.ts';
@@ -28,17 +29,16 @@ const LOCATION = `/v1/projects/${PROJECT}/locations/europe-west1`;
 const CLUSTER = `${LOCATION}/clusters/acme-prod`;
 const GKE = 'https://container.googleapis.com';
 const OAUTH = 'https://oauth2.googleapis.com';
-const ZONES = ['europe-west1-b', 'europe-west1-c', 'europe-west1-d'];
 /** The GKE client's default scopes. */
 const SCOPES = 'https://www.googleapis.com/auth/cloud-platform https://www.googleapis.com/auth/container https://www.googleapis.com/auth/container.read-only';
 const CA = 'LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUVMVENDQXBXZ0F3SUJBZ0lSQUo=';
 const FAST_RETRIES: GkeProviderOptions = { retryOptions: { maxRetries: 2, retryDelayMs: 1, maxRetryDelayMs: 2 } };
 
 /** GKE's enums, as numbers on the wire. */
-const Cluster = { PROVISIONING: 1, RUNNING: 2, RECONCILING: 3, STOPPING: 4, ERROR: 5, DEGRADED: 6 } as const;
-const Pool = { PROVISIONING: 1, RUNNING: 2, RUNNING_WITH_ERROR: 3, RECONCILING: 4, STOPPING: 5, ERROR: 6 } as const;
-const Effect = { NO_SCHEDULE: 1, PREFER_NO_SCHEDULE: 2, NO_EXECUTE: 3 } as const;
-const Op = { CREATE_CLUSTER: 1, DELETE_CLUSTER: 2, UPGRADE_MASTER: 3, UPGRADE_NODES: 4, UPDATE_CLUSTER: 6, CREATE_NODE_POOL: 7, SET_NODE_POOL_SIZE: 14 } as const;
+const Cluster = GkeClusterStatus;
+const Pool = GkePoolStatus;
+const Effect = GkeTaintEffect;
+const Op = GkeOperationType;
 const GPU_DRIVER_DEFAULT = 2;
 const CHANNEL_UNSPECIFIED = 0;
 
@@ -95,218 +95,8 @@ const input: CreateClusterInput = {
 
 const LABELS = { 'palette-cluster': 'cl_01hxyz', 'palette-tenant': 'acme', 'team-owner': 'platform' };
 
-type Json = Record<string, any>;
-type Reply = [number, Json?];
-
-interface Recorded {
-  method: string;
-  path: string;
-  body: Json | undefined;
-  authorization: string | null;
-}
-
-interface FakeCluster {
-  json: Json;
-  pools: Map<string, Json>;
-  /** The one operation GKE runs on the cluster, if any. */
-  op?: { name: string; type: number; target?: string; pool?: string };
-}
-
-const status = (code: number, grpc: string, message: string, details?: Json[]): Reply => [
-  code,
-  { error: { code, message, status: grpc, ...(details ? { details } : {}) } },
-];
-const busy = (op: string): Reply => status(400, 'FAILED_PRECONDITION', `Cluster is running incompatible operation ${op}.`);
-
-/** The patch a version request gets, as GKE picks one. */
-function resolve(version: string): string {
-  if (version.includes('-gke.')) return version;
-  return version.split('.').length === 2 ? `${version}.5-gke.1014001` : `${version}-gke.1000`;
-}
-
-/** A small GKE: what the provider's calls would do to a real project, one step at a time. */
-class FakeGoogle {
-  readonly clusters = new Map<string, FakeCluster>();
-  readonly requests: Recorded[] = [];
-  readonly tokenRequests: URLSearchParams[] = [];
-  /** Sizes set with setSize (GKE does not report them back). */
-  readonly sizes = new Map<string, number>();
-  tokenReply: Reply = [200, { access_token: 'ya29.c.kubeconfig-token', expires_in: 3599, token_type: 'Bearer' }];
-  private ops = 0;
-  private faults: Array<{ method: string; path: RegExp; times: number; reply: Reply }> = [];
-
-  /** The next `times` matching requests get `reply` instead. */
-  fault(method: string, path: RegExp, reply: Reply, times = 1): void {
-    this.faults.push({ method, path, times, reply });
-  }
-
-  calls(method: string, path: RegExp): Recorded[] {
-    return this.requests.filter((r) => r.method === method && path.test(r.path));
-  }
-
-  cluster(name = ref.providerName): FakeCluster {
-    const c = this.clusters.get(name);
-    if (!c) throw new Error(`no fake cluster ${name}`);
-    return c;
-  }
-
-  /** A RUNNING cluster with node pools, as after a finished create. */
-  seed(version = '1.30.5-gke.1014001', pools: Array<{ name: string; ours: string; machineType: string; count: number; extra?: Json }> = defaultPools()): FakeCluster {
-    const cluster: FakeCluster = {
-      json: {
-        name: ref.providerName,
-        location: 'europe-west1',
-        locations: ZONES,
-        status: Cluster.RUNNING,
-        initialClusterVersion: '1.30',
-        currentMasterVersion: version,
-        endpoint: '34.77.10.20',
-        masterAuth: { clusterCaCertificate: CA },
-        resourceLabels: { 'palette-cluster': 'cl_01hxyz' },
-        selfLink: `${GKE}${CLUSTER}`,
-      },
-      pools: new Map(),
-    };
-    for (const p of pools) {
-      cluster.pools.set(p.name, {
-        name: p.name,
-        initialNodeCount: p.count,
-        locations: ZONES,
-        version,
-        status: Pool.RUNNING,
-        config: {
-          machineType: p.machineType,
-          imageType: 'COS_CONTAINERD',
-          labels: { 'palette.io/node-pool': p.ours },
-          resourceLabels: { 'palette-cluster': 'cl_01hxyz', 'palette-nodepool': p.ours },
-        },
-        management: { autoUpgrade: false, autoRepair: true },
-        ...p.extra,
-      });
-    }
-    this.clusters.set(ref.providerName, cluster);
-    return cluster;
-  }
-
-  /** Moves the running operation one step on, as GKE would between two polls. */
-  step(name = ref.providerName): void {
-    const c = this.clusters.get(name);
-    if (!c) return;
-    const j = c.json;
-    if (j.status === Cluster.STOPPING) {
-      this.clusters.delete(name);
-      return;
-    }
-    if (j.status === Cluster.PROVISIONING && !j.endpoint) {
-      j.endpoint = '34.77.10.20';
-      j.masterAuth = { clusterCaCertificate: CA };
-      j.currentMasterVersion = resolve(j.initialClusterVersion);
-      j.locations = ZONES;
-      return;
-    }
-    if (j.status === Cluster.PROVISIONING || j.status === Cluster.RECONCILING) {
-      j.status = Cluster.RUNNING;
-      if (c.op?.type === Op.UPGRADE_MASTER && c.op.target) j.currentMasterVersion = resolve(c.op.target);
-    }
-    for (const pool of c.pools.values()) {
-      if (pool.status === Pool.PROVISIONING || pool.status === Pool.RECONCILING) {
-        pool.status = Pool.RUNNING;
-        pool.version ??= j.currentMasterVersion;
-        pool.locations ??= ZONES;
-        if (c.op?.type === Op.UPGRADE_NODES && c.op.pool === pool.name && c.op.target) pool.version = c.op.target;
-      }
-    }
-    delete c.op;
-  }
-
-  private operation(c: FakeCluster, type: number, extra: Partial<NonNullable<FakeCluster['op']>> = {}): Reply {
-    this.ops += 1;
-    c.op = { name: `operation-${this.ops}`, type, ...extra };
-    return [200, { name: c.op.name, operationType: type, status: 2, selfLink: `${GKE}${LOCATION}/operations/${c.op.name}`, targetLink: `${GKE}${CLUSTER}` }];
-  }
-
-  private clusterJson(c: FakeCluster): Json {
-    return { ...c.json, nodePools: [...c.pools.values()] };
-  }
-
-  handle(method: string, url: URL, body: Json | undefined, authorization: string | null): Reply {
-    const path = decodeURIComponent(url.pathname);
-    this.requests.push({ method, path, body, authorization });
-    const fault = this.faults.find((f) => f.method === method && f.path.test(path) && f.times > 0);
-    if (fault) {
-      fault.times -= 1;
-      return fault.reply;
-    }
-    if (url.searchParams.get('$alt') !== 'json;enum-encoding=int') return status(400, 'INVALID_ARGUMENT', 'expected numeric enums');
-    if (method === 'GET' && path === `${LOCATION}/operations`) {
-      const operations = [...this.clusters.values()]
-        .filter((c) => c.op)
-        .map((c) => ({ name: c.op!.name, operationType: c.op!.type, status: 2, targetLink: `${GKE}${LOCATION}/clusters/${c.json.name}` }));
-      return [200, { operations }];
-    }
-    if (method === 'POST' && path === `${LOCATION}/clusters`) return this.createCluster(body?.cluster ?? {});
-    const m = new RegExp(`^${LOCATION}/clusters/([^/:]+)(:[a-zA-Z]+)?(?:/nodePools(?:/([^/:]+))?(:[a-zA-Z]+)?)?$`).exec(path);
-    if (!m) return status(404, 'NOT_FOUND', `unexpected ${method} ${path}`);
-    const [, name, clusterVerb, poolName, poolVerb] = m;
-    const c = this.clusters.get(name!);
-    const notFound = status(404, 'NOT_FOUND', `Not found: projects/${PROJECT}/locations/europe-west1/clusters/${name}.`);
-    if (!c) return notFound;
-    const isPools = path.includes('/nodePools');
-    if (!isPools) {
-      if (method === 'GET') return [200, this.clusterJson(c)];
-      if (c.op) return busy(c.op.name);
-      if (method === 'DELETE') {
-        c.json.status = Cluster.STOPPING;
-        for (const p of c.pools.values()) p.status = Pool.STOPPING;
-        return this.operation(c, Op.DELETE_CLUSTER);
-      }
-      if (method === 'POST' && clusterVerb === ':updateMaster') {
-        c.json.status = Cluster.RECONCILING;
-        return this.operation(c, Op.UPGRADE_MASTER, { target: body?.masterVersion });
-      }
-      return status(400, 'INVALID_ARGUMENT', `unexpected ${method} ${path}`);
-    }
-    if (!poolName) {
-      if (method !== 'POST') return status(400, 'INVALID_ARGUMENT', `unexpected ${method} ${path}`);
-      if (c.op) return busy(c.op.name);
-      const pool: Json = body?.nodePool ?? {};
-      if (c.pools.has(pool.name)) return status(409, 'ALREADY_EXISTS', `Already exists: ${path.slice(4)}/${pool.name}.`);
-      c.pools.set(pool.name, { ...pool, status: Pool.PROVISIONING });
-      return this.operation(c, Op.CREATE_NODE_POOL);
-    }
-    const pool = c.pools.get(poolName);
-    if (!pool) return status(404, 'NOT_FOUND', `Not found: ${path.slice(4)}.`);
-    if (method === 'GET' && !poolVerb) return [200, pool];
-    if (c.op) return busy(c.op.name);
-    if (method === 'PUT' && !poolVerb) {
-      pool.status = Pool.RECONCILING;
-      return this.operation(c, Op.UPGRADE_NODES, { pool: poolName, target: body?.nodeVersion });
-    }
-    if (method === 'POST' && poolVerb === ':setSize') {
-      if (pool.autoscaling?.enabled) return status(400, 'FAILED_PRECONDITION', 'Node pool has autoscaling enabled.');
-      this.sizes.set(poolName, body?.nodeCount ?? 0);
-      pool.status = Pool.RECONCILING;
-      return this.operation(c, Op.SET_NODE_POOL_SIZE);
-    }
-    if (method === 'POST' && poolVerb === ':setAutoscaling') {
-      pool.autoscaling = body?.autoscaling?.enabled ? body.autoscaling : {};
-      pool.status = Pool.RECONCILING;
-      return this.operation(c, Op.UPDATE_CLUSTER);
-    }
-    return status(400, 'INVALID_ARGUMENT', `unexpected ${method} ${path}`);
-  }
-
-  private createCluster(cluster: Json): Reply {
-    if (this.clusters.has(cluster.name)) {
-      return status(409, 'ALREADY_EXISTS', `Already exists: projects/${PROJECT}/locations/europe-west1/clusters/${cluster.name}.`);
-    }
-    const { nodePools = [], ...rest } = cluster;
-    const created: FakeCluster = { json: { ...rest, location: 'europe-west1', status: Cluster.PROVISIONING }, pools: new Map() };
-    for (const pool of nodePools as Json[]) created.pools.set(pool.name, { ...pool, status: Pool.PROVISIONING });
-    this.clusters.set(cluster.name, created);
-    return this.operation(created, Op.CREATE_CLUSTER);
-  }
-}
+const status = googleStatus;
+const busy = gkeBusy;
 
 function defaultPools() {
   return [
@@ -344,35 +134,11 @@ function decodeJwt(jwt: string): { header: Json; payload: Json; signed: Buffer; 
   };
 }
 
-function playOAuth(): void {
-  nock(OAUTH)
-    .persist()
-    .post('/token')
-    .reply(async (req: Request) => {
-      fake.tokenRequests.push(new URLSearchParams(await req.text()));
-      return fake.tokenReply;
-    });
-}
-
-function playGke(): void {
-  for (const method of ['GET', 'PUT', 'POST', 'DELETE']) {
-    nock(GKE)
-      .persist()
-      .intercept((uri: string) => uri.startsWith('/v1/'), method)
-      .query(true)
-      .reply(async (req: Request) => {
-        const text = await req.text();
-        return fake.handle(method, new URL(req.url), text ? (JSON.parse(text) as Json) : undefined, req.headers.get('authorization'));
-      });
-  }
-}
-
 beforeEach(() => {
   nock.disableNetConnect();
-  fake = new FakeGoogle();
+  fake = new FakeGoogle({ projectId: PROJECT, seedPools: defaultPools() });
   errors.length = 0;
-  playOAuth();
-  playGke();
+  fake.install();
 });
 
 afterEach(() => {
@@ -1007,7 +773,7 @@ describe('a Google Cloud that cannot be reached', () => {
   it('fails permanently when the token endpoint cannot be reached for a kubeconfig', async () => {
     fake.seed();
     nock.cleanAll();
-    playGke();
+    fake.playGke();
     let attempts = 0;
     nock(OAUTH)
       .persist()
