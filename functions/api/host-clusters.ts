@@ -1,3 +1,4 @@
+import { ApiError } from '#shared/errors.ts';
 import { createApiHandler } from '#shared/http/api-handler.ts';
 import { mapPage } from '#shared/store/pagination.ts';
 import { requireTenant } from '#shared/auth/permissions.ts';
@@ -54,9 +55,10 @@ export const handler = createApiHandler(hostClusterRoutes, {
     const change = await planUpgrade(store, cluster, body);
     return accepted((await beginChange(tx, cluster, change, { ifMatch, requestId, account: await accountOf(store, cluster) })).cluster);
   },
-  'cluster.delete': async ({ tx, store, principal, project, params, ifMatch, requestId }) => {
+  'cluster.delete': async ({ tx, store, principal, project, params, query, ifMatch, requestId }) => {
+    if (query.force && project.role !== 'project.admin') throw new ApiError('forbidden', 'a forced delete needs project.admin');
     const cluster = await getHostCluster(store, requireTenant(principal), project.project.id, params.id);
-    return accepted((await beginChange(tx, cluster, { kind: 'delete' }, { ifMatch, requestId, account: await accountOf(store, cluster) })).cluster);
+    return accepted((await beginChange(tx, cluster, { kind: 'delete' }, { ifMatch, requestId, force: query.force, account: await accountOf(store, cluster) })).cluster);
   },
   'cluster.kubeconfig': async ({ store, principal, project, params }) => {
     const cluster = await getHostCluster(store, requireTenant(principal), project.project.id, params.id);

@@ -21,6 +21,7 @@ export interface AuditRecord {
   projectId: string | null;
   statusCode: number;
   requestId: string;
+  detail?: string;
 }
 
 /** The entry of one mutation; calls without a tenant go to the platform's log. */
@@ -40,6 +41,7 @@ export function auditPut(record: AuditRecord): TransactItem {
     result: auditResultOf(record.statusCode),
     statusCode: record.statusCode,
     requestId: record.requestId,
+    ...(record.detail ? { detail: record.detail.slice(0, 2000) } : {}),
   };
   return { Put: { Item: { ...keys.audit(tenantId, at, entry.id), ...entry } } };
 }

@@ -15,5 +15,7 @@ export const auditItem = z.object({
   result: z.enum(auditResults),
   statusCode: z.number().int(),
   requestId: z.string(),
+  /** What a person reading the log must know beyond the action (a forced delete: what may be left in the cloud). */
+  detail: z.string().optional(),
 });
 export type AuditItem = z.infer<typeof auditItem>;

@@ -14,6 +14,7 @@ export const auditEntry = z
     result: z.enum(auditResults),
     statusCode: z.number().int(),
     requestId: z.string(),
+    detail: z.string().optional().meta({ description: 'e.g. a forced delete: what may be left in the cloud' }),
   })
   .meta({ id: 'AuditEntry' });
 

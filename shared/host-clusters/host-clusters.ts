@@ -308,10 +308,31 @@ type DayTwoChange = Exclude<PendingChange, { kind: 'create' } | { kind: 'import'
  * moves its references and records the operation in one conditional write, so two
  * changes can never run on the same cluster at once, then starts the workflow.
  */
-export async function beginChange(tx: Tx, cluster: HostClusterItem, change: DayTwoChange, options: { ifMatch?: number; account?: AccountSettings; requestId?: string } = {}) {
+/** A create that failed before its provider accepted it: the cloud holds nothing of the cluster. */
+const neverReachedCloud = (cluster: HostClusterItem) =>
+  cluster.provider !== 'imported' && cluster.status.phase === 'Error' && cluster.pending?.kind === 'create' && !cluster.cloudResourceAt && !cluster.staleProviderName;
+
+/** What a forced delete may leave behind, for the audit entry. */
+function leftBehind(cluster: HostClusterItem): string {
+  if (cluster.provider === 'imported') return 'forced delete of an imported cluster: the cluster itself was never ours and is untouched';
+  if (neverReachedCloud(cluster)) return 'forced delete: the create never reached the cloud, nothing is left there';
+  const names = [cluster.providerName, ...(cluster.staleProviderName ? [cluster.staleProviderName] : [])].join(' and ');
+  return `forced delete: the record was removed whatever the ${cluster.provider} provider answered; ${names} in ${cluster.region ?? 'its region'} ` +
+    `(control plane, ${cluster.nodePools.map((p) => `node pool ${p.name}`).join(', ') || 'node pools'}) may still exist in the cloud account and must be removed there`;
+}
+
+export async function beginChange(
+  tx: Tx,
+  cluster: HostClusterItem,
+  requested: DayTwoChange,
+  options: { ifMatch?: number; account?: AccountSettings; requestId?: string; force?: boolean } = {},
+) {
   assertIfMatch(cluster, options.ifMatch);
-  // From Error: delete always; a failed scale or upgrade may be retried (the cluster exists).
-  const retryable = cluster.status.phase === 'Error' && (change.kind === 'delete' || cluster.pending?.kind === 'scale' || cluster.pending?.kind === 'upgrade');
+  const force = requested.kind === 'delete' && options.force === true;
+  const change: DayTwoChange =
+    requested.kind !== 'delete' ? requested : force ? { kind: 'delete', cloud: 'forced' } : neverReachedCloud(cluster) ? { kind: 'delete', cloud: 'never-created' } : requested;
+  // From Error: delete always; a failed scale or upgrade may be retried (the cluster exists). A forced delete from any phase.
+  const retryable = force || (cluster.status.phase === 'Error' && (change.kind === 'delete' || cluster.pending?.kind === 'scale' || cluster.pending?.kind === 'upgrade'));
   if (cluster.status.phase !== 'Running' && !retryable) {
     throw new ApiError(
       'invalid_state',
@@ -343,6 +364,7 @@ export async function beginChange(tx: Tx, cluster: HostClusterItem, change: DayT
     ],
     input: () => workflowInputFor(next, options.account),
     requestId: options.requestId,
+    ...(force ? { auditDetail: leftBehind(cluster) } : change.kind === 'delete' && change.cloud ? { auditDetail: 'its create never reached the cloud: deleted without calling it' } : {}),
     onStartFailure: markStartFailure,
     onConflict: async (error) => {
       if (error.reasons[0] !== 'ConditionalCheckFailed') return referenceConflict();

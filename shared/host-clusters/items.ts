@@ -32,7 +32,15 @@ export const clusterNetworkItem = z.union([
 export const pendingChange = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('create') }),
   z.object({ kind: z.literal('import') }),
-  z.object({ kind: z.literal('delete') }),
+  z.object({
+    kind: z.literal('delete'),
+    /**
+     * How the cloud is left: `never-created` (the create never reached it: nothing to
+     * remove, it is not called), `forced` (?force=true: asked to delete once, whatever it
+     * answers the record goes). Absent: deleted at the cloud until it is gone.
+     */
+    cloud: z.enum(['never-created', 'forced']).optional(),
+  }),
   z.object({ kind: z.literal('scale'), pool: nodePoolItem }),
   z.object({ kind: z.literal('upgrade'), profileId: z.string(), kubernetesVersion: z.string(), variables: z.record(z.string(), z.string()) }),
 ]);
@@ -57,6 +65,8 @@ export const hostClusterItem = z.object({
   /** A failed earlier attempt's provider resource, removed by the next provision step. */
   staleProviderName: z.string().optional(),
   endpoint: z.string().optional(),
+  /** When the provider first accepted this cluster's create: from then on a resource may exist at the cloud. */
+  cloudResourceAt: z.string().optional(),
   /** Imported clusters only: how to reach them. */
   kubeconfig: z.string().optional(),
   pending: pendingChange.optional(),

@@ -45,7 +45,8 @@ export const hostClusterRoutes = featureRoutes('host-clusters', {
   },
   'cluster.delete': {
     method: 'DELETE', path: '/v1/projects/{p}/clusters/{id}', permission: 'project.editor', resourceType: 'cluster',
-    reads: readsResource(keys.cluster), summary: 'Delete a host cluster (refused while virtual clusters live on it)', params: clusterParams,
+    reads: readsResource(keys.cluster), params: clusterParams, query: c.deleteClusterQuery,
+    summary: 'Delete a host cluster (refused while virtual clusters live on it); ?force=true (project.admin) removes the record whatever the cloud answers',
     responses: accepted(c.acceptedCluster),
   },
   'cluster.kubeconfig': {

@@ -5,6 +5,11 @@ import { isKnownInstanceType } from './instance-types.ts';
 
 const gpuSpec = z.object({ count: z.number().int(), model: z.string() }).meta({ id: 'GpuSpec' });
 
+export const deleteClusterQuery = z.strictObject({
+  force: z.enum(['true', 'false']).optional().transform((v) => v === 'true')
+    .meta({ description: 'project.admin: the record goes whatever the cloud answers (what may be left is named in the audit entry)' }),
+});
+
 export const instanceTypeQuery = z.strictObject({
   provider: z.enum(['eks', 'aks', 'gke', 'sim']).optional(),
   region: z.string().regex(/^[a-z0-9-]{2,32}$/, 'must be a region name such as us-east-1').optional(),

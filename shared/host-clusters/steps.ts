@@ -7,12 +7,12 @@
  */
 import { instanceTypes } from './instance-types.ts';
 import type { NodePoolSpec } from '../providers/provider.ts';
-import { stepMessageItem } from '../operations/progress.ts';
+import { stepDoneItem, stepMessageItem } from '../operations/progress.ts';
 import * as z from 'zod';
 import { logger } from '../observability/logger.ts';
 import type { Store } from '../store/client.ts';
 import { keys } from '../store/keys.ts';
-import { getItem, transact, type TransactItem } from '../store/table.ts';
+import { getItem, nowIso, transact, TransactionConflict, type TransactItem } from '../store/table.ts';
 import { commitFinish, finishOperationItem } from '../operations/operations.ts';
 import { readableCause } from '../operations/step-errors.ts';
 import { stepEventSchema as stepEvent } from '../operations/step-event.ts';
@@ -104,13 +104,28 @@ export async function runHostClusterStep(store: Store, event: StepEvent): Promis
           logger.warn('could not remove the failed attempt', { providerName: ctx.cluster.staleProviderName, error: error as Error }),
         );
       }
-      await cloud.create({
-        ...ref,
-        kubernetesVersion: ctx.cluster.kubernetesVersion!,
-        nodePools: ctx.cluster.nodePools.map(poolSpec),
-        tags: { 'palette:cluster': target.clusterId, 'palette:tenant': target.tenantId, 'palette:project': target.projectId },
-        ...(ctx.cluster.network ? { network: ctx.cluster.network } : {}),
-      });
+      // From the moment the cloud may hold something, a delete must ask it: a refusal
+      // (permanent: no access, unreachable, invalid) created nothing; anything else may have.
+      const cloudResource = (done: boolean) =>
+        transact(store, [
+          ownedClusterUpdate(target, args.operationId, { set: { cloudResourceAt: nowIso() }, touch: false }),
+          ...(done ? [stepDoneItem(target.tenantId, args.operationId, 'provision')] : []),
+        ]).catch((error: unknown) => {
+          if (!(error instanceof TransactionConflict)) throw error;
+        });
+      try {
+        await cloud.create({
+          ...ref,
+          kubernetesVersion: ctx.cluster.kubernetesVersion!,
+          nodePools: ctx.cluster.nodePools.map(poolSpec),
+          tags: { 'palette:cluster': target.clusterId, 'palette:tenant': target.tenantId, 'palette:project': target.projectId },
+          ...(ctx.cluster.network ? { network: ctx.cluster.network } : {}),
+        });
+      } catch (error) {
+        if (!(error instanceof PermanentProviderError)) await cloudResource(false);
+        throw error;
+      }
+      await cloudResource(true);
       return { ok: true };
     }
 
@@ -125,6 +140,12 @@ export async function runHostClusterStep(store: Store, event: StepEvent): Promis
       return { ok: true };
 
     case 'delete':
+      if (change.kind === 'delete' && change.cloud === 'never-created') return { ok: true, cloud: 'not called: the create never reached it' };
+      if (change.kind === 'delete' && change.cloud === 'forced') {
+        // Asked once; whatever the cloud answers, the record goes (the audit entry says what may be left).
+        await (await provider()).delete(ref).catch((error: unknown) => logger.warn('forced delete: the cloud did not confirm', { reason: (error as Error).message }));
+        return { ok: true };
+      }
       await (await provider()).delete(ref);
       return { ok: true };
 
@@ -136,6 +157,7 @@ export async function runHostClusterStep(store: Store, event: StepEvent): Promis
     case 'describe': {
       const attempts = (args.poll?.attempts ?? 0) + 1;
       if (ctx.cluster.provider === 'imported' && event.target === 'Deleted') return { phase: 'Deleted', attempts };
+      if (change.kind === 'delete' && change.cloud) return { phase: 'Deleted', attempts, message: change.cloud === 'forced' ? 'forced: not waited for' : 'nothing at the cloud' };
       const cloud = await provider();
       const status = await cloud.describe(ref);
       // EKS deletes node groups before the control plane: keep asking until it is gone.

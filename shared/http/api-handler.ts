@@ -187,7 +187,7 @@ export function createApiHandler<const L extends RouteList>(routes: L, impls: Ro
     const txOf = (store: Store) =>
       (state.tx ??= createTx(store, {
         guards: state.principal ? principalGuards(state.principal) : [],
-        audit: (resourceId) => auditPut(auditRecordOf(event, context, state, successStatus(route), resourceId)),
+        audit: (resourceId, detail) => auditPut({ ...auditRecordOf(event, context, state, successStatus(route), resourceId), ...(detail ? { detail } : {}) }),
       }));
     const ifMatchHeader = event.headers?.['if-match'];
     const ifMatch = parseIfMatch(ifMatchHeader);

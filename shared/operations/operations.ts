@@ -190,6 +190,8 @@ export interface OperationStart<C> {
   onStartFailure: StartFailure;
   /** Maps a cancelled transaction to the caller's error (e.g. a name already taken, or a signal to re-plan). */
   onConflict?: (error: TransactionConflict) => Promise<Error> | Error;
+  /** Said in the request's audit entry beside the action. */
+  auditDetail?: string;
 }
 
 /**
@@ -202,7 +204,7 @@ export interface OperationStart<C> {
 export async function startOperation<C>(start: OperationStart<C>): Promise<OperationItem> {
   const { operation, put } = newOperation({ resource: start.resource, kind: start.kind, workflow: start.workflow, requestId: start.requestId });
   try {
-    await start.tx.commit([...start.items(operation.id), put], { resourceId: start.resource.id });
+    await start.tx.commit([...start.items(operation.id), put], { resourceId: start.resource.id, ...(start.auditDetail ? { auditDetail: start.auditDetail } : {}) });
   } catch (error) {
     if (error instanceof TransactionConflict && start.onConflict) throw await start.onConflict(error);
     throw error;

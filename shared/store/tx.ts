@@ -7,6 +7,8 @@ export interface CommitOptions {
   resourceId?: string;
   /** False for the preparatory writes of a multi-step mutation; the last one carries the audit entry. */
   audit?: boolean;
+  /** Said in the audit entry beside the action. */
+  auditDetail?: string;
 }
 
 /**
@@ -27,7 +29,7 @@ export interface TxExtras {
   /** ConditionChecks added to every commit; one failing means the caller is no longer authorized. */
   guards?: TransactItem[];
   /** The audit entry of the accepted mutation, added to the first auditing commit. */
-  audit?: (resourceId: string | undefined) => TransactItem;
+  audit?: (resourceId: string | undefined, detail?: string) => TransactItem;
 }
 
 /** DynamoDB's limit is 100 items per transaction; this leaves room for the guards and the audit entry. */
@@ -46,7 +48,7 @@ export function createTx(store: Store, extras: TxExtras = {}): Tx {
       // A transaction may touch an item once: a mutation of the caller's own key or user is its own guard.
       const touched = new Set(items.map(itemKey));
       const applicable = guards.filter((guard) => !touched.has(itemKey(guard)));
-      const all = [...items, ...applicable, ...(withAudit ? [extras.audit!(options.resourceId)] : [])];
+      const all = [...items, ...applicable, ...(withAudit ? [extras.audit!(options.resourceId, options.auditDetail)] : [])];
       try {
         await transact(store, all);
       } catch (error) {
