@@ -55,9 +55,17 @@
  *    virtual-cluster and host-cluster lifecycle, an app deploy and a virtual-cluster
  *    month of scheduled jobs consume, in the units AWS bills, priced with aws-prices.ts.
  *
+ * 6. Clouds (test/bench/cloud-creates.ts, in a child process): host clusters on EKS, AKS
+ *    and GKE created over the HTTP API, one at a time, each run to Running by the real
+ *    create state machine with the cloud faked where it leaves the system (EKS: the SDK
+ *    mocked with aws-sdk-client-mock; AKS and GKE: their HTTP APIs played by nock, the
+ *    providers in their provider functions behind the local Lambda endpoint); states
+ *    entered, DynamoDB calls, provider-function invocations and cloud requests per
+ *    create and the median latency, AKS and GKE set against EKS measured in the same run.
+ *
  * Results are also written to .palette/bench/latest.json (git-ignored).
  * Environment: BENCH_QUICK=1 runs a smaller version (for checking the script);
- * BENCH_ONLY=api,coldstart,clusters,appmode,rollup (any of them) runs only those parts.
+ * BENCH_ONLY=api,coldstart,clusters,appmode,rollup,cost,clouds (any of them) runs only those parts.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, platform, release } from 'node:os';
@@ -78,12 +86,13 @@ const { runAppModeBench } = await import('./app-mode.ts');
 const { runAwsCostBench } = await import('./aws-cost.ts');
 const { AWS_PRICES, costOf, usd } = await import('./aws-prices.ts');
 const { runRollupBench } = await import('./rollup.ts');
+const { runCloudCreateBench } = await import('./cloud-creates.ts');
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const outDir = join(repoRoot, '.palette', 'bench');
 const quick = process.env.BENCH_QUICK === '1';
 const only = new Set((process.env.BENCH_ONLY ?? '').split(',').map((s) => s.trim()).filter(Boolean));
-const runs = (part: 'api' | 'coldstart' | 'clusters' | 'appmode' | 'cost' | 'rollup') => only.size === 0 || only.has(part);
+const runs = (part: 'api' | 'coldstart' | 'clusters' | 'appmode' | 'cost' | 'rollup' | 'clouds') => only.size === 0 || only.has(part);
 
 const config = {
   concurrencies: [1, 16],
@@ -93,6 +102,7 @@ const config = {
   hostClusters: { clusters: quick ? 50 : 200, concurrency: 50, warmup: 5, simSpeed: 1000, pollIntervalMs: 100, timeoutMs: 80_000 },
   rollup: { sizes: quick ? [500, 2500] : [2000, 10000], budgetMs: 60_000, tightBudgetMs: 2_000 },
   cost: { requests: quick ? 20 : 100, lifecycles: quick ? 5 : 20, virtualClustersForJobs: quick ? 10 : 40, simSpeed: 1000 },
+  clouds: { clusters: quick ? 2 : 5, warmup: 1, simSpeed: 1000, pollIntervalMs: 10, createTimeoutMs: 20_000 },
   appMode: { virtualClusters: quick ? 20 : 100, latencyConcurrency: 1, contended: quick ? 50 : 200, concurrency: quick ? 50 : 200, actions: quick ? 10 : 30, simSpeed: 1000, timeoutMs: 180_000 },
 };
 
@@ -392,6 +402,70 @@ if (cost) {
 }
 
 // ---------------------------------------------------------------------------------------------
+const cl = runs('clouds')
+  ? (heading(`6. Clouds: ${config.clouds.clusters} host clusters each on EKS, AKS and GKE through the API and the create workflow`),
+    await runCloudCreateBench(config.clouds, log))
+  : undefined;
+const eksBase = cl?.clouds.find((c) => c.cloud === 'eks');
+if (cl && eksBase) {
+  const dec = (n: number) => (Number.isInteger(n) ? String(n) : n.toFixed(2));
+  const byName = (counts: Record<string, number>) =>
+    Object.entries(counts)
+      .map(([name, n]) => `${name} ${dec(n)}`)
+      .join(', ') || '-';
+  console.log(
+    `\nOne create at a time after ${cl.options.warmup} warm-up per cloud; every poll and retry interval divided by ${cl.options.simSpeed} (a 30 s poll` +
+      `\nwaits ${(30_000 / cl.options.simSpeed).toFixed(0)} ms). EKS: the AWS SDK mocked (aws-sdk-client-mock) in the step Lambda; AKS, GKE: nock plays` +
+      `\nAzure and Google at HTTP for the provider functions. Latency: POST sent -> execution ended, in ms; counts per create:\n`,
+  );
+  console.log(
+    formatTable(
+      ['cloud', 'n', 'ok', 'median ms', 'min', 'max', 'POST p50', 'states', 'min', 'max', 'step inv', 'DDB calls', 'DDB writes', 'provider inv', 'cloud req'],
+      cl.clouds.map((c) => [
+        c.cloud,
+        String(c.n),
+        `${c.succeeded}/${c.n}`,
+        ms(c.medianMs, 0),
+        ms(c.latency.min, 0),
+        ms(c.latency.max, 0),
+        ms(c.post.p50, 1),
+        c.statesEnteredPerCreate.mean.toFixed(1),
+        String(c.statesEnteredPerCreate.min),
+        String(c.statesEnteredPerCreate.max),
+        c.stepInvocationsPerCreate.toFixed(1),
+        c.ddbCallsPerCreateTotal.toFixed(1),
+        c.ddbWritesPerCreate.toFixed(1),
+        c.providerInvocationsPerCreateTotal.toFixed(1),
+        c.cloudRequestsPerCreateTotal.toFixed(1),
+      ]),
+    ),
+  );
+  console.log('\nAgainst EKS, measured in the same run:\n');
+  console.log(
+    formatTable(
+      ['cloud', 'states', 'DDB calls', 'median latency'],
+      cl.clouds.map((c) => [
+        `${c.cloud} / eks`,
+        ratio(c.statesEnteredPerCreate.mean / eksBase.statesEnteredPerCreate.mean),
+        ratio(c.ddbCallsPerCreateTotal / eksBase.ddbCallsPerCreateTotal),
+        ratio(c.medianMs / eksBase.medianMs),
+      ]),
+    ),
+  );
+  for (const c of cl.clouds) {
+    console.log(
+      `\n${c.cloud} (${c.runsIn}): ${c.statesEnteredPerCreate.path.join(' > ')}` +
+        `\n  DynamoDB calls: ${byName(c.ddbCallsPerCreate)} = ${c.ddbCallsPerCreateTotal.toFixed(2)}` +
+        `\n  provider invocations: ${byName(c.providerInvocationsPerCreate)}` +
+        `\n  cloud requests: ${byName(c.cloudRequestsPerCreate)}`,
+    );
+  }
+  console.log(
+    `\n(waiting read ${cl.waitCalls} DescribeExecution answers from the Step Functions endpoint, no DynamoDB; the Running check came after the counts)`,
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
 const durationMs = performance.now() - benchStarted;
 const summaryLines: string[] = [];
 for (const s of api?.scenarios ?? []) {
@@ -456,10 +530,22 @@ if (cost) {
     '',
   );
 }
+if (cl && eksBase) {
+  for (const c of cl.clouds) {
+    summaryLines.push(
+      `${c.cloud} host cluster create n=${c.n}   median ${ms(c.medianMs, 0).padStart(5)} ms (${ratio(c.medianMs / eksBase.medianMs)} EKS)` +
+        `   ${c.statesEnteredPerCreate.mean.toFixed(1)} states (${ratio(c.statesEnteredPerCreate.mean / eksBase.statesEnteredPerCreate.mean)})` +
+        `   ${c.ddbCallsPerCreateTotal.toFixed(1)} DDB calls (${ratio(c.ddbCallsPerCreateTotal / eksBase.ddbCallsPerCreateTotal)})` +
+        `   ${c.providerInvocationsPerCreateTotal.toFixed(1)} provider invocations   ${c.cloudRequestsPerCreateTotal.toFixed(1)} cloud requests`,
+    );
+  }
+  summaryLines.push('');
+}
 summaryLines.push(
   `total bench time ${(durationMs / 1000).toFixed(1)} s` +
     (api ? ` (runtime start ${(api.runtimeStartMs / 1000).toFixed(1)} s)` : '') +
-    (hc ? ` (host clusters: runtime start ${(hc.runtimeStartMs / 1000).toFixed(1)} s)` : ''),
+    (hc ? ` (host clusters: runtime start ${(hc.runtimeStartMs / 1000).toFixed(1)} s)` : '') +
+    (cl ? ` (clouds: runtime start ${(cl.runtimeStartMs / 1000).toFixed(1)} s, creates ${(cl.wallMs / 1000).toFixed(1)} s)` : ''),
 );
 heading('Summary: ratios against baselines measured in this run');
 console.log(summaryLines.join('\n'));
@@ -479,6 +565,7 @@ await writeFile(
       hostClusters: hc,
       appMode: am,
       rollup: ru,
+      clouds: cl,
       summary: summaryLines,
     },
     null,
