@@ -17,6 +17,9 @@ export const idPrefixes = {
   app: 'app',
   webhook: 'wh',
   audit: 'aud',
+  registrationToken: 'rt',
+  agent: 'ag',
+  task: 'tk',
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;

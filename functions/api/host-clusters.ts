@@ -9,6 +9,7 @@ import {
   beginChange,
   createHostCluster,
   getHostCluster,
+  withEdgeHealth,
   hostClusterKubeconfig,
   listHostClusters,
   planClusterCreate,
@@ -42,7 +43,7 @@ export const handler = createApiHandler(hostClusterRoutes, {
     body: mapPage(await listHostClusters(store, requireTenant(principal), project.project.id, query), toHostCluster),
   }),
   'cluster.get': async ({ store, principal, project, params }) => {
-    const cluster = await getHostCluster(store, requireTenant(principal), project.project.id, params.id);
+    const cluster = await withEdgeHealth(store, await getHostCluster(store, requireTenant(principal), project.project.id, params.id));
     return { status: 200, body: toHostCluster(cluster), etag: cluster.version };
   },
   'cluster.scale': async ({ tx, store, principal, project, params, body, ifMatch, requestId }) => {

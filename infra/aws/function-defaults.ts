@@ -60,10 +60,15 @@ export const MAX_API_BUNDLE_BYTES = 400 * 1024;
  */
 export const API_BUNDLE_EXCEPTIONS: Readonly<Record<string, { maxBytes: number; why: string }>> = {
   'api/host-clusters': {
-    maxBytes: 512 * 1024,
+    maxBytes: 540 * 1024,
     why:
       're2js (147 KiB: cluster creates and upgrades match user-given profile-variable regexes in linear time) ' +
-      'and js-yaml (56 KiB: imported and served kubeconfigs) on top of the ~230 KiB every API function carries',
+      'and js-yaml (56 KiB: imported and served kubeconfigs) on top of the ~230 KiB every API function carries, ' +
+      'plus the edge and vSphere providers (their kubeconfigs come from the agents\' tasks)',
+  },
+  'api/public': {
+    maxBytes: 440 * 1024,
+    why: 'it serves the OpenAPI document of every route (~200 KiB of JSON) and nothing else: no route schemas, no data access',
   },
 };
 

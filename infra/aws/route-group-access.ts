@@ -31,7 +31,7 @@ export const routeGroupAccess: Record<RouteGroup, RouteGroupAccess> = {
   'cloud-accounts': { table: 'read-write', startsWorkflowsOf: [], secrets: { seal: ['cloudaccount:*'] }, invokesProviders: true },
   'cluster-profiles': { table: 'read-write', startsWorkflowsOf: [] },
   // The kubeconfig of an AKS or GKE cluster comes from its provider function.
-  'host-clusters': { table: 'read-write', startsWorkflowsOf: ['host-cluster'], invokesProviders: true },
+  'host-clusters': { table: 'read-write', startsWorkflowsOf: ['host-cluster'], invokesProviders: true, secrets: { open: ['cluster:*'] } },
   'cluster-groups': { table: 'read-write', startsWorkflowsOf: [] },
   operations: { table: 'read', startsWorkflowsOf: [] },
   audit: { table: 'read', startsWorkflowsOf: [] },
@@ -48,4 +48,8 @@ export const routeGroupAccess: Record<RouteGroup, RouteGroupAccess> = {
   jobs: { table: 'read-write', startsWorkflowsOf: [], invokesScheduledJobs: true },
   usage: { table: 'read', startsWorkflowsOf: [] },
   reports: { table: 'read', startsWorkflowsOf: [] },
+  // The agent protocol: agent items and their tasks only; seals the kubeconfig an agent reports, and opens
+  // a vSphere account's password only into the heartbeat answer of the gateway whose task carries it.
+  agents: { table: 'read-write', startsWorkflowsOf: [], secrets: { seal: ['cluster:*'], open: ['cloudaccount:*'] } },
+  'agent-inventory': { table: 'read-write', startsWorkflowsOf: [] },
 };

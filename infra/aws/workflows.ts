@@ -70,7 +70,9 @@ const extraGrants: Partial<Record<WorkflowFamily, (fn: NodejsFunction) => void>>
 /** The sealed secrets each family's steps seal or open. */
 const familySecrets: Partial<Record<WorkflowFamily, SecretsAccess>> = {
   // The create seals the credential vcluster wrote; app deploys open it to reach the virtual cluster.
-  'virtual-cluster': { seal: ['virtualcluster:*'] },
+  'virtual-cluster': { seal: ['virtualcluster:*'], open: ['cluster:*'] },
+  // Edge and vSphere clusters are reached with the kubeconfig their agent reported, sealed for the cluster.
+  'host-cluster': { open: ['cluster:*'] },
   app: { open: ['virtualcluster:*'] },
 };
 

@@ -38,6 +38,8 @@ async function main() {
     systemKey: process.env.PALETTE_SYSTEM_KEY || undefined,
     simSpeed: process.env.PALETTE_SIM_SPEED ? Number(process.env.PALETTE_SIM_SPEED) : undefined,
     jobsIntervalSeconds: jobsInterval,
+    simEdgeHosts: process.env.PALETTE_SIM_EDGE_HOSTS === undefined ? 3 : Number(process.env.PALETTE_SIM_EDGE_HOSTS),
+    simGateway: process.env.PALETTE_SIM_GATEWAY !== '0',
     log: process.env.PALETTE_VERBOSE ? (line) => console.error(line) : undefined,
   });
   const adminKey = runtime.seeded.adminKey ?? remembered.adminKey;

@@ -1,3 +1,12 @@
+import { createRegistrationToken } from '#shared/agents/agents.ts';
+import { heartbeatSeconds } from '#shared/agents/heartbeat.ts';
+import { createTx } from '#shared/store/tx.ts';
+import { DEFAULT_PROJECT, findProject } from '#shared/tenancy/projects.ts';
+import { defaultEdgeHosts, startSimEdgeHosts, startSimGateway } from './sim-agents.ts';
+import { createCloudAccount, listCloudAccounts } from '#shared/cloud-accounts/cloud-accounts.ts';
+import type { CreateCloudAccountInput } from '#shared/cloud-accounts/schemas.ts';
+import { instanceTypes } from '#shared/host-clusters/instance-types.ts';
+import type { KubeEmulator } from './kube-emulator/index.ts';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,6 +48,13 @@ export interface LocalRuntimeOptions {
    * EventBridge schedule). Default 0: no timer (tests run jobs on demand); `npm start` sets 60.
    */
   jobsIntervalSeconds?: number;
+  /**
+   * PALETTE_SIM_EDGE_HOSTS: simulated edge hosts registered in the demo tenant's default
+   * project at start, real clients of the agent protocol (default 0; `npm start` sets 3).
+   */
+  simEdgeHosts?: number;
+  /** A simulated data-centre gateway serving the vsphere cloud account `lab` of the default project (default false; `npm start` sets true). */
+  simGateway?: boolean;
   /** Resume the operations still Running at start (their executions lived in memory; default true). */
   resumeOperations?: boolean;
   log?: (line: string) => void;
@@ -52,7 +68,55 @@ export interface LocalRuntime {
   dynamoEndpoint: string;
   stepFunctionsEndpoint: string;
   simEndpoint: string;
+  /** The simulated edge hosts, when started. */
+  edgeHosts: Awaited<ReturnType<typeof startSimEdgeHosts>> | undefined;
+  /** The simulated gateway, when started. */
+  gateway: Awaited<ReturnType<typeof startSimGateway>> | undefined;
   stop(): Promise<void>;
+}
+
+/** The vCenter the simulated gateway plays, and the `lab` account that reaches it. */
+export const LAB_VCENTER = { vcenter: 'vcenter.lab.local', datacenter: 'dc-1', datastore: 'vsan-1', network: 'vm-net', username: 'palette@vsphere.local', password: 'lab-vcenter-password' };
+
+/** The simulated gateway registers like any agent, then the `lab` account is (re)pointed at it. */
+async function startLabGateway(store: Store, seeded: SeedResult, apiUrl: string, emulator: KubeEmulator, log?: (line: string) => void) {
+  const project = await findProject(store, seeded.tenantId, DEFAULT_PROJECT);
+  if (!project) throw new Error('the demo tenant has no default project for the simulated gateway');
+  const { token } = await createRegistrationToken(createTx(store), seeded.tenantId, project.id, {
+    name: `sim-gateway-${new Date().toISOString()}`,
+    kind: 'gateway',
+    expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+  });
+  const gateway = await startSimGateway({
+    apiUrl,
+    registrationToken: token,
+    name: 'lab-gateway',
+    vcenter: LAB_VCENTER,
+    emulator,
+    heartbeatSeconds: heartbeatSeconds(),
+    nodeSize: (type) => instanceTypes[type] ?? { cpu: 4, memoryMiB: 16384, storageGiB: 100 },
+    log,
+  });
+  const accounts = await listCloudAccounts(store, seeded.tenantId, project.id, { limit: 100 });
+  const name = accounts.items.some((a) => a.name === 'lab') ? `lab-${gateway.id.slice(-6).toLowerCase()}` : 'lab';
+  await createCloudAccount(createTx(store), seeded.tenantId, project.id, {
+    name,
+    provider: 'vsphere',
+    vsphere: { gatewayId: gateway.id, ...LAB_VCENTER },
+  } as CreateCloudAccountInput);
+  return gateway;
+}
+
+/** The simulated edge hosts register with a fresh short-lived token of the demo tenant's default project. */
+async function startEdgeFleet(store: Store, seeded: SeedResult, apiUrl: string, emulator: KubeEmulator, count: number, log?: (line: string) => void) {
+  const project = await findProject(store, seeded.tenantId, DEFAULT_PROJECT);
+  if (!project) throw new Error('the demo tenant has no default project for the simulated edge hosts');
+  const { token } = await createRegistrationToken(createTx(store), seeded.tenantId, project.id, {
+    name: `sim-edge-${new Date().toISOString()}`,
+    kind: 'edge',
+    expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+  });
+  return startSimEdgeHosts({ apiUrl, registrationToken: token, hosts: defaultEdgeHosts(count), emulator, heartbeatSeconds: heartbeatSeconds(), log });
 }
 
 /** Creates the table from the shared definition unless it exists (data survives restarts). */
@@ -139,11 +203,23 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       const timer = startJobTimer((job) => lambdas.invoke(SCHEDULED_FUNCTION.functionName, { job }), options.jobsIntervalSeconds, options.log);
       stops.push(timer.stop);
     }
+    let edgeHosts: LocalRuntime['edgeHosts'];
+    if (options.simEdgeHosts && options.simEdgeHosts > 0) {
+      edgeHosts = await startEdgeFleet(store, seeded, api.url, emulator, options.simEdgeHosts, options.log);
+      stops.push(async () => edgeHosts?.stop());
+    }
+    let gateway: LocalRuntime['gateway'];
+    if (options.simGateway) {
+      gateway = await startLabGateway(store, seeded, api.url, emulator, options.log);
+      stops.push(async () => gateway?.stop());
+    }
     return {
       url: api.url,
       port: api.port,
       store,
       seeded,
+      edgeHosts,
+      gateway,
       dynamoEndpoint,
       stepFunctionsEndpoint: workflows.endpoint,
       simEndpoint: sim.endpoint,

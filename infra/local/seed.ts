@@ -83,6 +83,7 @@ async function ensureDemoCloudAccount(store: Store, tenantId: string) {
   const project = await findProject(store, tenantId, DEFAULT_PROJECT);
   if (!project) return;
   const accounts = await listCloudAccounts(store, tenantId, project.id, { limit: 100 });
-  if (accounts.items.some((a) => a.name === 'sim')) return;
-  await createCloudAccount(createTx(store), tenantId, project.id, { name: 'sim', provider: 'sim' });
+  if (!accounts.items.some((a) => a.name === 'sim')) await createCloudAccount(createTx(store), tenantId, project.id, { name: 'sim', provider: 'sim' });
+  // Edge clusters are made of the registered edge hosts (the simulated ones register at start).
+  if (!accounts.items.some((a) => a.name === 'edge')) await createCloudAccount(createTx(store), tenantId, project.id, { name: 'edge', provider: 'edge' });
 }

@@ -33,6 +33,8 @@ export type RouteGroup =
   | 'apps'
   | 'webhooks'
   | 'hooks'
+  | 'agents'
+  | 'agent-inventory'
   | 'jobs'
   | 'usage'
   | 'reports';
@@ -79,6 +81,11 @@ export interface RouteSpec {
    * read first, the transaction's guards check them (a revoked key is still a 401).
    */
   guardsOnly?: boolean;
+  /**
+   * Why this mutation writes no audit entry: an agent's heartbeat and task reports come
+   * every few seconds from every agent; what they change is on the agent and its task.
+   */
+  unaudited?: string;
   responses: Record<number, ResponseSpec>;
 }
 

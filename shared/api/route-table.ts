@@ -21,6 +21,7 @@ import { appProfileRoutes } from '../app-profiles/routes.ts';
 import { jobRoutes } from '../jobs/routes.ts';
 import { usageRoutes } from '../usage/routes.ts';
 import { reportRoutes } from '../reports/routes.ts';
+import { agentInventoryRoutes, agentRoutes } from '../agents/routes.ts';
 
 export type { Method, Permission, ResponseSpec, RouteGroup, RouteSpec } from './route-kit.ts';
 export { isMutation, routeKey } from './route-kit.ts';
@@ -43,6 +44,8 @@ export const routes = {
   ...jobRoutes,
   ...usageRoutes,
   ...reportRoutes,
+  ...agentRoutes,
+  ...agentInventoryRoutes,
 } satisfies Record<string, RouteSpec>;
 
 export type Routes = typeof routes;

@@ -4,7 +4,8 @@
  * item written in the same transaction as the account; host clusters hold a
  * reference count on the account they use, so an account in use cannot be deleted.
  */
-import { ApiError, assertIfMatch, notFound } from '../errors.ts';
+import { ApiError, assertIfMatch, notFound, validationFailed } from '../errors.ts';
+import { agentsById } from '../agents/agents.ts';
 import { newId } from '../ids.ts';
 import type { Store } from '../store/client.ts';
 import { keys, lists } from '../store/keys.ts';
@@ -20,12 +21,14 @@ import { logger } from '../observability/logger.ts';
 import { secretBoxFromEnv } from '../secrets/secret-box.ts';
 import { cloudAccount as cloudAccountShape, type CreateCloudAccountInput } from './schemas.ts';
 
+const withoutPassword = <T extends { password: string }>({ password: _password, ...rest }: T) => rest;
+
 export const toCloudAccount = (item: CloudAccountItem) =>
-  pickFields(cloudAccountShape, { ...item, ...(item.azure || item.gcp ? { secretSet: true } : {}) });
+  pickFields(cloudAccountShape, { ...item, ...(item.azure || item.gcp || item.vsphere ? { secretSet: true } : {}) });
 
 /** An account's secret, sealed for that account alone: the plain text never reaches the table. */
 export async function sealAccountSecret(accountId: string, input: CreateCloudAccountInput): Promise<string | undefined> {
-  const secret = input.azure?.clientSecret ?? input.gcp?.serviceAccountKey.text;
+  const secret = input.azure?.clientSecret ?? input.gcp?.serviceAccountKey.text ?? input.vsphere?.password;
   return secret === undefined ? undefined : secretBoxFromEnv().seal(secret, accountSecretPurpose(accountId));
 }
 
@@ -51,6 +54,9 @@ export function newCloudAccountItems(tenantId: string, projectId: string, input:
     ...(input.provider === 'gcp' && input.gcp && sealed?.secret
       ? { gcp: { projectId: input.gcp.projectId, clientEmail: input.gcp.serviceAccountKey.clientEmail, sealedServiceAccountKey: sealed.secret } }
       : {}),
+    ...(input.provider === 'vsphere' && input.vsphere && sealed?.secret
+      ? { vsphere: { ...withoutPassword(input.vsphere), sealedPassword: sealed.secret } }
+      : {}),
     ...(input.provider === 'sim' ? { sim: { ...SIM_DEFAULTS, ...input.sim } } : {}),
     clusters: 0,
     createdAt: now,
@@ -67,6 +73,10 @@ export function newCloudAccountItems(tenantId: string, projectId: string, input:
 }
 
 export async function createCloudAccount(tx: Tx, tenantId: string, projectId: string, input: CreateCloudAccountInput): Promise<CloudAccountItem> {
+  if (input.vsphere) {
+    const [gateway] = await agentsById(tx.store, tenantId, projectId, [input.vsphere.gatewayId]);
+    if (gateway?.kind !== 'gateway') throw validationFailed('a vsphere account is served by a registered gateway', [{ path: 'body.vsphere.gatewayId', message: 'no gateway of that id in this project' }]);
+  }
   const id = newId('cloudAccount');
   const { account, items } = newCloudAccountItems(tenantId, projectId, input, { id, secret: await sealAccountSecret(id, input) });
   try {
@@ -111,8 +121,8 @@ export async function deleteCloudAccount(tx: Tx, tenantId: string, projectId: st
 }
 
 /** Where a credential check asks: a region every account of the cloud can read. */
-const CHECK_REGION = { aws: 'us-east-1', azure: 'eastus', gcp: 'us-central1', sim: 'sim-local-1' } as const;
-const CLOUD_NAME = { aws: 'AWS', azure: 'Azure', gcp: 'Google Cloud', sim: 'The simulated cloud' } as const;
+const CHECK_REGION = { aws: 'us-east-1', azure: 'eastus', gcp: 'us-central1', vsphere: 'datacenter', edge: 'edge', sim: 'sim-local-1' } as const;
+const CLOUD_NAME = { aws: 'AWS', azure: 'Azure', gcp: 'Google Cloud', vsphere: 'The gateway', edge: 'Edge', sim: 'The simulated cloud' } as const;
 
 /**
  * Tries the account's credential against its cloud: signs in and asks for a cluster
@@ -123,6 +133,7 @@ const CLOUD_NAME = { aws: 'AWS', azure: 'Azure', gcp: 'Google Cloud', sim: 'The 
 export async function validateCloudAccount(store: Store, tenantId: string, projectId: string, accountId: string) {
   const account = await getCloudAccount(store, tenantId, projectId, accountId);
   const cloud = CLOUD_NAME[account.provider];
+  if (account.provider === 'edge') return { valid: true, message: 'an edge account holds no credential: its clusters are made of registered edge hosts' };
   try {
     const provider = await providerFor({ provider: providerOfAccount[account.provider], account: accountSettingsOf(account) });
     await provider.describe({ clusterId: 'credential-check', providerName: 'palette-credential-check', region: CHECK_REGION[account.provider] });

@@ -71,6 +71,18 @@ const gcpSettings = z
   })
   .meta({ id: 'GcpCloudAccountSettings', description: 'The service account GKE clusters are created as' });
 
+const vsphereSettings = z
+  .strictObject({
+    gatewayId: idOf('agent').meta({ description: 'the registered gateway agent that reaches this vCenter' }),
+    vcenter: z.string().min(1).max(253).regex(/^[A-Za-z0-9.-]+(:\d+)?$/, 'must be the vCenter host name (or host:port)'),
+    datacenter: z.string().min(1).max(80),
+    datastore: z.string().min(1).max(80),
+    network: z.string().min(1).max(80),
+    username: z.string().min(1).max(256),
+    password: z.string().min(1).max(512).meta({ description: 'sealed at rest, never returned; handed only to the gateway, in its tasks' }),
+  })
+  .meta({ id: 'VsphereCloudAccountSettings', description: 'A vCenter the platform reaches through a data-centre gateway' });
+
 const simSettings = z
   .strictObject({
     provisionSeconds: z.number().int().min(0).max(3600).default(SIM_DEFAULTS.provisionSeconds),
@@ -85,11 +97,12 @@ export const createCloudAccountBody = z
     aws: awsSettings.optional().meta({ description: 'required for provider aws, refused for the others' }),
     azure: azureSettings.optional().meta({ description: 'required for provider azure, refused for the others' }),
     gcp: gcpSettings.optional().meta({ description: 'required for provider gcp, refused for the others' }),
+    vsphere: vsphereSettings.optional().meta({ description: 'required for provider vsphere, refused for the others' }),
     sim: simSettings.optional().meta({ description: 'only for provider sim' }),
   })
   .superRefine((body, ctx) => {
     // Exactly the settings of the account's provider (sim's are optional).
-    for (const provider of ['aws', 'azure', 'gcp', 'sim'] as const) {
+    for (const provider of ['aws', 'azure', 'gcp', 'vsphere', 'sim'] as const) {
       if (provider === body.provider) {
         if (provider !== 'sim' && !body[provider]) ctx.addIssue({ code: 'custom', path: [provider], message: `required when provider is ${provider}` });
       } else if (body[provider]) {
@@ -109,8 +122,9 @@ export const cloudAccount = z
     aws: z.object({ roleArn: z.string(), externalId: z.string(), clusterRoleArn: z.string().optional(), nodeRoleArn: z.string().optional() }).optional(),
     azure: z.object({ tenantId: z.string(), clientId: z.string(), subscriptionId: z.string(), resourceGroup: z.string().optional() }).optional(),
     gcp: z.object({ projectId: z.string(), clientEmail: z.string() }).optional(),
+    vsphere: z.object({ gatewayId: z.string(), vcenter: z.string(), datacenter: z.string(), datastore: z.string(), network: z.string(), username: z.string() }).optional(),
     sim: z.object({ provisionSeconds: z.number().int(), failProvisioning: z.boolean() }).optional(),
-    secretSet: z.boolean().optional().meta({ description: 'azure and gcp: the secret is stored (sealed); it is never returned' }),
+    secretSet: z.boolean().optional().meta({ description: 'azure, gcp and vsphere: the secret is stored (sealed); it is never returned' }),
     projectId: idOf('project'),
     ...resourceFields,
   })

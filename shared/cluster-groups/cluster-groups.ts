@@ -15,7 +15,7 @@ import { getItem, getItems, nowIso, queryPage, TransactionConflict, updateItem, 
 import type { Tx } from '../store/tx.ts';
 import { findProject } from '../tenancy/projects.ts';
 import { hostClusterItem, type HostClusterItem } from '../host-clusters/items.ts';
-import { nodePoolsCapacity, type Capacity } from '../host-clusters/instance-types.ts';
+import { clusterCapacity, type Capacity } from '../host-clusters/instance-types.ts';
 import { clusterGroupItem, type ClusterGroupItem, type GroupMember } from './items.ts';
 
 export const BEEHIVE = 'beehive';
@@ -26,7 +26,7 @@ export const defaultGroupLimits = { maxCpu: 16, maxMemoryMiB: 32768, maxStorageG
 export type Resources = Capacity;
 
 /** What a host's node pools offer, before any oversubscription. */
-export const hostCapacity = (host: Pick<HostClusterItem, 'nodePools'>): Resources => nodePoolsCapacity(host.nodePools);
+export const hostCapacity = (host: Pick<HostClusterItem, 'nodePools' | 'edge'>): Resources => clusterCapacity(host);
 
 /** A host's capacity for the group's virtual clusters: its raw capacity times the oversubscription factor. */
 export function oversubscribed(raw: Resources, oversubscriptionPercent: number): Resources {

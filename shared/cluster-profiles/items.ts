@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { resourceBase } from '../store/items.ts';
 
-export const profileClouds = ['eks', 'aks', 'gke', 'sim', 'all'] as const;
+export const profileClouds = ['eks', 'aks', 'gke', 'vsphere', 'edge', 'sim', 'all'] as const;
 export const profileTypes = ['infra', 'add-on', 'full'] as const;
 export const layerTypes = ['os', 'k8s', 'cni', 'csi', 'addon'] as const;
 export const variableFormats = ['string', 'number', 'boolean'] as const;

@@ -5,6 +5,9 @@
  * project, changed in the same transaction as the cluster, so none of them can be
  * deleted from under it.
  */
+import { agentPhase, heartbeatSeconds } from '../agents/heartbeat.ts';
+import { agentItem } from '../agents/items.ts';
+import { agentsById } from '../agents/agents.ts';
 import { ApiError, assertIfMatch, notFound, validationFailed } from '../errors.ts';
 import { newId } from '../ids.ts';
 import type { Store } from '../store/client.ts';
@@ -17,6 +20,7 @@ import { finishOperationItem, launchWorkflow, pollPlan, startOperation, type Wor
 import type { OperationItem } from '../operations/items.ts';
 import type { OperationRecovery } from '../operations/recovery.ts';
 import { accountSettingsOf, providerOfAccount, type AccountSettings } from '../cloud-accounts/items.ts';
+import type { EdgeHostRef } from './items.ts';
 import { getCloudAccount } from '../cloud-accounts/cloud-accounts.ts';
 import { getClusterProfile } from '../cluster-profiles/cluster-profiles.ts';
 import { resolveProfileVariables } from '../cluster-profiles/variables.ts';
@@ -25,7 +29,7 @@ import { KubeconfigError, kubeconfigYaml, parseKubeconfig } from '../kube/kubeco
 import { clusterRef, providerFor, type ProviderKind } from '../providers/index.ts';
 import { PermanentProviderError } from '../providers/provider.ts';
 import { SIM_DEFAULTS } from '../providers/sim.ts';
-import { instanceTypes, nodePoolsCapacity, withGpuDefaults } from './instance-types.ts';
+import { clusterCapacity, instanceTypes, withGpuDefaults } from './instance-types.ts';
 import { POLL_SECONDS, workflowName } from '#workflows/names.ts';
 import { compareKubernetesVersions, DEFAULT_KUBERNETES_VERSION } from './kubernetes-version.ts';
 import { hostClusterItem, clusterNameItem, type HostClusterItem, type HostClusterPhase, type NodePool, type PendingChange } from './items.ts';
@@ -35,14 +39,15 @@ export const toHostCluster = (item: HostClusterItem) =>
   pickFields(hostClusterShape, {
     ...item,
     nodePools: item.nodePools.map((pool) => ({ ...pool, gpu: instanceTypes[pool.instanceType]?.gpu ?? null })),
-    capacity: nodePoolsCapacity(item.nodePools),
+    capacity: clusterCapacity(item),
+    ...(item.edge ? { edge: { hosts: item.edge.hosts.map(({ hostId, role, name }) => ({ hostId, role, name })) } } : {}),
   });
 
 /** The provider a cloud account's clusters run on. */
 /** The profile cloud that fits an account's provider (the same names). */
 const profileCloudOfAccount = providerOfAccount satisfies Record<AccountSettings['provider'], ProviderKind>;
 /** The network a cluster of each account's provider may name: the field that says it is one. */
-const networkFieldOf = { aws: 'subnetIds', azure: 'vnetSubnetId', gcp: 'network' } as const;
+const networkFieldOf = { aws: 'subnetIds', azure: 'vnetSubnetId', gcp: 'network', vsphere: undefined } as const;
 
 // ---------------------------------------------------------------------------------
 // References: account, profile versions and project a cluster holds
@@ -95,7 +100,7 @@ export function referenceUpdates(tenantId: string, projectId: string, before: Cl
 
 export interface HostClusterContext {
   change: PendingChange;
-  cluster: Pick<HostClusterItem, 'name' | 'provider' | 'providerName' | 'staleProviderName' | 'region' | 'kubernetesVersion' | 'nodePools' | 'network' | 'tenantId' | 'projectId'>;
+  cluster: Pick<HostClusterItem, 'name' | 'provider' | 'providerName' | 'staleProviderName' | 'region' | 'kubernetesVersion' | 'nodePools' | 'network' | 'edge' | 'vsphere' | 'tenantId' | 'projectId'>;
   account?: AccountSettings;
   /** The add-ons to apply once the cluster runs: the profile version and the variable values. */
   addons?: { profileId: string; variables: Record<string, string> };
@@ -113,10 +118,13 @@ function expectedSeconds(provider: ProviderKind, account: AccountSettings | unde
   if (provider === 'eks') return 45 * 60;
   if (provider === 'aks' || provider === 'gke') return 30 * 60;
   if (provider === 'sim') return account?.sim?.provisionSeconds ?? SIM_DEFAULTS.provisionSeconds;
+  // Agents pull their tasks with their next heartbeat: a few heartbeats to join, then Kubernetes to start.
+  if (provider === 'edge') return 6 * heartbeatSeconds() + 60;
   return 4 * 60;
 }
 
-const pollSecondsFor = (provider: ProviderKind) => (provider === 'eks' || provider === 'aks' || provider === 'gke' ? 30 : provider === 'sim' ? 1 : POLL_SECONDS);
+const pollSecondsFor = (provider: ProviderKind) =>
+  provider === 'eks' || provider === 'aks' || provider === 'gke' ? 30 : provider === 'sim' ? 1 : provider === 'edge' ? Math.max(1, Math.round(heartbeatSeconds() / 2)) : POLL_SECONDS;
 
 /** The execution input for the cluster's pending change: one rule for create, change and resume alike. */
 export function workflowInputFor(cluster: HostClusterItem, account: AccountSettings | undefined) {
@@ -135,6 +143,8 @@ export function workflowInputFor(cluster: HostClusterItem, account: AccountSetti
       kubernetesVersion: cluster.kubernetesVersion,
       nodePools: cluster.nodePools,
       ...(cluster.network ? { network: cluster.network } : {}),
+      ...(cluster.edge ? { edge: cluster.edge } : {}),
+      ...(cluster.vsphere ? { vsphere: cluster.vsphere } : {}),
     },
     ...(account ? { account } : {}),
     ...(addonsProfile ? { addons: { profileId: addonsProfile, variables: change.kind === 'upgrade' ? change.variables : cluster.variables } } : {}),
@@ -188,7 +198,7 @@ async function markStartFailure(store: Store, operation: OperationItem, message:
 // ---------------------------------------------------------------------------------
 
 export type NewClusterSpec = Pick<HostClusterItem, 'name' | 'provider' | 'cloudAccountId' | 'region' | 'profileId' | 'kubernetesVersion' | 'nodePools' | 'hostCluster' | 'variables'> &
-  Partial<Pick<HostClusterItem, 'network' | 'kubeconfig'>>;
+  Partial<Pick<HostClusterItem, 'network' | 'kubeconfig' | 'edge' | 'vsphere'>>;
 
 const referenceConflict = () =>
   new ApiError('conflict', 'the cluster\'s cloud account, profile version or project was deleted at the same moment; check them and retry');
@@ -264,16 +274,40 @@ export async function createHostCluster(
     resource: { type: 'cluster', tenantId: scope.tenantId, projectId: scope.projectId, id },
     kind: `cluster.${kind}`,
     workflow: workflowOf(kind),
-    items: (operationId) => [...ownWrites(operationId), ...referenceUpdates(scope.tenantId, scope.projectId, previous ? refsOf(previous) : undefined, refsOf(cluster))],
+    items: (operationId) => [
+      ...ownWrites(operationId),
+      ...referenceUpdates(scope.tenantId, scope.projectId, previous ? refsOf(previous) : undefined, refsOf(cluster)),
+      ...(spec.edge ? takeEdgeHosts(id, spec.edge.hosts) : []),
+    ],
     input: () => workflowInputFor(cluster, options.account),
     requestId: options.requestId,
     onStartFailure: markStartFailure,
-    onConflict: (error) =>
-      error.reasons.slice(0, ownCount).includes('ConditionalCheckFailed')
-        ? new ApiError('conflict', `a cluster named ${spec.name} already exists in this project`)
-        : referenceConflict(),
+    onConflict: (error) => {
+      if (error.reasons.slice(0, ownCount).includes('ConditionalCheckFailed')) return new ApiError('conflict', `a cluster named ${spec.name} already exists in this project`);
+      const hosts = spec.edge?.hosts ?? [];
+      // The hosts' updates come just before the operation's put, the transaction's last item.
+      const hostReasons = hosts.length ? error.reasons.slice(-hosts.length - 1, -1) : [];
+      const taken = hosts.filter((_, i) => hostReasons[i] === 'ConditionalCheckFailed');
+      if (taken.length) return new ApiError('conflict', `edge host ${taken.map((h) => h.name).join(', ')} is already in another cluster`);
+      return referenceConflict();
+    },
   });
   return { cluster: { ...cluster, operationId: operation.id }, operation };
+}
+
+/**
+ * A running edge cluster whose control-plane host went quiet says so in its status
+ * (read from the host's lastSeenAt: there is no timer per agent).
+ */
+export async function withEdgeHealth(store: Store, cluster: HostClusterItem): Promise<HostClusterItem> {
+  const controlPlane = cluster.edge?.hosts.find((h) => h.role === 'control-plane');
+  if (!controlPlane || cluster.status.phase !== 'Running') return cluster;
+  const agent = await getItem(store, keys.agentByKeyHash(controlPlane.keyHash), agentItem);
+  if (agent && agentPhase(agent) !== 'Unreachable') return cluster;
+  const message = agent
+    ? `the control-plane host ${controlPlane.name} is unreachable: no heartbeat since ${agent.lastSeenAt}`
+    : `the control-plane host ${controlPlane.name} was removed`;
+  return { ...cluster, status: { ...cluster.status, message } };
 }
 
 export async function getHostCluster(store: Store, tenantId: string, projectId: string, clusterId: string) {
@@ -400,6 +434,8 @@ export interface CreateClusterRequest {
   nodePools: NodePool[];
   hostCluster: { enabled: boolean };
   network?: HostClusterItem['network'];
+  edge?: { hosts: Array<{ hostId: string; role: 'control-plane' | 'worker' }> } | undefined;
+  vsphere?: { folder?: string | undefined; resourcePool?: string | undefined } | undefined;
 }
 
 /**
@@ -424,8 +460,11 @@ export async function planClusterCreate(store: Store, scope: { tenantId: string;
       { path: 'body.network.subnetIds', message: 'required (at least two subnet ids) for an aws cloud account' },
     ]);
   }
+  const edge = account.provider === 'edge' ? await planEdgeHosts(store, scope, request) : undefined;
+  if (account.provider !== 'edge' && request.edge) throw validationFailed('only clusters of an edge account name edge hosts', [{ path: 'body.edge', message: 'edge accounts only' }]);
+  if (account.provider !== 'edge' && request.nodePools.length === 0) throw validationFailed('a cluster needs a node pool', [{ path: 'body.nodePools', message: 'at least one node pool' }]);
   if (request.network) {
-    const field = account.provider === 'sim' ? undefined : networkFieldOf[account.provider];
+    const field = account.provider === 'sim' || account.provider === 'edge' ? undefined : networkFieldOf[account.provider];
     if (!field || !(field in request.network)) {
       const expected = field ? `network.${field}` : 'no network';
       throw validationFailed(`a ${account.provider} cluster takes ${expected}`, [{ path: 'body.network', message: `${account.provider} clusters take ${expected}` }]);
@@ -450,8 +489,39 @@ export async function planClusterCreate(store: Store, scope: { tenantId: string;
     hostCluster: request.hostCluster,
     variables: values,
     ...(request.network ? { network: request.network } : {}),
+    ...(edge ? { edge } : {}),
+    ...(request.vsphere ? { vsphere: withoutUndefined(request.vsphere) } : {}),
   };
+  if (request.vsphere && account.provider !== 'vsphere') throw validationFailed('only clusters of a vsphere account take vsphere placement', [{ path: 'body.vsphere', message: 'vsphere accounts only' }]);
   return { spec, account: accountSettingsOf(account) };
+}
+
+/** The registered edge hosts a create names: each must be an edge host of the project (whether free is the transaction's to say). */
+async function planEdgeHosts(store: Store, scope: { tenantId: string; projectId: string }, request: CreateClusterRequest): Promise<{ hosts: EdgeHostRef[] }> {
+  if (!request.edge) throw validationFailed('an edge cluster names its hosts', [{ path: 'body.edge.hosts', message: 'required for an edge account' }]);
+  if (request.nodePools.length) throw validationFailed('an edge cluster is made of its hosts, not node pools', [{ path: 'body.nodePools', message: 'not for an edge account' }]);
+  const agents = await agentsById(store, scope.tenantId, scope.projectId, request.edge.hosts.map((h) => h.hostId));
+  const unknown = request.edge.hosts.flatMap((h, i) => (agents[i]?.kind === 'edge' ? [] : [{ path: `body.edge.hosts.${i}.hostId`, message: `no edge host ${h.hostId} in this project` }]));
+  if (unknown.length) throw validationFailed('edge hosts must be registered in this project', unknown);
+  return {
+    hosts: request.edge.hosts.map((h, i) => {
+      const agent = agents[i]!;
+      return { hostId: h.hostId, role: h.role, name: agent.name, keyHash: agent.keyHash, ...(agent.hardware ? { hardware: agent.hardware } : {}) };
+    }),
+  };
+}
+
+/** Takes an edge cluster's hosts: each must be free (or held by this same cluster's earlier attempt). */
+function takeEdgeHosts(clusterId: string, hosts: EdgeHostRef[]): TransactItem[] {
+  return hosts.map((host) => ({
+    Update: {
+      Key: keys.agentByKeyHash(host.keyHash),
+      UpdateExpression: 'SET clusterId = :cluster, #role = :role',
+      ConditionExpression: 'attribute_exists(pk) AND #kind = :edge AND (attribute_not_exists(clusterId) OR clusterId = :cluster)',
+      ExpressionAttributeNames: { '#role': 'role', '#kind': 'kind' },
+      ExpressionAttributeValues: { ':cluster': clusterId, ':role': host.role, ':edge': 'edge' },
+    },
+  }));
 }
 
 /** Checks a kubeconfig before an import writes anything (400 at `kubeconfig`). */
@@ -529,7 +599,13 @@ export async function hostClusterKubeconfig(store: Store, cluster: HostClusterIt
     throw new ApiError('invalid_state', `cluster ${cluster.name} is ${cluster.status.phase}; its kubeconfig is available once Running`);
   }
   try {
-    const provider = await providerFor({ provider: cluster.provider, account: await accountOf(store, cluster), kubeconfig: cluster.kubeconfig });
+    const provider = await providerFor({
+      provider: cluster.provider,
+      account: await accountOf(store, cluster),
+      kubeconfig: cluster.kubeconfig,
+      scope: { tenantId: cluster.tenantId, projectId: cluster.projectId },
+      ...(cluster.edge ? { edge: { hosts: cluster.edge.hosts, operationId: cluster.operationId ?? '' } } : {}),
+    });
     return kubeconfigYaml(await provider.clusterAccess(clusterRef(cluster)));
   } catch (error) {
     if (error instanceof PermanentProviderError) throw new ApiError('invalid_state', error.message);

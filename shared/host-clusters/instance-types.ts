@@ -9,7 +9,7 @@
  * GPU models are named as the providers' GPU settings need them: GKE's accelerator
  * types (`nvidia-l4`, `nvidia-tesla-a100`) go to `guestAccelerators` as they are.
  */
-export type CatalogProvider = 'eks' | 'aks' | 'gke' | 'sim';
+export type CatalogProvider = 'eks' | 'aks' | 'gke' | 'vsphere' | 'sim';
 
 export interface GpuSpec {
   count: number;
@@ -105,6 +105,13 @@ export const instanceTypes: Record<string, NodeCapacity> = {
     'g6.12xlarge': [48, 192, 20, gpus(4, 'nvidia-l4')],
     'p4d.24xlarge': [96, 1152, 20, gpus(8, 'nvidia-a100')],
   }),
+  // VM sizes the gateway clones in vCenter (the customer's own hardware: priced per core and GiB in prices.ts).
+  ...family('vsphere', {
+    'vsphere.small': [2, 8, 60],
+    'vsphere.medium': [4, 16, 100],
+    'vsphere.large': [8, 32, 200],
+    'vsphere.xlarge': [16, 64, 400],
+  }),
   ...family('aks', {
     'Standard_B2s': [2, 4, 128],
     'Standard_D2s_v5': [2, 8, 128],
@@ -166,6 +173,22 @@ export function nodePoolsCapacity(pools: ReadonlyArray<{ instanceType: string; c
     total.memoryMiB += size.memoryMiB * pool.count;
     total.storageGiB += size.storageGiB * pool.count;
     total.gpu += (size.gpu?.count ?? 0) * pool.count;
+  }
+  return total;
+}
+
+/** What a cluster offers: its node pools', or an edge cluster's hosts' own hardware. */
+export function clusterCapacity(cluster: {
+  nodePools: ReadonlyArray<{ instanceType: string; count: number }>;
+  edge?: { hosts: ReadonlyArray<{ hardware?: { cpu: number; memoryMiB: number; storageGiB: number; gpus?: unknown[] | undefined } | undefined }> } | undefined;
+}): Capacity {
+  const total = nodePoolsCapacity(cluster.nodePools);
+  for (const host of cluster.edge?.hosts ?? []) {
+    if (!host.hardware) continue;
+    total.cpu += host.hardware.cpu;
+    total.memoryMiB += host.hardware.memoryMiB;
+    total.storageGiB += host.hardware.storageGiB;
+    total.gpu += host.hardware.gpus?.length ?? 0;
   }
   return total;
 }

@@ -4,7 +4,7 @@ import { resourceBase } from '../store/items.ts';
 export const hostClusterPhases = ['Pending', 'Provisioning', 'Running', 'Updating', 'Deleting', 'Error'] as const;
 export type HostClusterPhase = (typeof hostClusterPhases)[number];
 
-export const hostClusterProviders = ['sim', 'eks', 'aks', 'gke', 'imported'] as const;
+export const hostClusterProviders = ['sim', 'eks', 'aks', 'gke', 'vsphere', 'edge', 'imported'] as const;
 
 export const nodePoolItem = z.object({
   name: z.string(),
@@ -27,6 +27,17 @@ export const clusterNetworkItem = z.union([
   z.object({ vnetSubnetId: z.string() }),
   z.object({ network: z.string(), subnetwork: z.string() }),
 ]);
+
+export const edgeHostRef = z.object({
+  hostId: z.string(),
+  role: z.enum(['control-plane', 'worker']),
+  name: z.string(),
+  /** Where the host's agent item is (its key's hash): tasks are added there. */
+  keyHash: z.string(),
+  hardware: z.object({ cpu: z.number(), memoryMiB: z.number(), storageGiB: z.number(), arch: z.string(), gpus: z.array(z.object({ model: z.string() })).optional() }).optional(),
+});
+export type EdgeHostRef = z.infer<typeof edgeHostRef>;
+export const edgeClusterItem = z.object({ hosts: z.array(edgeHostRef) });
 
 /** What a running workflow is about to change; applied to the cluster when it finishes. */
 export const pendingChange = z.discriminatedUnion('kind', [
@@ -60,6 +71,10 @@ export const hostClusterItem = z.object({
   hostCluster: z.object({ enabled: z.boolean() }),
   variables: z.record(z.string(), z.string()),
   network: clusterNetworkItem.optional(),
+  /** Edge clusters: the registered hosts they are made of (taken in the create's transaction). */
+  edge: edgeClusterItem.optional(),
+  /** vSphere clusters: the folder and resource pool their VMs go in. */
+  vsphere: z.object({ folder: z.string().optional(), resourcePool: z.string().optional() }).optional(),
   status: z.object({ phase: z.enum(hostClusterPhases), message: z.string().optional() }),
   providerName: z.string(),
   /** A failed earlier attempt's provider resource, removed by the next provision step. */

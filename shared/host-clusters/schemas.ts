@@ -11,7 +11,7 @@ export const deleteClusterQuery = z.strictObject({
 });
 
 export const instanceTypeQuery = z.strictObject({
-  provider: z.enum(['eks', 'aks', 'gke', 'sim']).optional(),
+  provider: z.enum(['eks', 'aks', 'gke', 'vsphere', 'sim']).optional(),
   region: z.string().regex(/^[a-z0-9-]{2,32}$/, 'must be a region name such as us-east-1').optional(),
 });
 
@@ -115,6 +115,8 @@ export const hostCluster = z
     hostCluster: z.object({ enabled: z.boolean() }),
     variables: z.record(z.string(), z.string()),
     network: clusterNetwork.optional(),
+    edge: z.object({ hosts: z.array(z.object({ hostId: z.string(), role: z.enum(['control-plane', 'worker']), name: z.string() })) }).optional(),
+    vsphere: z.object({ folder: z.string().optional(), resourcePool: z.string().optional() }).optional(),
     status: z.object({ phase: z.enum(hostClusterPhases), message: z.string().optional() }),
     capacity: z
       .object({ cpu: z.number(), memoryMiB: z.number(), storageGiB: z.number(), gpu: z.number().int() })
@@ -137,9 +139,25 @@ export const createClusterBody = z
     kubernetesVersion: z.string().regex(/^\d+\.\d+(\.\d+)?$/, 'must look like 1.31').optional(),
     nodePools: z
       .array(nodePoolBody)
-      .min(1)
       .max(10)
-      .refine((pools) => new Set(pools.map((p) => p.name)).size === pools.length, 'node pool names must be unique'),
+      .refine((pools) => new Set(pools.map((p) => p.name)).size === pools.length, 'node pool names must be unique')
+      .default([])
+      .meta({ description: 'at least one, except on an edge account (whose clusters name edge.hosts instead)' }),
+    edge: z
+      .strictObject({
+        hosts: z
+          .array(z.strictObject({ hostId: idOf('agent'), role: z.enum(['control-plane', 'worker']) }))
+          .min(1)
+          .max(100)
+          .refine((hosts) => new Set(hosts.map((h) => h.hostId)).size === hosts.length, 'a host may be named once')
+          .refine((hosts) => hosts.filter((h) => h.role === 'control-plane').length === 1, 'exactly one host has the control-plane role'),
+      })
+      .optional()
+      .meta({ description: 'edge accounts only: the registered edge hosts the cluster is made of' }),
+    vsphere: z
+      .strictObject({ folder: z.string().min(1).max(255).optional(), resourcePool: z.string().min(1).max(255).optional() })
+      .optional()
+      .meta({ description: 'vsphere accounts only: the VM folder and resource pool' }),
     hostCluster: z.strictObject({ enabled: z.boolean() }).default({ enabled: false }),
     network: clusterNetwork.optional().meta({ description: 'aws: subnetIds (required, at least two); azure: vnetSubnetId; gcp: network and subnetwork; refused for sim' }),
   })

@@ -12,7 +12,7 @@ import * as z from 'zod';
 import { logger } from '../observability/logger.ts';
 import type { Store } from '../store/client.ts';
 import { keys } from '../store/keys.ts';
-import { getItem, nowIso, transact, TransactionConflict, type TransactItem } from '../store/table.ts';
+import { getItem, getItems, nowIso, transact, TransactionConflict, type TransactItem } from '../store/table.ts';
 import { commitFinish, finishOperationItem } from '../operations/operations.ts';
 import { readableCause } from '../operations/step-errors.ts';
 import { stepEventSchema as stepEvent } from '../operations/step-event.ts';
@@ -24,8 +24,10 @@ import { kubeClient } from '../kube/kube-client.ts';
 import { providerFor } from '../providers/index.ts';
 import { PermanentProviderError } from '../providers/provider.ts';
 import { hostClusterSteps } from '#workflows/names.ts';
-import { clusterNetworkItem, hostClusterItem, hostClusterProviders, nodePoolItem, pendingChange, type HostClusterPhase } from './items.ts';
-import type { NodePool } from './items.ts';
+import { clusterNetworkItem, edgeClusterItem, hostClusterItem, hostClusterProviders, nodePoolItem, pendingChange, type HostClusterPhase } from './items.ts';
+import type { EdgeHostRef, NodePool } from './items.ts';
+import { agentItem } from '../agents/items.ts';
+import { clearTasksItem } from '../agents/agents.ts';
 import { failClusterOperation, ownedClusterUpdate, referenceUpdates, type HostClusterContext } from './host-clusters.ts';
 import { hostClusterMeter } from '../usage/meters.ts';
 
@@ -42,6 +44,8 @@ const context = z.object({
     kubernetesVersion: z.string().nullable(),
     nodePools: z.array(nodePoolItem),
     network: clusterNetworkItem.optional(),
+    edge: edgeClusterItem.optional(),
+    vsphere: z.object({ folder: z.string().optional(), resourcePool: z.string().optional() }).optional(),
   }),
   account: accountSettingsItem.optional(),
   addons: z.object({ profileId: z.string(), variables: z.record(z.string(), z.string()) }).optional(),
@@ -92,7 +96,16 @@ export async function runHostClusterStep(store: Store, event: StepEvent): Promis
   logger.appendKeys({ clusterId: target.clusterId, operationId: args.operationId, step: event.step, ...(args.requestId ? { requestId: args.requestId } : {}) });
   const ref = { clusterId: target.clusterId, providerName: ctx.cluster.providerName, region: ctx.cluster.region ?? 'local' };
   const kubeconfig = ctx.cluster.provider === 'imported' && event.step !== 'markError' && event.step !== 'finish' ? await importedKubeconfig(store, target) : undefined;
-  const provider = () => providerFor({ provider: ctx.cluster.provider, account: ctx.account, kubeconfig });
+  const provider = () =>
+    providerFor({
+      provider: ctx.cluster.provider,
+      account: ctx.account,
+      kubeconfig,
+      scope: { tenantId: target.tenantId, projectId: target.projectId },
+      operationId: args.operationId,
+      ...(ctx.cluster.edge ? { edge: { hosts: ctx.cluster.edge.hosts, operationId: args.operationId } } : {}),
+      ...(ctx.cluster.vsphere ? { vsphere: ctx.cluster.vsphere } : {}),
+    });
   const change = ctx.change;
 
   switch (event.step) {
@@ -197,7 +210,9 @@ export async function runHostClusterStep(store: Store, event: StepEvent): Promis
       return { ok: true };
 
     case 'markError': {
-      const message = readableCause(args.error);
+      // A poll that ran out of time says what it last saw (e.g. which edge host went quiet).
+      const lastSeen = args.error?.Error === 'Timeout' && args.poll?.message ? `: ${args.poll.message}` : '';
+      const message = `${readableCause(args.error)}${lastSeen}`;
       logger.warn('host cluster workflow failed', { reason: message });
       await failClusterOperation(store, target, args.operationId, { code: args.error?.Error ?? 'WorkflowFailed', message });
       return { ok: true };
@@ -210,6 +225,18 @@ export async function runHostClusterStep(store: Store, event: StepEvent): Promis
  * operation, in one transaction. A finish that runs again after it succeeded finds the
  * operation ended and changes nothing.
  */
+/** An edge cluster's hosts go free, their tasks for it cleared (a host whose agent was removed has nothing left). */
+async function releaseEdgeHosts(store: Store, clusterId: string, hosts: EdgeHostRef[]): Promise<TransactItem[]> {
+  if (!hosts.length) return [];
+  const agents = (await getItems(store, hosts.map((h) => keys.agentByKeyHash(h.keyHash)))).map((item) => (item ? agentItem.parse(item) : undefined));
+  return hosts.flatMap((host, i) => {
+    const agent = agents[i];
+    if (!agent) return [];
+    const ids = Object.values(agent.tasks).filter((t) => t.clusterId === clusterId).map((t) => t.id);
+    return [clearTasksItem(host.keyHash, ids, { clusterId })];
+  });
+}
+
 async function finish(store: Store, args: StepEvent['args'], target: { tenantId: string; projectId: string; clusterId: string }) {
   const { change, refs } = args.context;
   const done = finishOperationItem(target.tenantId, args.operationId, { status: 'Succeeded' });
@@ -228,6 +255,7 @@ async function finish(store: Store, args: StepEvent['args'], target: { tenantId:
       { Delete: { Key: keys.clusterName(target.tenantId, target.projectId, args.context.cluster.name) } },
       ...referenceUpdates(target.tenantId, target.projectId, refs, undefined),
       hostClusterMeter(metered, 'ended', []),
+      ...(await releaseEdgeHosts(store, target.clusterId, args.context.cluster.edge?.hosts ?? [])),
       done,
     ];
   } else {

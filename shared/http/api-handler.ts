@@ -431,7 +431,7 @@ function recordOutcome(serviceName: string): middy.MiddlewareObj<APIGatewayProxy
     metrics.addMetric(statusCode >= 500 ? 'ServerErrors' : statusCode >= 400 ? 'ClientErrors' : 'Successes', MetricUnit.Count, 1);
     if (latencyMs !== undefined) metrics.addMetric('Latency', MetricUnit.Milliseconds, latencyMs);
     metrics.publishStoredMetrics();
-    if (!method || !isMutation(method)) return;
+    if (!method || !isMutation(method) || route?.unaudited) return;
     // An accepted change already recorded itself; a failure after it is recorded too.
     if (state?.tx?.audited && statusCode < 500) return;
     try {

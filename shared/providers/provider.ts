@@ -77,7 +77,7 @@ export interface ProviderClusterStatus {
 }
 
 export interface ClusterProvider {
-  readonly kind: 'eks' | 'aks' | 'gke' | 'sim' | 'imported';
+  readonly kind: 'eks' | 'aks' | 'gke' | 'vsphere' | 'edge' | 'sim' | 'imported';
   create(input: CreateClusterInput): Promise<void>;
   /** `phase: 'Deleted'` when the provider no longer knows the cluster. */
   describe(ref: ClusterRef): Promise<ProviderClusterStatus>;

@@ -53,6 +53,11 @@ import { tableDefinition, type IndexName } from './table-definition.ts';
  *   JOB#<name>              #STATE                    a scheduled job's last run, lease and continuation
  *   JOB#<name>              <part>                    a job's working records (rollup windows, cursors, partial sums; TTL)
  *   AUDIT#<t>               <at>#<id>                 audit entry
+ *   TENANT#<t>              REGTOKEN#<p>#<rt>         registration token (lists, revoke by id)
+ *   REGTOKEN#<sha256>       #REGTOKEN                 token lookup by secret hash (register)
+ *   AGENTKEY#<sha256>       #AGENT                    an agent, found by its key's hash: heartbeat and task
+ *                                                     reports are one UpdateItem of this item (its tasks live in it)
+ *   TENANT#<t>              AGENT#<p>#<ag>            an agent's pointer to its item (GET/DELETE by id, clusters' hosts)
  *   IDEMPOTENCY#<t>         api#<hash>                idempotency record (Powertools)
  *
  *   gsi2: OPERATIONS#Running#<0-7> / <startedAt>#<op>   running operations, sharded (repair)
@@ -93,6 +98,10 @@ export const keys = {
   userEmail: (tenantId: string, email: string) => ({ pk: tenantPk(tenantId), sk: `EMAIL#${email.toLowerCase()}` }),
 
   apiKeyByHash: (hash: string) => ({ pk: `APIKEY#${hash}`, sk: '#APIKEY' }),
+  registrationToken: (tenantId: string, projectId: string, tokenId: string) => ({ pk: tenantPk(tenantId), sk: `REGTOKEN#${projectId}#${tokenId}` }),
+  registrationTokenByHash: (hash: string) => ({ pk: `REGTOKEN#${hash}`, sk: '#REGTOKEN' }),
+  agentByKeyHash: (hash: string) => ({ pk: `AGENTKEY#${hash}`, sk: '#AGENT' }),
+  agentRef: (tenantId: string, projectId: string, agentId: string) => ({ pk: tenantPk(tenantId), sk: `AGENT#${projectId}#${agentId}` }),
   apiKey: (tenantId: string, keyId: string) => ({ pk: tenantPk(tenantId), sk: `APIKEY#${keyId}` }),
   userKeysIndex: (tenantId: string, userId: string, keyId: string) => ({ gsi1pk: userKeysPk(tenantId, userId), gsi1sk: keyId }),
 
@@ -214,6 +223,8 @@ export const lists = {
   clusterGroups: (tenantId: string) => inTenant(tenantId, 'CLUSTERGROUP#'),
   virtualClusters: (tenantId: string, projectId: string) => inTenant(tenantId, `VCLUSTER#${projectId}#`),
   operations: (tenantId: string) => inTenant(tenantId, 'OPERATION#'),
+  registrationTokens: (tenantId: string, projectId: string) => inTenant(tenantId, `REGTOKEN#${projectId}#`),
+  agentsOfProject: (tenantId: string, projectId: string) => inTenant(tenantId, `AGENT#${projectId}#`),
   operationsOfResource: (tenantId: string, resourceId: string): ListSpec => ({ index: 'gsi1', partition: { attribute: 'gsi1pk', value: operationsOfResourcePk(tenantId, resourceId) } }),
   virtualClustersOfOwner: (tenantId: string, userId: string): ListSpec => ({ index: 'gsi1', partition: { attribute: 'gsi1pk', value: userVirtualClustersPk(tenantId, userId) } }),
   appProfiles: (tenantId: string, projectId: string) => inTenant(tenantId, `APPPROFILE#${projectId}#`),

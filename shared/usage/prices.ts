@@ -45,9 +45,23 @@ export const providerPrices: Record<HostClusterItem['provider'], ProviderPrices>
   aks: { controlPlanePerHour: 0.1, storagePerGiBMonth: 0.154, split: OPENCOST_DEFAULT },
   // GKE Standard edition cluster management fee, pd-balanced disks.
   gke: { controlPlanePerHour: 0.1, storagePerGiBMonth: 0.1, split: OPENCOST_DEFAULT },
+  // vSphere VMs run on the customer's hardware: no control plane fee, nodes at OWNED_HARDWARE per core and GiB.
+  vsphere: { controlPlanePerHour: 0, storagePerGiBMonth: 0.05, split: OPENCOST_DEFAULT },
+  // Edge hosts are owned hardware: no control plane fee (their hosts' cost is OWNED_HARDWARE's to model).
+  edge: { controlPlanePerHour: 0, storagePerGiBMonth: 0.05, split: OPENCOST_DEFAULT },
   // A cluster brought by kubeconfig: its control plane is paid elsewhere; nodes by type when known.
   imported: { controlPlanePerHour: 0, storagePerGiBMonth: 0.08, split: OPENCOST_DEFAULT },
 };
+
+/**
+ * Owned hardware (vSphere VMs, edge hosts) has no list price: it is costed per core-hour
+ * and GiB-hour of memory at roughly a three-year amortisation of a commodity server
+ * with power and space ($0.012 per core-hour, $0.0016 per GiB-hour). A site with its
+ * own figures changes them here.
+ */
+export const OWNED_HARDWARE = { cpuPerCoreHour: 0.012, ramPerGiBHour: 0.0016 } as const;
+
+const ownedPrice = (cpu: number, memoryGiB: number) => Math.round((cpu * OWNED_HARDWARE.cpuPerCoreHour + memoryGiB * OWNED_HARDWARE.ramPerGiBHour) * 10_000) / 10_000;
 
 /**
  * On-demand Linux price per node-hour: AWS in us-east-1, Azure in eastus, Google Cloud in
@@ -63,6 +77,10 @@ export const nodePricePerHour: Record<string, number> = {
   // sim GPUs list at $0.40 per GPU-hour on top of the node's CPU and memory.
   'sim.gpu.xlarge': 0.52,
   'sim.gpu.4xlarge': 2.08,
+  'vsphere.small': ownedPrice(2, 8),
+  'vsphere.medium': ownedPrice(4, 16),
+  'vsphere.large': ownedPrice(8, 32),
+  'vsphere.xlarge': ownedPrice(16, 64),
   't3.small': 0.0208,
   't3.medium': 0.0416,
   't3.large': 0.0832,

@@ -86,7 +86,7 @@ async function hostApi(store: Store, host: Host): Promise<KubeClient> {
       kubeconfig = (await getItem(store, keys.cluster(host.tenantId, host.projectId, host.clusterId), hostClusterItem))?.kubeconfig;
       if (!kubeconfig) throw new ClusterGoneError(`host cluster ${host.name} no longer exists`);
     }
-    const provider = await providerFor({ provider: host.provider, account: host.account, kubeconfig });
+    const provider = await providerFor({ provider: host.provider, account: host.account, kubeconfig, scope: { tenantId: host.tenantId, projectId: host.projectId } });
     return provider.clusterAccess(clusterRef({ id: host.clusterId, providerName: host.providerName, region: host.region }));
   })();
   accessCache.set(key, { access, until: Date.now() + ACCESS_TTL_MS });

@@ -63,9 +63,16 @@
  *    entered, DynamoDB calls, provider-function invocations and cloud requests per
  *    create and the median latency, AKS and GKE set against EKS measured in the same run.
  *
+ * 7. Agent heartbeats (test/bench/heartbeats.ts, in a child process): 500 edge agents
+ *    registered over the HTTP API, then each heartbeating every 10 s for 40 s (jittered
+ *    starts, open loop, bounded in flight); rate, latency p50/p95/p99/max, DynamoDB calls
+ *    per heartbeat (designed: one UpdateItem), beside that raw UpdateItem replayed on the
+ *    same schedule against the same DynamoDB Local; and the AWS cost per agent-month
+ *    (API Gateway + Lambda + the write), against the goal of $0.01.
+ *
  * Results are also written to .palette/bench/latest.json (git-ignored).
  * Environment: BENCH_QUICK=1 runs a smaller version (for checking the script);
- * BENCH_ONLY=api,coldstart,clusters,appmode,rollup,cost,clouds (any of them) runs only those parts.
+ * BENCH_ONLY=api,coldstart,clusters,appmode,rollup,cost,clouds,heartbeats (any of them) runs only those parts.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, platform, release } from 'node:os';
@@ -84,15 +91,16 @@ const { formatTable, kib, ms, ratio } = await import('./stats.ts');
 const { runHostClusterBench } = await import('./host-clusters.ts');
 const { runAppModeBench } = await import('./app-mode.ts');
 const { runAwsCostBench } = await import('./aws-cost.ts');
-const { AWS_PRICES, costOf, usd } = await import('./aws-prices.ts');
+const { AWS_PRICES, costOf, nothing, usd } = await import('./aws-prices.ts');
 const { runRollupBench } = await import('./rollup.ts');
 const { runCloudCreateBench } = await import('./cloud-creates.ts');
+const { runHeartbeatBench } = await import('./heartbeats.ts');
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const outDir = join(repoRoot, '.palette', 'bench');
 const quick = process.env.BENCH_QUICK === '1';
 const only = new Set((process.env.BENCH_ONLY ?? '').split(',').map((s) => s.trim()).filter(Boolean));
-const runs = (part: 'api' | 'coldstart' | 'clusters' | 'appmode' | 'cost' | 'rollup' | 'clouds') => only.size === 0 || only.has(part);
+const runs = (part: 'api' | 'coldstart' | 'clusters' | 'appmode' | 'cost' | 'rollup' | 'clouds' | 'heartbeats') => only.size === 0 || only.has(part);
 
 const config = {
   concurrencies: [1, 16],
@@ -103,6 +111,9 @@ const config = {
   rollup: { sizes: quick ? [500, 2500] : [2000, 10000], budgetMs: 60_000, tightBudgetMs: 2_000 },
   cost: { requests: quick ? 20 : 100, lifecycles: quick ? 5 : 20, virtualClustersForJobs: quick ? 10 : 40, simSpeed: 1000 },
   clouds: { clusters: quick ? 2 : 5, warmup: 1, simSpeed: 1000, pollIntervalMs: 10, createTimeoutMs: 20_000 },
+  heartbeats: quick
+    ? { agents: 50, registerConcurrency: 16, intervalSeconds: 2, durationSeconds: 10, baselineSeconds: 6, maxInFlight: 64 }
+    : { agents: 500, registerConcurrency: 32, intervalSeconds: 10, durationSeconds: 40, baselineSeconds: 12, maxInFlight: 64 },
   appMode: { virtualClusters: quick ? 20 : 100, latencyConcurrency: 1, contended: quick ? 50 : 200, concurrency: quick ? 50 : 200, actions: quick ? 10 : 30, simSpeed: 1000, timeoutMs: 180_000 },
 };
 
@@ -466,6 +477,133 @@ if (cl && eksBase) {
 }
 
 // ---------------------------------------------------------------------------------------------
+const hbOpts = config.heartbeats;
+const hbr = runs('heartbeats')
+  ? (heading(`7. Agent heartbeats: ${hbOpts.agents} edge agents every ${hbOpts.intervalSeconds} s for ${hbOpts.durationSeconds} s`),
+    await runHeartbeatBench(hbOpts, log))
+  : undefined;
+/** Heartbeats an agent sends in a 30-day month at the production interval (10 s). */
+const HEARTBEATS_PER_AGENT_MONTH = (30 * 24 * 3600) / 10;
+const AGENT_MONTH_GOAL = 0.01;
+const hbCost = hbr
+  ? (() => {
+      const perHeartbeat = {
+        ...nothing(),
+        apiRequests: 1,
+        lambdaInvocations: 1,
+        // 1024 MB = 1 GB; the duration is the server-side time rounded up to the ms, per heartbeat.
+        lambdaGbSeconds: hbr.heartbeat.billedMsPerHeartbeat / 1000,
+        writeUnits: hbr.baseline.writeUnitsPerUpdate * hbr.heartbeat.ddbCallsPerHeartbeatTotal,
+      };
+      const each = costOf(perHeartbeat);
+      /** The interval (s) at which a month of heartbeats costs `goal`, for a cost per heartbeat. */
+      const intervalFor = (perBeat: number) => (perBeat * 30 * 24 * 3600) / AGENT_MONTH_GOAL;
+      return { perHeartbeat, each, month: each.total * HEARTBEATS_PER_AGENT_MONTH, intervalFor };
+    })()
+  : undefined;
+if (hbr && hbCost) {
+  const h = hbr.heartbeat;
+  const b = hbr.baseline;
+  const dec = (n: number) => (Number.isInteger(n) ? String(n) : n.toFixed(3));
+  const byName = (counts: Record<string, number>) =>
+    Object.entries(counts)
+      .map(([name, n]) => `${name} ${dec(n)}`)
+      .join(', ') || '-';
+  const errs = (counts: Record<string, number>) => (Object.keys(counts).length ? ` (${byName(counts)})` : '');
+  console.log(
+    `\n${hbOpts.agents} agents registered (${hbOpts.registerConcurrency} in flight): p50 ${ms(hbr.register.latency.p50, 1)} ms, p99 ${ms(hbr.register.latency.p99, 1)} ms, ` +
+      `${(hbr.register.latency.wallMs / 1000).toFixed(2)} s; DynamoDB calls per registration: ${byName(hbr.register.ddbCallsPerRegistration)}` +
+      `\nthen each agent heartbeats (body {}) every ${hbOpts.intervalSeconds} s on its own schedule, starts jittered over one interval, open loop,` +
+      `\n<= ${hbOpts.maxInFlight} in flight; loopback, load generator + gateway + handler in one process, DynamoDB Local (JVM) on the same ${cpus().length} cores.` +
+      `\nThe raw line: ${b.description},\nsent on the same schedule (same agents, offsets, rate, cap) for ${hbOpts.baselineSeconds} s. Latencies in ms:\n`,
+  );
+  console.log(
+    formatTable(
+      ['what', 'scheduled', 'ok', 'errors', 'target/s', 'achieved/s', 'p50', 'p95', 'p99', 'max', 'lag p99', 'waited', 'max in flight', 'ELU'],
+      (
+        [
+          ['heartbeat (client: send -> body read)', h],
+          ['raw UpdateItem, same schedule', b],
+        ] as const
+      ).map(([name, s]) => [
+        name,
+        String(s.scheduled),
+        String(s.ok),
+        String(s.errors),
+        s.targetPerSecond.toFixed(1),
+        s.achievedPerSecond.toFixed(1),
+        ms(s.latency.p50),
+        ms(s.latency.p95),
+        ms(s.latency.p99),
+        ms(s.latency.max),
+        ms(s.lag.p99),
+        String(s.waitedForSlot),
+        String(s.maxInFlightSeen),
+        `${(s.eventLoopUtilization * 100).toFixed(0)}%`,
+      ]),
+    ),
+  );
+  console.log(
+    `\nheartbeat server side (gateway request start -> response finished; the handler's duration is at most this): ` +
+      `p50 ${ms(h.server.p50)} ms, p95 ${ms(h.server.p95)}, p99 ${ms(h.server.p99)}, max ${ms(h.server.max)} (n ${h.server.n})` +
+      `\nheartbeat / raw: p50 ${ratio(h.latency.p50 / b.latency.p50)}, p95 ${ratio(h.latency.p95 / b.latency.p95)}, p99 ${ratio(h.latency.p99 / b.latency.p99)}; ` +
+      `server-side p50 / raw p50 ${ratio(h.server.p50 / b.latency.p50)}` +
+      `\nDynamoDB calls per heartbeat: ${byName(h.ddbCallsPerHeartbeat)} = ${h.ddbCallsPerHeartbeatTotal.toFixed(3)} (designed: UpdateItem 1); ` +
+      `per raw op: ${byName(b.ddbCallsPerOp)}` +
+      `\nerrors: heartbeats ${h.errors}${errs(h.errorsByKind)}, raw ${b.errors}${errs(b.errorsByKind)}; answer ${h.answerBytes} B: ${JSON.stringify(h.answerSample)}` +
+      `\nthe UpdateItem consumes ${b.writeUnitsPerUpdate.toFixed(2)} WRU (ReturnConsumedCapacity INDEXES: ${byName(b.writeUnitsPerUpdateBy)}; agent item ${b.itemBytes} B as JSON, <= 1 KB)` +
+      (Object.keys(b.writeUnitsPerUpdateBy).some((k) => k !== 'table')
+        ? `:\nthe agent item is in gsi1 (projection ALL), so every lastSeenAt update rewrites its index entry too`
+        : ''),
+  );
+  const c = hbCost.each;
+  const perMonth = (v: number) => v * HEARTBEATS_PER_AGENT_MONTH;
+  console.log(
+    `\nAWS cost per agent-month: ${HEARTBEATS_PER_AGENT_MONTH} heartbeats (30 days at 10 s), on-demand ${AWS_PRICES.region} prices read ${AWS_PRICES.readOn};` +
+      `\nLambda at 1024 MB billed ${hbr.heartbeat.billedMsPerHeartbeat.toFixed(2)} ms per heartbeat (the measured server-side time, rounded up to the ms each;` +
+      `\nan upper bound: it includes the local gateway's event building; on AWS the UpdateItem round trip is the network's, not loopback's):\n`,
+  );
+  console.log(
+    formatTable(
+      ['service', 'billed per heartbeat', 'per heartbeat', 'per agent-month', 'share'],
+      (
+        [
+          ['API Gateway HTTP API', `1 request`, c.apiGateway],
+          ['Lambda requests', `1 invocation`, hbCost.perHeartbeat.lambdaInvocations * AWS_PRICES.lambda.perRequest],
+          ['Lambda duration', `${hbCost.perHeartbeat.lambdaGbSeconds.toFixed(5)} GB-s`, hbCost.perHeartbeat.lambdaGbSeconds * AWS_PRICES.lambda.perGbSecond],
+          ['DynamoDB on-demand writes', `${hbCost.perHeartbeat.writeUnits.toFixed(2)} WRU (${byName(b.writeUnitsPerUpdateBy)})`, c.dynamodb],
+          ['total', '', c.total],
+        ] as const
+      ).map(([service, billed, v]) => [service, billed, usd(v), usd(perMonth(v)), `${((v / c.total) * 100).toFixed(0)}%`]),
+      2,
+    ),
+  );
+  const intervals = [10, 30, 60, 120, 300, 600];
+  console.log(`\nGoal: <= ${usd(AGENT_MONTH_GOAL)} per agent-month. By heartbeat interval (s):\n`);
+  console.log(
+    formatTable(
+      ['interval s', 'heartbeats/month', 'total per agent-month', 'DynamoDB write alone', 'API GW + Lambda', 'meets goal'],
+      intervals.map((s) => {
+        const n = (30 * 24 * 3600) / s;
+        return [String(s), n.toFixed(0), usd(c.total * n), usd(c.dynamodb * n), usd((c.total - c.dynamodb) * n), c.total * n <= AGENT_MONTH_GOAL ? 'yes' : 'no'];
+      }),
+    ),
+  );
+  const oneWru = c.total - c.dynamodb + AWS_PRICES.dynamodbOnDemand.perWriteRequestUnit;
+  if (hbCost.perHeartbeat.writeUnits > 1.01) {
+    console.log(
+      `\nwith 1 WRU per heartbeat (the table item alone, as if gsi1 did not project lastSeenAt): ${usd(oneWru)} per heartbeat, ` +
+        `${usd(oneWru * HEARTBEATS_PER_AGENT_MONTH)} per agent-month at 10 s, goal met at >= ${hbCost.intervalFor(oneWru).toFixed(0)} s`,
+    );
+  }
+  console.log(
+    `\nper agent-month at 10 s: ${usd(hbCost.month)} = ${ratio(hbCost.month / AGENT_MONTH_GOAL)} the goal. The goal is met at an interval >= ${hbCost.intervalFor(c.total).toFixed(0)} s` +
+      ` with API Gateway + Lambda + DynamoDB; even the DynamoDB write alone needs >= ${hbCost.intervalFor(c.dynamodb).toFixed(0)} s` +
+      ` (at 10 s it costs ${usd(perMonth(c.dynamodb))} per agent-month by itself).`,
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
 const durationMs = performance.now() - benchStarted;
 const summaryLines: string[] = [];
 for (const s of api?.scenarios ?? []) {
@@ -541,6 +679,18 @@ if (cl && eksBase) {
   }
   summaryLines.push('');
 }
+if (hbr && hbCost) {
+  const h = hbr.heartbeat;
+  const b = hbr.baseline;
+  summaryLines.push(
+    `agent heartbeats n=${hbr.options.agents} every ${hbr.options.intervalSeconds} s   ${h.ok}/${h.sent} ok at ${h.achievedPerSecond.toFixed(1)}/s` +
+      `   p50 ${ms(h.latency.p50)} ms / raw ${ms(b.latency.p50)} ms = ${ratio(h.latency.p50 / b.latency.p50)}` +
+      `   p99 ${ms(h.latency.p99)} / ${ms(b.latency.p99)} = ${ratio(h.latency.p99 / b.latency.p99)}` +
+      `   ${h.ddbCallsPerHeartbeatTotal.toFixed(2)} DDB calls/heartbeat (${Object.keys(h.ddbCallsPerHeartbeat).join(', ')})` +
+      `   AWS ${usd(hbCost.month)} per agent-month at 10 s (goal <= ${usd(AGENT_MONTH_GOAL)}: ${hbCost.month <= AGENT_MONTH_GOAL ? 'met' : `needs >= ${hbCost.intervalFor(hbCost.each.total).toFixed(0)} s`})`,
+    '',
+  );
+}
 summaryLines.push(
   `total bench time ${(durationMs / 1000).toFixed(1)} s` +
     (api ? ` (runtime start ${(api.runtimeStartMs / 1000).toFixed(1)} s)` : '') +
@@ -566,6 +716,7 @@ await writeFile(
       appMode: am,
       rollup: ru,
       clouds: cl,
+      heartbeats: hbr && hbCost ? { ...hbr, cost: { heartbeatsPerAgentMonth: HEARTBEATS_PER_AGENT_MONTH, perHeartbeat: hbCost.perHeartbeat, each: hbCost.each, perAgentMonth: hbCost.month, goal: AGENT_MONTH_GOAL } } : undefined,
       summary: summaryLines,
     },
     null,

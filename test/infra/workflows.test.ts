@@ -148,7 +148,12 @@ describe('the workflows in the Palette stack (bundling skipped)', () => {
     for (const statement of statements) {
       expect(statement.Effect).toBe('Allow');
       const actions = asArray(statement.Action);
-      for (const action of actions) expect(action).toMatch(/^(dynamodb|sts|logs|xray|lambda):/);
+      for (const action of actions) expect(action).toMatch(/^(dynamodb|sts|logs|xray|lambda|kms):/);
+      if (actions.some((a) => a.startsWith('kms:'))) {
+        // Edge and vSphere clusters are reached with the kubeconfig their agent reported: opened, never sealed here.
+        expect(actions).toEqual(['kms:Decrypt']);
+        expect((statement.Condition as { StringLike: Record<string, unknown> }).StringLike['kms:EncryptionContext:purpose']).toEqual(['cluster:*']);
+      }
       if (actions.some((a) => a.startsWith('lambda:'))) {
         // AKS and GKE clusters are driven through their provider functions, and only those.
         expect(actions).toEqual(['lambda:InvokeFunction']);
@@ -215,7 +220,11 @@ describe('the workflows in the Palette stack (bundling skipped)', () => {
 
   it('lets the App Mode step Lambdas use the secrets key only for virtual cluster credentials, sealing or opening as their steps need', () => {
     const keyArn = { 'Fn::GetAtt': [logicalId(stack.secretsKey), 'Arn'] };
-    const kmsOf = (family: WorkflowFamily) => statementsOf(stepFunction(family).role!).filter((s) => asArray(s.Action).some((a) => a.startsWith('kms:')));
+    const kmsOf = (family: WorkflowFamily) =>
+      statementsOf(stepFunction(family).role!).filter(
+        (s) => asArray(s.Action).some((a) => a.startsWith('kms:')) && JSON.stringify((s.Condition as { StringLike?: Record<string, unknown> })?.StringLike?.['kms:EncryptionContext:purpose']) !== '["cluster:*"]',
+      );
+    // Beside these, the host steps (and the virtual-cluster steps, reaching an edge or vSphere host) open only 'cluster:*'.
     expect(kmsOf('host-cluster')).toEqual([]);
     for (const [family, action] of [['virtual-cluster', 'kms:GenerateDataKey'], ['app', 'kms:Decrypt']] as const) {
       const statements = kmsOf(family);

@@ -66,9 +66,11 @@ export interface TestRuntime extends LocalRuntime {
  * The local runtime on the run's shared DynamoDB Local, with a table of its own so
  * test files run in parallel without seeing each other.
  */
-export async function startTestRuntime(options: { simSpeed?: number } = {}): Promise<TestRuntime> {
+export async function startTestRuntime(options: { simSpeed?: number; simEdgeHosts?: number; simGateway?: boolean } = {}): Promise<TestRuntime> {
   const runtime = await startLocalRuntime({
     simSpeed: options.simSpeed,
+    simEdgeHosts: options.simEdgeHosts,
+    simGateway: options.simGateway,
     dynamoEndpoint: inject('dynamoEndpoint'),
     tableName: `test-${randomBytes(6).toString('hex')}`,
   });
