@@ -56,7 +56,7 @@ describe('GPU host clusters and virtual clusters', () => {
     expect(catalog.body.items.every((t: { provider: string }) => t.provider === 'sim')).toBe(true);
     const all = await api.get('/v1/instancetypes');
     const providers = new Set(all.body.items.map((t: { provider: string }) => t.provider));
-    expect([...providers].sort()).toEqual(['aks', 'eks', 'gke', 'sim']);
+    expect([...providers].sort()).toEqual(['aks', 'eks', 'gke', 'sim', 'vsphere']);
     for (const gpuType of ['g5.xlarge', 'g6.xlarge', 'p4d.24xlarge', 'Standard_NC4as_T4_v3', 'Standard_ND96asr_v4', 'g2-standard-4', 'a2-highgpu-1g']) {
       const type = all.body.items.find((t: { name: string }) => t.name === gpuType);
       expect(type?.gpu?.count, gpuType).toBeGreaterThan(0);
