@@ -424,7 +424,9 @@ function recordOutcome(serviceName: string): middy.MiddlewareObj<APIGatewayProxy
     const statusCode = request.response?.statusCode ?? 500;
     const route = state?.route;
     const latencyMs = state ? Date.now() - state.startedAt : undefined;
-    logger.info('request', { method, path: request.event.rawPath, status: statusCode, latencyMs });
+    // Agents heartbeat every few seconds: their routine calls are debug lines, their failures are not.
+    const level = route?.unaudited && statusCode < 400 ? 'debug' : 'info';
+    logger[level]('request', { method, path: request.event.rawPath, status: statusCode, latencyMs });
     const metrics = invocationMetrics(serviceName);
     metrics.addDimension('route', route?.operationId ?? 'unmatched');
     metrics.addMetric('Requests', MetricUnit.Count, 1);
