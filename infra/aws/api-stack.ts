@@ -4,6 +4,7 @@
  * workflows (step Lambdas + state machines) the route-group functions start, and the
  * alarms on all of it.
  */
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as cdk from 'aws-cdk-lib';
 import { Duration } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
@@ -107,6 +108,18 @@ export class PaletteStack extends cdk.Stack {
         serviceName: `palette-${group}`,
       });
       grantTableAccess(fn, this.table, access.table);
+      if (access.leadingKeys) {
+        // An agent key reaches agent items: any request naming another partition is denied outright.
+        fn.addToRolePolicy(
+          new iam.PolicyStatement({
+            sid: 'OnlyItsOwnPartitions',
+            effect: iam.Effect.DENY,
+            actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:ConditionCheckItem'],
+            resources: [this.table.tableArn, `${this.table.tableArn}/index/*`],
+            conditions: { 'ForAnyValue:StringNotLike': { 'dynamodb:LeadingKeys': [...access.leadingKeys] } },
+          }),
+        );
+      }
       grantSecrets(fn, this.secretsKey, access.secrets);
       // states:StartExecution on exactly these state machines; the API never stops or reads executions.
       for (const [, stateMachine] of startable) stateMachine.grantStartExecution(fn);

@@ -21,6 +21,8 @@ export interface RouteGroupAccess {
   invokesScheduledJobs?: boolean;
   /** It calls AKS or GKE through their provider functions (lambda:InvokeFunction on those alone). */
   invokesProviders?: boolean;
+  /** The only partition keys it may touch (dynamodb:LeadingKeys patterns); every other item is denied to it. */
+  leadingKeys?: readonly string[];
 }
 
 export const routeGroupAccess: Record<RouteGroup, RouteGroupAccess> = {
@@ -50,6 +52,12 @@ export const routeGroupAccess: Record<RouteGroup, RouteGroupAccess> = {
   reports: { table: 'read', startsWorkflowsOf: [] },
   // The agent protocol: agent items and their tasks only; seals the kubeconfig an agent reports, and opens
   // a vSphere account's password only into the heartbeat answer of the gateway whose task carries it.
-  agents: { table: 'read-write', startsWorkflowsOf: [], secrets: { seal: ['cluster:*'], open: ['cloudaccount:*'] } },
+  // Its items: agents by key hash, token lookups, an agent's pointer and its project check, the registration's audit entry.
+  agents: {
+    table: 'read-write',
+    startsWorkflowsOf: [],
+    secrets: { seal: ['cluster:*'], open: ['cloudaccount:*'] },
+    leadingKeys: ['AGENTKEY#*', 'REGTOKEN#*', 'TENANT#*', 'AUDIT#*'],
+  },
   'agent-inventory': { table: 'read-write', startsWorkflowsOf: [] },
 };

@@ -221,6 +221,19 @@ describe('PaletteStack (bundling skipped)', () => {
     expect(dynamoStatements).toBeGreaterThanOrEqual(groupsWithTableAccess.length + 1 + workflowRegistry.length);
   });
 
+  it('keeps the agents function to agent partitions: a request naming any other partition key is denied', () => {
+    const roleId = stack.getLogicalId(stack.groupFunctions.get('agents')!.role!.node.defaultChild as cdk.CfnElement);
+    const statements = Object.values(template.findResources('AWS::IAM::Policy') as Record<string, Resource>)
+      .filter((p) => (p.Properties.Roles as unknown[]).some((r) => JSON.stringify(r) === JSON.stringify({ Ref: roleId })))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as Array<Record<string, Json>>);
+    const deny = statements.filter((s) => s.Effect === 'Deny');
+    expect(deny).toHaveLength(1);
+    expect(asArray(deny[0]!.Action as string[])).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem', 'dynamodb:Query']));
+    expect(deny[0]!.Condition).toEqual({ 'ForAnyValue:StringNotLike': { 'dynamodb:LeadingKeys': ['AGENTKEY#*', 'REGTOKEN#*', 'TENANT#*', 'AUDIT#*'] } });
+    // No other function carries such a restriction by accident.
+    expect(routeGroups.filter((g) => routeGroupAccess[g].leadingKeys)).toEqual(['agents']);
+  });
+
   it('lets the authorizer read the table but never write to it', () => {
     const roleId = stack.getLogicalId(stack.authorizerFunction.role!.node.defaultChild as cdk.CfnElement);
     const policies = Object.values(template.findResources('AWS::IAM::Policy') as Record<string, Resource>).filter(
