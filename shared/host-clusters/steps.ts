@@ -139,7 +139,7 @@ export async function runHostClusterStep(store: Store, event: StepEvent): Promis
         throw error;
       }
       await cloudResource(true);
-      return { ok: true };
+      return { ok: true, stepRecorded: true };
     }
 
     case 'scale':

@@ -12,15 +12,27 @@ import type * as z from 'zod';
 import { withInvocationLogger } from '../observability/logger.ts';
 import { captureLambdaHandler, tracer } from '../observability/tracer.ts';
 import { storeFromEnv, type Store } from '../store/client.ts';
-import { workflowFamilies, type WorkflowFamily } from '#workflows/names.ts';
+import { workflowFamilies, workflowSteps, type WorkflowFamily } from '#workflows/names.ts';
 import { asStepErrors } from './step-errors.ts';
 import { recordStepDone } from './progress.ts';
 
 type StepEvent = {
   step: string;
   target?: string | undefined;
-  args: { operationId: string; requestId?: string | undefined; resource: { tenantId: string } };
+  args: { operationId: string; workflow?: string | undefined; requestId?: string | undefined; resource: { tenantId: string } };
 };
+
+/**
+ * The steps whose end the handler writes: not finish (it ends the operation) nor
+ * markError (the failure path), nor the step just before finish, whose end the
+ * finish's own write tells (the operation ends a moment later); a step that recorded
+ * its end in its own transaction says so with `stepRecorded`.
+ */
+function needsRecord(event: StepEvent): boolean {
+  if (event.step === 'finish' || event.step === 'markError') return false;
+  const steps = (event.args.workflow && workflowSteps[event.args.workflow]) || [];
+  return !(steps.at(-1) === 'finish' && steps.at(-2) === event.step);
+}
 
 /** A poll is done once it reports its target; any other step once it returns. */
 const pollReachedTarget = (event: StepEvent, result: Record<string, unknown>) => event.target === undefined || result.phase === event.target;
@@ -45,7 +57,7 @@ export function createStepHandler<S extends z.ZodType<StepEvent>>(
       return asStepErrors(async () => {
         const store = storeFromEnv();
         const result = await run(store, event);
-        if (event.step !== 'finish' && event.step !== 'markError' && stepDone(event, result)) {
+        if (needsRecord(event) && result.stepRecorded !== true && stepDone(event, result)) {
           await recordStepDone(store, event.args.resource.tenantId, event.args.operationId, event.step);
         }
         return result;
