@@ -5,6 +5,7 @@
  * context the API put there), not from the table; every write it makes is conditioned
  * on the operation still owning the cluster.
  */
+import { ownedNodeType } from '../usage/prices.ts';
 import { instanceTypes } from './instance-types.ts';
 import type { NodePoolSpec } from '../providers/provider.ts';
 import { stepDoneItem, stepMessageItem } from '../operations/progress.ts';
@@ -270,7 +271,10 @@ async function finish(store: Store, args: StepEvent['args'], target: { tenantId:
       set.kubernetesVersion = observed.kubernetesVersion;
     }
     const after = change.kind === 'upgrade' ? { accountId: refs.accountId, profileIds: [change.profileId] } : refs;
-    const meter = change.kind === 'upgrade' ? [] : [hostClusterMeter(metered, 'running', (set.nodePools as typeof args.context.cluster.nodePools | undefined) ?? args.context.cluster.nodePools)];
+    // Edge hosts are metered as the owned machines they are (prices.ts OWNED_HARDWARE).
+    const edgeNodes = (args.context.cluster.edge?.hosts ?? []).flatMap((h) => (h.hardware ? [{ instanceType: ownedNodeType(h.hardware), count: 1 }] : []));
+    const pools = (set.nodePools as typeof args.context.cluster.nodePools | undefined) ?? args.context.cluster.nodePools;
+    const meter = change.kind === 'upgrade' ? [] : [hostClusterMeter(metered, 'running', [...pools, ...edgeNodes])];
     items = [ownedClusterUpdate(target, args.operationId, { set }), ...referenceUpdates(target.tenantId, target.projectId, refs, after), ...meter, done];
   }
   await commitFinish(store, items, { tenantId: target.tenantId, operationId: args.operationId, what: `cluster ${target.clusterId}` });

@@ -61,6 +61,17 @@ export const providerPrices: Record<HostClusterItem['provider'], ProviderPrices>
  */
 export const OWNED_HARDWARE = { cpuPerCoreHour: 0.012, ramPerGiBHour: 0.0016 } as const;
 
+/**
+ * An owned machine of no catalog type (an edge host) is metered as `owned:<cpu>:<memoryMiB>:<storageGiB>`
+ * and priced at OWNED_HARDWARE, so usage and reports count it like any node.
+ */
+export const ownedNodeType = (hardware: { cpu: number; memoryMiB: number; storageGiB: number }) => `owned:${hardware.cpu}:${hardware.memoryMiB}:${hardware.storageGiB}`;
+
+function ownedNodeSize(instanceType: string): { cpu: number; memoryMiB: number; storageGiB: number } | undefined {
+  const match = /^owned:(\d+):(\d+):(\d+)$/.exec(instanceType);
+  return match ? { cpu: Number(match[1]), memoryMiB: Number(match[2]), storageGiB: Number(match[3]) } : undefined;
+}
+
 const ownedPrice = (cpu: number, memoryGiB: number) => Math.round((cpu * OWNED_HARDWARE.cpuPerCoreHour + memoryGiB * OWNED_HARDWARE.ramPerGiBHour) * 10_000) / 10_000;
 
 /**
@@ -197,12 +208,14 @@ export function hostRates(provider: HostClusterItem['provider'], nodes: readonly
   let storageGiB = 0;
   let nodeCost = 0;
   for (const group of nodes) {
-    const size = instanceTypes[group.instanceType];
+    const owned = ownedNodeSize(group.instanceType);
+    const size = instanceTypes[group.instanceType] ?? owned;
     if (!size || group.count <= 0) continue;
     cpu += size.cpu * group.count;
     memoryGiB += (size.memoryMiB / 1024) * group.count;
     storageGiB += size.storageGiB * group.count;
-    nodeCost += (nodePricePerHour[group.instanceType] ?? 0) * group.count;
+    const price = owned ? ownedPrice(owned.cpu, owned.memoryMiB / 1024) : (nodePricePerHour[group.instanceType] ?? 0);
+    nodeCost += price * group.count;
   }
   const ratio = prices.split.cpuPerCoreHour / prices.split.ramPerGiBHour;
   const ramPerGiBHour = cpu + memoryGiB > 0 ? nodeCost / (cpu * ratio + memoryGiB) : 0;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { instanceTypes } from '#shared/host-clusters/instance-types.ts';
 import { combine, integrate, normalize, type Piece } from '#shared/usage/pieces.ts';
-import { hostRates, nodePricePerHour, OPENCOST_DEFAULT } from '#shared/usage/prices.ts';
+import { hostRates, nodePricePerHour, OPENCOST_DEFAULT, OWNED_HARDWARE, ownedNodeType } from '#shared/usage/prices.ts';
 import { partsOf, windowOf } from '#shared/usage/usage.ts';
 import { duePeriods } from '#shared/reports/reports.ts';
 
@@ -28,6 +28,16 @@ describe('the price table', () => {
     expect(rates.cpuPerCoreHour * 10 + rates.ramPerGiBHour * 56).toBeCloseTo(nodes, 12);
     expect(rates.cpuPerCoreHour / rates.ramPerGiBHour).toBeCloseTo(OPENCOST_DEFAULT.cpuPerCoreHour / OPENCOST_DEFAULT.ramPerGiBHour, 9);
     expect(rates.hourly.controlPlane).toBe(0.1);
+  });
+
+  it("prices owned machines (edge hosts, vSphere sizes) per core and GiB at OWNED_HARDWARE, with no control plane fee", () => {
+    const edge = hostRates('edge', [{ instanceType: ownedNodeType({ cpu: 4, memoryMiB: 8192, storageGiB: 100 }), count: 1 }, { instanceType: ownedNodeType({ cpu: 8, memoryMiB: 16384, storageGiB: 200 }), count: 2 }]);
+    expect(edge.capacity).toEqual({ cpu: 20, memoryGiB: 40, storageGiB: 500 });
+    expect(edge.hourly.controlPlane).toBe(0);
+    expect(edge.hourly.nodes).toBeCloseTo(20 * OWNED_HARDWARE.cpuPerCoreHour + 40 * OWNED_HARDWARE.ramPerGiBHour, 3);
+    const vsphere = hostRates('vsphere', [{ instanceType: 'vsphere.medium', count: 2 }]);
+    expect(vsphere.hourly.nodes).toBeCloseTo(2 * (4 * OWNED_HARDWARE.cpuPerCoreHour + 16 * OWNED_HARDWARE.ramPerGiBHour), 4);
+    expect(hostRates('edge', [{ instanceType: 'owned:not-a-size', count: 1 }]).capacity.cpu).toBe(0);
   });
 });
 
