@@ -6,6 +6,7 @@
  */
 import { ApiError, assertIfMatch, notFound, validationFailed } from '../errors.ts';
 import { agentsById } from '../agents/agents.ts';
+import { agentPhase } from '../agents/heartbeat.ts';
 import { newId } from '../ids.ts';
 import type { Store } from '../store/client.ts';
 import { keys, lists } from '../store/keys.ts';
@@ -134,6 +135,13 @@ export async function validateCloudAccount(store: Store, tenantId: string, proje
   const account = await getCloudAccount(store, tenantId, projectId, accountId);
   const cloud = CLOUD_NAME[account.provider];
   if (account.provider === 'edge') return { valid: true, message: 'an edge account holds no credential: its clusters are made of registered edge hosts' };
+  if (account.vsphere) {
+    // The platform cannot reach vCenter itself: what it can say is whether the gateway that does is there.
+    const [gateway] = await agentsById(store, tenantId, projectId, [account.vsphere.gatewayId]);
+    if (!gateway) return { valid: false, message: `the gateway ${account.vsphere.gatewayId} of this account was removed` };
+    if (agentPhase(gateway) === 'Unreachable') return { valid: false, message: `gateway ${gateway.name} is unreachable (last seen ${gateway.lastSeenAt}); the vCenter login is tried with its next task` };
+    return { valid: true, message: `gateway ${gateway.name} is connected; the vCenter login is tried with its first task` };
+  }
   try {
     const provider = await providerFor({ provider: providerOfAccount[account.provider], account: accountSettingsOf(account) });
     await provider.describe({ clusterId: 'credential-check', providerName: 'palette-credential-check', region: CHECK_REGION[account.provider] });

@@ -52,6 +52,8 @@ describe('vSphere clusters through the simulated gateway', () => {
     const account = await api.get(`${base}/cloudaccounts/${accountId}`);
     expect(account.body).toMatchObject({ provider: 'vsphere', secretSet: true, vsphere: { gatewayId: gateways.body.items[0].id, vcenter: LAB_VCENTER.vcenter, username: LAB_VCENTER.username } });
     expect(JSON.stringify(account.body)).not.toContain(LAB_VCENTER.password);
+    const validated = await api.post(`${base}/cloudaccounts/${accountId}/validate`);
+    expect(validated.body).toEqual({ valid: true, message: expect.stringMatching(/gateway lab-gateway is connected/) });
     const bad = await api.post(`${base}/cloudaccounts`, { name: 'nowhere', provider: 'vsphere', vsphere: { ...LAB_VCENTER, gatewayId: 'ag_01JD0000000000000000000000' } });
     expect(bad.status).toBe(400);
     expect(bad.body.errors.map((e: { path: string }) => e.path)).toEqual(['body.vsphere.gatewayId']);
