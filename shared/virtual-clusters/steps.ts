@@ -14,7 +14,7 @@ import { commitFinish, finishOperationItem } from '../operations/operations.ts';
 import { readableCause } from '../operations/step-errors.ts';
 import { stepEventSchema } from '../operations/step-event.ts';
 import { accountSettingsItem } from '../cloud-accounts/items.ts';
-import { hostClusterItem, hostClusterProviders } from '../host-clusters/items.ts';
+import { edgeClusterItem, hostClusterItem, hostClusterProviders } from '../host-clusters/items.ts';
 import { applyObjects, FIELD_MANAGER, kubeCall } from '../kube/apply.ts';
 import { kubeClient, type KubeClient, type KubeObject, type ObjectRef } from '../kube/kube-client.ts';
 import { parseKubeconfig, type ClusterAccess } from '../kube/kubeconfig.ts';
@@ -45,6 +45,7 @@ const context = z.object({
       providerName: z.string(),
       region: z.string().nullable(),
       account: accountSettingsItem.optional(),
+      edge: edgeClusterItem.optional(),
     })
     .nullable(),
   reservation: reservationItem.optional(),
@@ -86,7 +87,14 @@ async function hostApi(store: Store, host: Host): Promise<KubeClient> {
       kubeconfig = (await getItem(store, keys.cluster(host.tenantId, host.projectId, host.clusterId), hostClusterItem))?.kubeconfig;
       if (!kubeconfig) throw new ClusterGoneError(`host cluster ${host.name} no longer exists`);
     }
-    const provider = await providerFor({ provider: host.provider, account: host.account, kubeconfig, scope: { tenantId: host.tenantId, projectId: host.projectId } });
+    const provider = await providerFor({
+      provider: host.provider,
+      account: host.account,
+      kubeconfig,
+      scope: { tenantId: host.tenantId, projectId: host.projectId },
+      // Reaching an edge host adds no task: only clusterAccess is asked.
+      ...(host.edge ? { edge: { hosts: host.edge.hosts, operationId: '' } } : {}),
+    });
     return provider.clusterAccess(clusterRef({ id: host.clusterId, providerName: host.providerName, region: host.region }));
   })();
   accessCache.set(key, { access, until: Date.now() + ACCESS_TTL_MS });

@@ -6,6 +6,7 @@
  * under a condition that its limit still holds, and released exactly once: when a
  * create fails, or when a delete completes.
  */
+import type { EdgeHostRef } from '../host-clusters/items.ts';
 import { ApiError, assertIfMatch, notFound, validationFailed, type FieldError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { logger } from '../observability/logger.ts';
@@ -194,6 +195,8 @@ export interface HostAccessContext extends HostRef {
   providerName: string;
   region: string | null;
   account?: AccountSettings;
+  /** An edge host cluster: its hosts (its kubeconfig is the control-plane host's report). */
+  edge?: { hosts: EdgeHostRef[] };
 }
 
 export interface VirtualClusterContext {
@@ -218,6 +221,7 @@ async function hostAccessOf(store: Store, ref: HostRef, known?: HostClusterItem)
     providerName: host.providerName,
     region: host.region,
     ...(account ? { account: accountSettingsOf(account) } : {}),
+    ...(host.edge ? { edge: host.edge } : {}),
   };
 }
 

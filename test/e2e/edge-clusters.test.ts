@@ -94,7 +94,7 @@ describe('agents and edge clusters', () => {
 
   it('lets exactly one of two clusters racing for the same hosts take them', async () => {
     const body = (name: string) => ({
-      name, cloudAccountId: edgeAccount, region: 'factory-1', profileId,
+      name, cloudAccountId: edgeAccount, region: 'factory-1', profileId, hostCluster: { enabled: true },
       edge: { hosts: [{ hostId: hosts[0]!.id, role: 'control-plane' }, { hostId: hosts[1]!.id, role: 'worker' }, { hostId: hosts[2]!.id, role: 'worker' }] },
     });
     const [a, b] = await Promise.all([api.post(`${base}/clusters`, body('line-a')), api.post(`${base}/clusters`, body('line-b'))]);
@@ -122,6 +122,22 @@ describe('agents and edge clusters', () => {
     const nodes = JSON.parse(stdout).items as Array<{ metadata: { labels: Record<string, string> }; status: { capacity: Record<string, string> } }>;
     expect(nodes.map((n) => n.metadata.labels['palette.dev/edge-host']).sort()).toEqual(['edge-host-1', 'edge-host-2', 'edge-host-3']);
     expect(nodes.find((n) => n.metadata.labels['palette.dev/edge-host'] === 'edge-host-3')!.status.capacity['nvidia.com/gpu']).toBe('1');
+  });
+
+  it('hosts virtual clusters once it joins a cluster group, with its hosts\' hardware as capacity', async () => {
+    const projectId = (await api.get(base)).body.id;
+    const group = await api.post('/v1/clustergroups', { name: 'factory', hostClusters: [{ projectId, clusterId }] });
+    expect(group.status).toBe(201);
+    // The hosts' 12 cores under the group's oversubscription; GPUs are never oversubscribed.
+    expect(group.body.capacity).toMatchObject({ cpu: Math.floor((12 * group.body.oversubscriptionPercent) / 100), gpu: 1 });
+    const vc = await api.post(`${base}/virtualclusters`, { name: 'line-apps', clusterGroupId: group.body.id });
+    expect(vc.status).toBe(202);
+    expect(vc.body.hostClusterId).toBe(clusterId);
+    await until('virtual cluster on the edge Running', () => api.get(`${base}/virtualclusters/${vc.body.id}`), (r) => r.body.status.phase !== 'Provisioning', 30_000);
+    expect((await api.get(`${base}/virtualclusters/${vc.body.id}`)).body.status.phase).toBe('Running');
+    expect((await api.delete(`${base}/virtualclusters/${vc.body.id}`)).status).toBe(202);
+    await until('virtual cluster gone', () => api.get(`${base}/virtualclusters/${vc.body.id}`), (r) => r.status === 404, 30_000);
+    expect((await api.delete(`/v1/clustergroups/${group.body.id}`)).status).toBe(204);
   });
 
   it("is counted by usage as the owned hardware of its hosts", async () => {
