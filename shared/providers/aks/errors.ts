@@ -1,4 +1,5 @@
 /** What an Azure SDK error means for a workflow: retry it, or stop with a message a user can act on. */
+import { redactedError } from '../redact.ts';
 import { PermanentProviderError, TransientProviderError } from '../provider.ts';
 
 /**
@@ -127,12 +128,6 @@ export interface AzureErrorContext {
   redact?: string[];
 }
 
-export function redactText(text: string, secrets: readonly string[] = []): string {
-  let out = text;
-  for (const s of secrets) if (s) out = out.split(s).join('***');
-  return out;
-}
-
 /** The first `AADSTS…: sentence.` of an AAD error: the part a person can act on, without trace ids. */
 function aadReason(message: string): string | undefined {
   const m = /AADSTS\d+:[^.]*\./.exec(message);
@@ -175,11 +170,7 @@ export function classifyAzureError(
   ctx: AzureErrorContext = {},
 ): TransientProviderError | PermanentProviderError {
   if (error instanceof TransientProviderError || error instanceof PermanentProviderError) return error;
-  const classified = classify(error, operation, ctx);
-  const message = redactText(classified.message, ctx.redact);
-  if (message === classified.message) return classified;
-  const Kind = classified instanceof TransientProviderError ? TransientProviderError : PermanentProviderError;
-  return new Kind(message, { cause: error });
+  return redactedError(classify(error, operation, ctx), ctx.redact, error);
 }
 
 function classify(error: unknown, operation: string | undefined, ctx: AzureErrorContext): TransientProviderError | PermanentProviderError {

@@ -9,7 +9,8 @@ import type { ContainerServiceClient, ContainerServiceClientOptionalParams } fro
 import type { ResourceManagementClient } from '@azure/arm-resources';
 import type { AccessToken, ClientSecretCredentialOptions, GetTokenOptions, TokenCredential } from '@azure/identity';
 import { PermanentProviderError } from '../provider.ts';
-import { AzureSignInError, azureErrorCode, azureErrorMessage, redactText } from './errors.ts';
+import { AzureSignInError, azureErrorCode, azureErrorMessage } from './errors.ts';
+import { redactText } from '../redact.ts';
 
 export interface AksAccountSettings {
   tenantId: string;

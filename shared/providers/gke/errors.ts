@@ -1,4 +1,5 @@
 /** What a Google Cloud client error means for a workflow: retry it, or stop with a message a user can act on. */
+import { redactedError } from '../redact.ts';
 import { PermanentProviderError, TransientProviderError } from '../provider.ts';
 
 /**
@@ -201,12 +202,6 @@ export interface GoogleErrorContext {
   redact?: string[];
 }
 
-export function redactText(text: string, secrets: readonly string[] = []): string {
-  let out = text;
-  for (const s of secrets) if (s) out = out.split(s).join('***');
-  return out;
-}
-
 /** The strings of a PEM private key worth redacting: the whole key and each line of its base64 body. */
 export function privateKeySecrets(privateKey: string): string[] {
   const lines = privateKey
@@ -232,11 +227,7 @@ export function classifyGoogleError(
   ctx: GoogleErrorContext = {},
 ): TransientProviderError | PermanentProviderError {
   if (error instanceof TransientProviderError || error instanceof PermanentProviderError) return error;
-  const classified = classify(error, operation, ctx);
-  const message = redactText(classified.message, ctx.redact);
-  if (message === classified.message) return classified;
-  const Kind = classified instanceof TransientProviderError ? TransientProviderError : PermanentProviderError;
-  return new Kind(message, { cause: error });
+  return redactedError(classify(error, operation, ctx), ctx.redact, error);
 }
 
 function classify(error: unknown, operation: string | undefined, ctx: GoogleErrorContext): TransientProviderError | PermanentProviderError {
