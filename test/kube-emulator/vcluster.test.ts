@@ -119,6 +119,9 @@ describe('a vcluster StatefulSet on a host cluster', () => {
 
     const own = kubeconfigFrom(secret, virtual?.server ?? '').makeApiClient(CoreV1Api);
     expect((await own.listNamespace()).items.map((n) => n.metadata?.name)).toEqual(['default', 'kube-node-lease', 'kube-public', 'kube-system']);
+    // Flux is installed in virtual clusters as in host ones.
+    const crds = await KubernetesObjectApi.makeApiClient(kubeconfigFrom(secret, virtual?.server ?? '')).list('apiextensions.k8s.io/v1', 'CustomResourceDefinition');
+    expect(crds.items.map((c) => c.metadata?.name)).toEqual(expect.arrayContaining(['helmreleases.helm.toolkit.fluxcd.io', 'helmrepositories.source.toolkit.fluxcd.io', 'ocirepositories.source.toolkit.fluxcd.io']));
 
     const lb = await loadBalancerOf('vc-alpha', 'alpha');
     expect(lb.ip).toMatch(/^127\.\d+\.\d+\.\d+$/);
@@ -182,7 +185,8 @@ describe('a vcluster StatefulSet on a host cluster', () => {
     await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: 'a-namespace-with-a-rather-long-name' } } });
     await kc.makeApiClient(CoreV1Api).createNamespacedPod({
       namespace: 'a-namespace-with-a-rather-long-name',
-      body: { metadata: { name: 'a-pod-with-a-name-long-enough-to-need-a-hash' }, spec: { containers: [{ name: 'c', image: 'busybox' }] } },
+      // It states its requests: the host's quota would refuse a pod that does not (as a real host does).
+      body: { metadata: { name: 'a-pod-with-a-name-long-enough-to-need-a-hash' }, spec: { containers: [{ name: 'c', image: 'busybox', resources: { requests: { cpu: '50m', memory: '32Mi' } } }] } },
     });
     const long = await until('the long-named pod', () => hostCore.listNamespacedPod({ namespace: 'vc-gamma', labelSelector: 'vcluster.loft.sh/object-name=a-pod-with-a-name-long-enough-to-need-a-hash' }), (l) => !(l instanceof Error) && l.items.length === 1);
     expect(long.items[0]?.metadata?.name).toMatch(/^a-pod-with-a-name-long-enough-to-need-a-hash-x-a-nam-[0-9a-f]{10}$/);
@@ -197,7 +201,7 @@ describe('a vcluster StatefulSet on a host cluster', () => {
     const viaOwn = kubeconfigFrom(secret, own).makeApiClient(CoreV1Api);
     const viaLb = kubeconfigFrom(secret, `https://${lb.ip}:${lb.port}`).makeApiClient(CoreV1Api);
     await viaOwn.createNamespace({ body: { metadata: { name: 'kept' } } });
-    await viaOwn.createNamespacedPod({ namespace: 'kept', body: { metadata: { name: 'worker' }, spec: { containers: [{ name: 'c', image: 'busybox', resources: { requests: { cpu: '100m' } } }] } } });
+    await viaOwn.createNamespacedPod({ namespace: 'kept', body: { metadata: { name: 'worker' }, spec: { containers: [{ name: 'c', image: 'busybox', resources: { requests: { cpu: '100m', memory: '64Mi' } } }] } } });
     await until('the synced pod', () => hostCore.listNamespacedPod({ namespace: 'vc-delta', labelSelector: 'vcluster.loft.sh/managed-by=delta' }), (l) => !(l instanceof Error) && l.items.length === 1);
 
     await hostObjects.patch({ apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: 'delta', namespace: 'vc-delta' }, spec: { replicas: 0 } } as KubernetesObject, undefined, undefined, undefined, undefined, PatchStrategy.MergePatch);

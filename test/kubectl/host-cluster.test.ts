@@ -133,8 +133,13 @@ describe('the API server itself', () => {
     expect(token.split('.')).toHaveLength(3);
     const who = await ok(['--token', token, 'auth', 'whoami']);
     expect(who).toContain(`system:serviceaccount:${ns}:default`);
+    // Nothing binds the default ServiceAccount: the cluster refuses it as a real one does; bound to view, it may list.
+    const refused = await kubectl(['--token', token, '-n', ns, 'get', 'pods']);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain(`pods is forbidden: User "system:serviceaccount:${ns}:default" cannot list resource "pods" in API group "" in the namespace "${ns}"`);
+    await ok(['-n', ns, 'create', 'rolebinding', 'default-view', '--clusterrole=view', `--serviceaccount=${ns}:default`]);
     const pods = await kubectl(['--token', token, '-n', ns, 'get', 'pods']);
-    expect(pods.code).toBe(0);
+    expect(pods.code, pods.stderr).toBe(0);
     expect(pods.stderr).toContain('No resources found');
     const bogus = await kubectl(['--token', `${token.slice(0, -4)}AAAA`, 'get', 'pods']);
     expect(bogus.code).not.toBe(0);

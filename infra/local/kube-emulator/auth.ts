@@ -1,10 +1,10 @@
 /**
- * Authentication and the review APIs of the Kubernetes API emulator. Each cluster has an
- * admin bearer token; ServiceAccount tokens from the TokenRequest API (`kubectl create
- * token`) are ES256 JWTs signed with the emulator CA's key and are accepted as their
- * ServiceAccount for as long as it exists and the token has not expired. Every
- * authenticated request is allowed (RBAC objects are stored, not enforced), and the
- * access reviews say so.
+ * Authentication, impersonation and the review APIs of the Kubernetes API emulator. Each
+ * cluster has an admin bearer token (`kubernetes-admin` in `system:masters`);
+ * ServiceAccount tokens from the TokenRequest API (`kubectl create token`) are ES256
+ * JWTs signed with the emulator CA's key and are accepted as their ServiceAccount for as
+ * long as it exists and the token has not expired. What a user may do is RBAC's to say
+ * (rbac.ts), and the access reviews answer from the same authorizer.
  */
 import { createPrivateKey, createPublicKey, sign, timingSafeEqual, verify } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
@@ -12,12 +12,13 @@ import type { ClusterState } from './cluster.ts';
 import { errors } from './errors.ts';
 import { isObject, kubeTimestamp } from './json.ts';
 import type { JsonObject, KubeObject } from './json.ts';
+import { aggregate, authorize, requestForbidden, resourceAttributes, rulesFor } from './rbac.ts';
+import type { Attributes, PolicyRule } from './rbac.ts';
 import { builtinOfKind } from './resources.ts';
 import type { ResourceType } from './resources.ts';
 
 const SERVICE_ACCOUNT = builtinOfKind('ServiceAccount');
 const ISSUER = 'https://kubernetes.default.svc.cluster.local';
-const ALLOWED_REASON = 'the Kubernetes API emulator allows every authenticated request';
 
 export interface UserInfo {
   username: string;
@@ -119,28 +120,125 @@ export function requestToken(cluster: ClusterState, authority: TokenAuthority, n
   };
 }
 
+const SERVICE_ACCOUNT_USER = /^system:serviceaccount:([^:]+):([^:]+)$/;
+const serviceAccountGroups = (namespace: string): string[] => ['system:serviceaccounts', `system:serviceaccounts:${namespace}`];
+
+/**
+ * Who a request acts as with `Impersonate-User`/`-Group`/`-Uid` headers (`kubectl --as`,
+ * `--as-group`), after checking that the requester may `impersonate` each, as the API
+ * server's impersonation filter does; undefined when the request impersonates no one.
+ */
+export function impersonate(cluster: ClusterState, requester: UserInfo, headers: Record<string, string | string[] | undefined>): UserInfo | undefined {
+  const values = (name: string): string[] => {
+    const value = headers[name];
+    return (Array.isArray(value) ? value : value !== undefined ? [value] : []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+  };
+  const [username] = values('impersonate-user');
+  const groupsAsked = values('impersonate-group');
+  const [uid] = values('impersonate-uid');
+  if (username === undefined) {
+    // kube-apiserver answers this with a 500 too.
+    if (groupsAsked.length > 0 || uid !== undefined) throw errors.internal(`requested [${[...groupsAsked, ...(uid ? [uid] : [])].join(' ')}] without impersonating a user`);
+    return undefined;
+  }
+  const checks: Attributes[] = [];
+  let groups = [...groupsAsked];
+  const account = SERVICE_ACCOUNT_USER.exec(username);
+  if (account) {
+    const [, namespace = '', name = ''] = account;
+    checks.push(resourceAttributes(requester, 'impersonate', '', 'serviceaccounts', namespace, name));
+    if (groupsAsked.length === 0) groups = serviceAccountGroups(namespace);
+  } else checks.push(resourceAttributes(requester, 'impersonate', '', 'users', '', username));
+  for (const group of groupsAsked) checks.push(resourceAttributes(requester, 'impersonate', '', 'groups', '', group));
+  if (uid !== undefined) checks.push(resourceAttributes(requester, 'impersonate', 'authentication.k8s.io', 'uids', '', uid));
+  for (const check of checks) {
+    const decision = authorize(cluster, check);
+    if (!decision.allowed) throw requestForbidden(check, decision.reason);
+  }
+  if (username !== 'system:anonymous') {
+    if (!groups.includes('system:authenticated') && !groups.includes('system:unauthenticated')) groups.push('system:authenticated');
+  } else if (!groups.includes('system:unauthenticated')) groups.push('system:unauthenticated');
+  return { username, groups, ...(uid !== undefined ? { uid } : {}) };
+}
+
+/** The attributes a SubjectAccessReview-style spec asks about, for `user`. */
+function reviewedAttributes(user: UserInfo, spec: JsonObject): Attributes {
+  if (isObject(spec.nonResourceAttributes)) {
+    const attributes = spec.nonResourceAttributes;
+    return { ...resourceAttributes(user, String(attributes.verb ?? ''), '', ''), resourceRequest: false, path: String(attributes.path ?? '') };
+  }
+  const attributes = isObject(spec.resourceAttributes) ? spec.resourceAttributes : {};
+  const text = (key: string): string => (typeof attributes[key] === 'string' ? (attributes[key] as string) : '');
+  return { ...resourceAttributes(user, text('verb'), text('group'), text('resource'), text('namespace'), text('name'), text('subresource')), apiVersion: text('version') };
+}
+
+function accessStatus(cluster: ClusterState, attributes: Attributes): JsonObject {
+  const decision = authorize(cluster, attributes);
+  return { allowed: decision.allowed, ...(decision.reason ? { reason: decision.reason } : {}) };
+}
+
+const resourceRule = (rule: PolicyRule): JsonObject => ({
+  verbs: rule.verbs,
+  ...(rule.apiGroups ? { apiGroups: rule.apiGroups } : {}),
+  ...(rule.resources ? { resources: rule.resources } : {}),
+  ...(rule.resourceNames ? { resourceNames: rule.resourceNames } : {}),
+});
+
+function reviewInvalid(type: ResourceType, field: string, message: string, reason = 'FieldValueRequired'): never {
+  throw errors.invalid(type, '', [{ field, message, reason }]);
+}
+
+const ONE_OF_ATTRIBUTES = 'Required value: exactly one of nonResourceAttributes or resourceAttributes must be specified';
+
+/** Who a SubjectAccessReview-style spec asks about; one of user or groups is required. */
+function reviewedSubject(type: ResourceType, spec: JsonObject): UserInfo {
+  const groups = Array.isArray(spec.groups) ? spec.groups.map(String) : [];
+  if (!spec.user && groups.length === 0) reviewInvalid(type, 'spec.user', 'Invalid value: "": at least one of user or group must be specified', 'FieldValueInvalid');
+  return { username: String(spec.user ?? ''), groups, ...(typeof spec.uid === 'string' ? { uid: spec.uid } : {}) };
+}
+
 /** The answer to a review the emulator does not store (SelfSubjectAccessReview and friends). */
-export function review(cluster: ClusterState, authority: TokenAuthority, type: ResourceType, body: unknown, user: UserInfo): KubeObject {
+export function review(cluster: ClusterState, authority: TokenAuthority, type: ResourceType, body: unknown, user: UserInfo, namespace?: string): KubeObject {
   const kind = type.kind;
   const request = isObject(body) ? body : {};
   const spec = isObject(request.spec) ? request.spec : {};
   const metadata = isObject(request.metadata) ? request.metadata : {};
   const base: KubeObject = { kind, apiVersion: type.apiVersion, metadata: { ...metadata } };
+  const asksSomething = isObject(spec.resourceAttributes) || isObject(spec.nonResourceAttributes);
   switch (kind) {
     case 'SelfSubjectAccessReview':
-    case 'SubjectAccessReview':
-    case 'LocalSubjectAccessReview':
-      return { ...base, spec, status: { allowed: true, reason: ALLOWED_REASON } };
-    case 'SelfSubjectRulesReview':
+      if (!asksSomething) reviewInvalid(type, 'spec.resourceAttributes', ONE_OF_ATTRIBUTES);
+      return { ...base, spec, status: accessStatus(cluster, reviewedAttributes(user, spec)) };
+    case 'SubjectAccessReview': {
+      if (!asksSomething) reviewInvalid(type, 'spec.resourceAttributes', ONE_OF_ATTRIBUTES);
+      return { ...base, spec, status: accessStatus(cluster, reviewedAttributes(reviewedSubject(type, spec), spec)) };
+    }
+    case 'LocalSubjectAccessReview': {
+      if (isObject(spec.nonResourceAttributes)) reviewInvalid(type, 'spec.nonResourceAttributes', 'Invalid value: "": disallowed on this kind of request', 'FieldValueInvalid');
+      if (!isObject(spec.resourceAttributes)) reviewInvalid(type, 'spec.resourceAttributes', ONE_OF_ATTRIBUTES);
+      const subject = reviewedSubject(type, spec);
+      // An empty namespace is the one the review was posted to.
+      const attributes = { ...spec.resourceAttributes, namespace: spec.resourceAttributes.namespace || namespace };
+      if (attributes.namespace !== namespace) throw errors.badRequest(`spec.resourceAttributes.namespace must match namespace: ${namespace ?? ''}`);
+      const reviewed = { ...spec, resourceAttributes: attributes };
+      return { ...base, metadata: { ...metadata, namespace }, spec: reviewed, status: accessStatus(cluster, reviewedAttributes(subject, reviewed)) };
+    }
+    case 'SelfSubjectRulesReview': {
+      const reviewedNamespace = typeof spec.namespace === 'string' ? spec.namespace : '';
+      const { rules, errors: problems } = rulesFor(cluster, user, reviewedNamespace);
+      const resourceRules = rules.filter((r) => !r.nonResourceURLs?.length).map(resourceRule);
+      const nonResourceRules = rules.filter((r) => r.nonResourceURLs?.length).map((r) => ({ verbs: r.verbs, nonResourceURLs: r.nonResourceURLs }));
       return {
         ...base,
         spec,
         status: {
-          resourceRules: [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }],
-          nonResourceRules: [{ verbs: ['*'], nonResourceURLs: ['*'] }],
-          incomplete: false,
+          resourceRules,
+          nonResourceRules,
+          incomplete: problems.length > 0,
+          ...(problems.length > 0 ? { evaluationError: aggregate(problems) } : {}),
         },
       };
+    }
     case 'SelfSubjectReview':
       return { ...base, status: { userInfo: user } };
     case 'TokenReview': {

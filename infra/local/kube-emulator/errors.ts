@@ -112,6 +112,12 @@ export const errors = {
   forbidden(message: string): ApiError {
     return new ApiError(403, 'Forbidden', message);
   },
+  /** apierrors.NewForbidden: `pods "web" is forbidden: <why>`, `deployments.apps is forbidden: <why>`, or `forbidden: <why>` (no resource). */
+  forbiddenResource(group: string, resource: string, name: string, why: string): ApiError {
+    const qualifiedName = resource ? (group ? `${resource}.${group}` : resource) : '';
+    const message = !qualifiedName ? `forbidden: ${why}` : name ? `${qualifiedName} "${name}" is forbidden: ${why}` : `${qualifiedName} is forbidden: ${why}`;
+    return new ApiError(403, 'Forbidden', message, { ...(name ? { name } : {}), ...(group ? { group } : {}), ...(resource ? { kind: resource } : {}) });
+  },
   unauthorized(): ApiError {
     return new ApiError(401, 'Unauthorized', 'Unauthorized');
   },
@@ -119,7 +125,7 @@ export const errors = {
     return new ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
   },
   unsupportedMediaType(contentType: string): ApiError {
-    const protobuf = contentType === 'application/vnd.kubernetes.protobuf' ? ' (the Kubernetes API emulator decodes no protobuf request bodies)' : '';
+    const protobuf = contentType === 'application/vnd.kubernetes.protobuf' ? ' (the Kubernetes API emulator decodes no protobuf request bodies but DeleteOptions, the reviews and TokenRequest)' : '';
     return new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml${protobuf}`);
   },
   pathNotFound(): ApiError {

@@ -16,10 +16,12 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { dumpYaml, KubeConfig } from '@kubernetes/client-node';
 import { TokenAuthority } from './auth.ts';
+import { reconcileBootstrapPolicy } from './bootstrap-policy.ts';
 import { ClusterState } from './cluster.ts';
 import type { ClusterSnapshot, VirtualClusterOrigin } from './cluster.ts';
-import { registerCustomTypes, startControllers } from './controllers/index.ts';
-import type { ControllerManager } from './controllers/index.ts';
+import { FluxController, registerCustomTypes, startControllers } from './controllers/index.ts';
+import type { ControllerContext, ControllerManager } from './controllers/index.ts';
+import { installFlux } from './flux-crds.ts';
 import type { KubeObject } from './json.ts';
 import { kubeTimestamp } from './json.ts';
 import { ApiServerHost, PortPool } from './listeners.ts';
@@ -41,6 +43,12 @@ export interface KubeEmulatorOptions {
   readyDelayMs?: number;
   /** Debounce for persisting cluster state to dataDir, in ms (default 100). */
   persistDebounceMs?: number;
+  /**
+   * Flux in every cluster, as the platform's agent installs it (default true): the
+   * HelmRepository, OCIRepository and HelmRelease CRDs and their source- and
+   * helm-controller (controllers/flux.ts).
+   */
+  flux?: boolean;
 }
 
 export interface CreateClusterOptions {
@@ -204,24 +212,7 @@ function seedCluster(cluster: ClusterState, pools: SeedNodePool[]): void {
     },
     system,
   );
-  const clusterRoles: Array<[string, unknown[]]> = [
-    ['cluster-admin', [{ apiGroups: ['*'], resources: ['*'], verbs: ['*'] }, { nonResourceURLs: ['*'], verbs: ['*'] }]],
-    ['admin', [{ apiGroups: ['', 'apps', 'networking.k8s.io', 'rbac.authorization.k8s.io'], resources: ['*'], verbs: ['*'] }]],
-    ['edit', [{ apiGroups: ['', 'apps', 'networking.k8s.io'], resources: ['*'], verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'] }]],
-    ['view', [{ apiGroups: ['', 'apps', 'networking.k8s.io'], resources: ['*'], verbs: ['get', 'list', 'watch'] }]],
-  ];
-  for (const [name, rules] of clusterRoles) {
-    cluster.controllerWrite(
-      builtinOfKind('ClusterRole', 'rbac.authorization.k8s.io'),
-      {
-        apiVersion: 'rbac.authorization.k8s.io/v1',
-        kind: 'ClusterRole',
-        metadata: { name, labels: { 'kubernetes.io/bootstrapping': 'rbac-defaults' }, annotations: { 'rbac.authorization.kubernetes.io/autoupdate': 'true' } },
-        rules,
-      },
-      system,
-    );
-  }
+  reconcileBootstrapPolicy(cluster, system);
 }
 
 /** One emulated cluster together with the API server that serves it. */
@@ -251,6 +242,7 @@ export async function startKubeEmulator(options: KubeEmulatorOptions = {}): Prom
   const host = options.host ?? '127.0.0.1';
   const readyDelayMs = options.readyDelayMs ?? 300;
   const persistDebounceMs = options.persistDebounceMs ?? 100;
+  const flux = options.flux ?? true;
   if (dataDir) mkdirSync(dataDir, { recursive: true });
 
   const ca = loadOrCreateCa(dataDir);
@@ -306,6 +298,7 @@ export async function startKubeEmulator(options: KubeEmulatorOptions = {}): Prom
       virtualClusters = new VirtualClusters(context, () => internals);
       return virtualClusters;
     },
+    ...(flux ? [(context: ControllerContext) => new FluxController(context)] : []),
   ]);
   const environment = { hooks: controllers, schemas };
 
@@ -416,6 +409,7 @@ export async function startKubeEmulator(options: KubeEmulatorOptions = {}): Prom
     clusters.set(name, hosted);
     attachNewPort(hosted);
     seedCluster(state, clusterOptions.nodePools?.length ? clusterOptions.nodePools : [standardPool(clusterOptions.nodes ?? 1)]);
+    if (flux) installFlux(state);
     controllers.drain(state);
     schedulePersist(state);
     return hosted;
@@ -486,7 +480,13 @@ export async function startKubeEmulator(options: KubeEmulatorOptions = {}): Prom
     }
     await Promise.all([...clusters.values()].filter((c) => c.running).map(bindOwnPort));
   }
-  for (const hosted of clusters.values()) controllers.resync(hosted.state);
+  for (const hosted of clusters.values()) {
+    // As kube-apiserver does on start: the RBAC bootstrap policy is reconciled.
+    reconcileBootstrapPolicy(hosted.state, 'kube-apiserver');
+    // Clusters saved before Flux was installed (or with an older one) get it now.
+    if (flux) installFlux(hosted.state);
+    controllers.resync(hosted.state);
+  }
 
   const flush = async (): Promise<void> => {
     for (const [name, timer] of persistTimers) {

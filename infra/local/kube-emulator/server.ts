@@ -1,12 +1,14 @@
 /**
  * HTTP routing for one API server of the Kubernetes API emulator: kube-apiserver's REST
- * paths onto its emulated cluster, with authentication, discovery, OpenAPI, CRUD, patch,
- * server-side apply, subresources, server-side printing (Tables) and watch.
+ * paths onto its emulated cluster, with authentication, impersonation, RBAC
+ * authorization (of every request, before anything is read or written), discovery,
+ * OpenAPI, CRUD, patch, server-side apply, subresources, server-side printing (Tables)
+ * and watch.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { loadYaml } from '@kubernetes/client-node';
-import { ADMIN, authenticate, requestToken, review } from './auth.ts';
+import { authenticate, impersonate, requestToken, review } from './auth.ts';
 import type { TokenAuthority, UserInfo } from './auth.ts';
 import type { ClusterState, FieldValidation, StoreEvent } from './cluster.ts';
 import { ApiError, errors } from './errors.ts';
@@ -14,9 +16,10 @@ import { clone, getPath, isObject, setPath } from './json.ts';
 import type { JsonObject, KubeObject } from './json.ts';
 import { groupVersionDocument, openApiHash, openApiV2Document, openApiV3Index } from './openapi.ts';
 import { encodeOpenApiV2 } from './openapi-proto.ts';
-import { decodeDeleteOptions, PROTOBUF } from './protobuf.ts';
+import { decodeDeleteOptions, decodeTypedRequest, PROTOBUF } from './protobuf.ts';
 import type { Definitions } from './openapi.ts';
 import { applyJsonPatch, jsonMergePatch, JsonPatchError, strategicMergePatch } from './patch.ts';
+import { ANONYMOUS, authorize, requestAttributes, requestForbidden } from './rbac.ts';
 import { apiVersions } from './resources.ts';
 import type { ResourceType } from './resources.ts';
 import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } from './selectors.ts';
@@ -24,7 +27,7 @@ import { negotiate, toTable } from './tables.ts';
 import type { IncludeObject } from './tables.ts';
 
 const MAX_BODY_BYTES = 3 * 1024 * 1024;
-const PUBLIC_PATHS = new Set(['/version', '/healthz', '/livez', '/readyz']);
+const HEALTH_PATHS = new Set(['/healthz', '/livez', '/readyz']);
 const PATCH_TYPES = new Set(['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json', 'application/apply-patch+yaml']);
 
 /** Go versions kube-apiserver releases were built with, for `/version`. */
@@ -93,6 +96,15 @@ function parseBody(bytes: Buffer, contentType: string): unknown {
   } catch (yamlError) {
     throw errors.badRequest(`error decoding from yaml: ${yamlError instanceof Error ? yamlError.message : String(yamlError)}`);
   }
+}
+
+/** The body of a review or TokenRequest: JSON, YAML, or the protobuf kubectl 1.32 and later send. */
+async function readReviewBody(req: IncomingMessage, kind: string): Promise<unknown> {
+  const bytes = await readBody(req);
+  if (mediaType(req) !== PROTOBUF) return parseBody(bytes, mediaType(req));
+  const decoded = decodeTypedRequest(kind, bytes);
+  if (!decoded) throw errors.unsupportedMediaType(PROTOBUF);
+  return decoded;
 }
 
 /** DeleteOptions from a DELETE body: JSON, YAML, protobuf (typed clients) or none. */
@@ -222,9 +234,17 @@ export function createUpgradeHandler(context: RouterContext): (req: IncomingMess
       return;
     }
     const url = new URL(req.url ?? '/', 'https://kube-emulator.invalid');
-    const status = streamingRefusal(url.pathname) ?? errors.pathNotFound();
+    let status: ApiError;
+    try {
+      // Streaming connections need `create` on the subresource, whether SPDY (POST) or WebSocket (GET), as from 1.31.
+      authorizeRequest(context, cluster, req, url, 'POST');
+      status = streamingRefusal(url.pathname) ?? errors.pathNotFound();
+    } catch (error) {
+      status = error instanceof ApiError ? error : errors.internal(String(error));
+    }
     const payload = JSON.stringify(status.status);
-    socket.end(`HTTP/1.1 ${status.code} ${status.code === 400 ? 'Bad Request' : 'Not Found'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(payload)}\r\nConnection: close\r\n\r\n${payload}`);
+    const reasons: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found' };
+    socket.end(`HTTP/1.1 ${status.code} ${reasons[status.code] ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(payload)}\r\nConnection: close\r\n\r\n${payload}`);
   };
 }
 
@@ -243,6 +263,26 @@ function bearerToken(req: IncomingMessage): string | undefined {
   return match?.[1]?.trim() ?? '';
 }
 
+/**
+ * Who a request is and whether RBAC lets it: an unknown token is 401, no token is
+ * `system:anonymous`, impersonation headers are honoured when allowed, and a request
+ * the authorizer does not allow is the 403 kube-apiserver sends.
+ */
+function authorizeRequest(context: RouterContext, cluster: ClusterState, req: IncomingMessage, url: URL, method = req.method ?? 'GET'): UserInfo {
+  const token = bearerToken(req);
+  let user = ANONYMOUS;
+  if (token !== undefined) {
+    const authenticated = authenticate(cluster, context.authority, token);
+    if (!authenticated) throw errors.unauthorized();
+    user = authenticated;
+  }
+  user = impersonate(cluster, user, req.headers) ?? user;
+  const attributes = requestAttributes(user, method, url.pathname, url.searchParams);
+  const decision = authorize(cluster, attributes);
+  if (!decision.allowed) throw requestForbidden(attributes, decision.reason);
+  return user;
+}
+
 async function handle(context: RouterContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const cluster = context.cluster();
   if (!cluster) {
@@ -253,20 +293,13 @@ async function handle(context: RouterContext, req: IncomingMessage, res: ServerR
   const url = new URL(req.url ?? '/', 'https://kube-emulator.invalid');
   const path = url.pathname.replace(/\/+$/, '') || '/';
   const method = req.method ?? 'GET';
-  const token = bearerToken(req);
-  let user: UserInfo | undefined;
-  if (token !== undefined) {
-    user = authenticate(cluster, context.authority, token);
-    if (!user) throw errors.unauthorized();
-  } else if (!PUBLIC_PATHS.has(path)) {
-    throw errors.forbidden(`forbidden: User "system:anonymous" cannot ${method.toLowerCase()} path "${path}"`);
-  }
+  const user = authorizeRequest(context, cluster, req, url);
 
   if (path === '/version') {
     if (method !== 'GET') throw errors.methodNotAllowed();
     return sendJson(res, 200, versionInfo(cluster));
   }
-  if (PUBLIC_PATHS.has(path)) {
+  if (HEALTH_PATHS.has(path)) {
     res.writeHead(200, { 'Content-Type': 'text/plain' }).end('ok');
     return;
   }
@@ -321,7 +354,7 @@ async function handle(context: RouterContext, req: IncomingMessage, res: ServerR
   } else {
     throw errors.pathNotFound();
   }
-  await handleResource(context, cluster, resourcePath, method, url.searchParams, req, res, user ?? ADMIN);
+  await handleResource(context, cluster, resourcePath, method, url.searchParams, req, res, user);
 }
 
 interface Representation {
@@ -370,6 +403,7 @@ async function handleResource(
     ...(subresource ? { subresource } : {}),
     fieldValidation: fieldValidationParam(params),
     warnings,
+    user,
   };
   const representation: Representation = { kind: negotiate(req.headers.accept), includeObject: includeObjectParam(params) };
   const toStored = (body: unknown): unknown => (view && isObject(body) ? view.fromView({ metadata: {}, ...body, apiVersion: 'events.k8s.io/v1', kind: 'Event' } as KubeObject) : body);
@@ -377,8 +411,8 @@ async function handleResource(
 
   if (!requested.stored) {
     if (method !== 'POST' || name !== undefined) throw errors.methodNotAllowed();
-    const body = parseBody(await readBody(req), mediaType(req));
-    return sendJson(res, 201, review(cluster, context.authority, requested, body, user));
+    const body = await readReviewBody(req, requested.kind);
+    return sendJson(res, 201, review(cluster, context.authority, requested, body, user, namespace));
   }
 
   if (name === undefined) {
@@ -445,7 +479,7 @@ async function handleResource(
     }
     case 'token': {
       if (method !== 'POST') throw errors.methodNotAllowed();
-      const body = parseBody(await readBody(req), mediaType(req));
+      const body = await readReviewBody(req, 'TokenRequest');
       return sendJson(res, 201, requestToken(cluster, context.authority, namespace ?? '', name, body));
     }
     default:
@@ -532,7 +566,7 @@ async function handleScale(
   params: URLSearchParams,
   req: IncomingMessage,
   res: ServerResponse,
-  writeOptions: { subresource?: string; fieldManager?: string; userAgent?: string },
+  writeOptions: { subresource?: string; fieldManager?: string; userAgent?: string; user?: UserInfo },
 ): Promise<void> {
   if (method === 'GET') return sendJson(res, 200, scaleOf(type, cluster.get(type, namespace, name)));
   if (method !== 'PUT' && method !== 'PATCH') throw errors.methodNotAllowed();

@@ -402,7 +402,21 @@ PRINTERS.ClusterRoleBinding = PRINTERS.RoleBinding as Printer;
 
 const DEFAULT_PRINTER: Printer = { columns: [NAME, CREATED_AT], row: (o) => [o.metadata.name ?? '', createdAt(o)] };
 
-/** A JSONPath as printer columns use them: `.a.b`, `.a[0].b`, `.a[*].b`, optionally in braces. */
+/** A `[?(@.a.b=="x")]` filter of a printer column JSONPath (Flux's Ready columns use them), as a test of list items. */
+function jsonPathFilter(index: string): ((item: unknown) => boolean) | undefined {
+  const match = /^\?\(@((?:\.[A-Za-z0-9_-]+)+)\s*(==|!=)\s*(?:"([^"]*)"|'([^']*)'|(-?\d+(?:\.\d+)?|true|false))\)$/.exec(index.trim());
+  if (!match) return undefined;
+  const path = (match[1] ?? '').split('.').filter(Boolean);
+  const expected = match[3] ?? match[4] ?? match[5] ?? '';
+  return (item) => {
+    let value: unknown = item;
+    for (const key of path) value = obj(value)[key];
+    const equal = value !== undefined && String(value) === expected;
+    return match[2] === '==' ? equal : !equal;
+  };
+}
+
+/** A JSONPath as printer columns use them: `.a.b`, `.a[0].b`, `.a[*].b`, `.a[?(@.b=="x")].c`, optionally in braces. */
 function jsonPath(object: unknown, path: string): unknown[] {
   const tokens = path
     .replace(/^\{|\}$/g, '')
@@ -419,6 +433,7 @@ function jsonPath(object: unknown, path: string): unknown[] {
       current = current.flatMap((value) => {
         if (!Array.isArray(value)) return [];
         if (index === '*') return value;
+        if (index.startsWith('?')) return value.filter(jsonPathFilter(index) ?? (() => false));
         const n = Number(index);
         const item = n < 0 ? value[value.length + n] : value[n];
         return item === undefined ? [] : [item];

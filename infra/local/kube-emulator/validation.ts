@@ -362,6 +362,38 @@ function defaultPodSpec(spec: unknown): void {
   }
 }
 
+/** A pod's containers that state limits but no requests request their limits (SetDefaults_Pod). */
+function defaultRequestsToLimits(spec: unknown): void {
+  if (!isObject(spec)) return;
+  for (const field of ['containers', 'initContainers']) {
+    for (const container of Array.isArray(spec[field]) ? (spec[field] as unknown[]).filter(isObject) : []) {
+      const resources = isObject(container.resources) ? container.resources : undefined;
+      if (!resources || !isObject(resources.limits)) continue;
+      const requests = isObject(resources.requests) ? resources.requests : {};
+      for (const [key, value] of Object.entries(resources.limits)) requests[key] ??= value;
+      if (Object.keys(requests).length > 0) resources.requests = requests;
+    }
+  }
+}
+
+/**
+ * A LimitRange item with the defaults the API server stores (SetDefaults_LimitRangeItem):
+ * for containers, a missing `default` is the `max`, and a missing `defaultRequest` the
+ * `default`, else the `min`.
+ */
+export function limitRangeItemDefaults(item: JsonObject): JsonObject {
+  if (item.type !== 'Container') return item;
+  const max = isObject(item.max) ? item.max : {};
+  const min = isObject(item.min) ? item.min : {};
+  const defaults = { ...max, ...(isObject(item.default) ? item.default : {}) };
+  const defaultRequest = { ...min, ...defaults, ...(isObject(item.defaultRequest) ? item.defaultRequest : {}) };
+  return {
+    ...item,
+    ...(Object.keys(defaults).length > 0 ? { default: defaults } : {}),
+    ...(Object.keys(defaultRequest).length > 0 ? { defaultRequest } : {}),
+  };
+}
+
 /**
  * Server-side defaulting (a subset of what kube-apiserver sets). `previous` is the
  * stored object on updates; some defaults (Service clusterIP) are carried over from it.
@@ -461,7 +493,13 @@ export function applyDefaults(
     }
     case 'Pod':
       defaultPodSpec(object.spec);
+      defaultRequestsToLimits(object.spec);
       break;
+    case 'LimitRange': {
+      const spec = isObject(object.spec) ? object.spec : {};
+      if (Array.isArray(spec.limits)) spec.limits = spec.limits.map((item) => (isObject(item) ? limitRangeItemDefaults(item) : item));
+      break;
+    }
     case 'PersistentVolumeClaim': {
       const spec = isObject(object.spec) ? object.spec : {};
       object.spec = spec;

@@ -14,8 +14,11 @@
  *   service port is privileged and cannot be bound, an unprivileged port is used and
  *   published as `status.loadBalancer.ingress[0].ports[0].port`.
  * - The syncer: pods of the virtual cluster appear in the host namespace as
- *   `<pod>-x-<namespace>-x-<name>` with vcluster's labels and their resource requests,
- *   so host quotas count them. Nothing is synced while the control plane is paused.
+ *   `<pod>-x-<namespace>-x-<name>` with vcluster's labels and their resources, created
+ *   through the host's admission, so the host's LimitRanges default them and its quotas
+ *   count and refuse them. A refusal is a `SyncError` Warning event on the virtual pod,
+ *   as vcluster's pod-syncer records it, and the pod is synced again later. Nothing is
+ *   synced while the control plane is paused.
  * - Deleting the StatefulSet (or its namespace) deletes the virtual cluster.
  */
 import { createHash } from 'node:crypto';
@@ -23,8 +26,9 @@ import { createServer as createTcpServer } from 'node:net';
 import type { Server as TcpServer } from 'node:net';
 import { dumpYaml } from '@kubernetes/client-node';
 import type { ClusterState, StoreEvent } from './cluster.ts';
-import { specOf, statusOf } from './controllers/base.ts';
+import { RetryBackoff, specOf, statusOf } from './controllers/base.ts';
 import type { Controller, ControllerContext } from './controllers/base.ts';
+import { ApiError } from './errors.ts';
 import type { EmulatorInternals } from './index.ts';
 import { clone, deepEqual, isObject } from './json.ts';
 import type { JsonObject, KubeObject } from './json.ts';
@@ -96,6 +100,7 @@ export class VirtualClusters implements Controller {
   private readonly clusters = new Map<string, VirtualCluster>();
   private readonly ingressPoints = new Map<string, IngressPoint>();
   private readonly usedAddresses = new Set<string>(['127.0.0.1']);
+  private readonly syncRetries = new RetryBackoff();
   private stopped = false;
 
   constructor(
@@ -362,29 +367,40 @@ export class VirtualClusters implements Controller {
       if (mirrored && mirrored.metadata.labels?.[MANAGED_BY] === origin.name) host.deleteObject(POD, mirrored);
       return;
     }
-    if (mirrored) return;
+    const retryKey = `vcluster-sync/${namespace}/${name}`;
+    if (mirrored) {
+      this.syncRetries.succeeded(virtual, retryKey);
+      return;
+    }
     const containers = (Array.isArray(specOf(pod).containers) ? (specOf(pod).containers as JsonObject[]) : []).map((c) => ({
       name: c.name,
       image: c.image,
       ...(c.resources ? { resources: clone(c.resources) } : {}),
       ...(c.ports ? { ports: clone(c.ports) } : {}),
     }));
-    host.controllerWrite(
-      POD,
-      {
-        apiVersion: 'v1',
-        kind: 'Pod',
-        metadata: {
-          name: hostName,
-          namespace: origin.namespace,
-          labels: { ...labelsOf(pod), [MANAGED_BY]: origin.name, 'vcluster.loft.sh/namespace': namespace, 'vcluster.loft.sh/object-name': name },
-          annotations: { 'vcluster.loft.sh/object-name': name, 'vcluster.loft.sh/object-namespace': namespace, 'vcluster.loft.sh/object-uid': pod.metadata.uid ?? '' },
+    try {
+      host.controllerCreate(
+        POD,
+        {
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: {
+            name: hostName,
+            namespace: origin.namespace,
+            labels: { ...labelsOf(pod), [MANAGED_BY]: origin.name, 'vcluster.loft.sh/namespace': namespace, 'vcluster.loft.sh/object-name': name },
+            annotations: { 'vcluster.loft.sh/object-name': name, 'vcluster.loft.sh/object-namespace': namespace, 'vcluster.loft.sh/object-uid': pod.metadata.uid ?? '' },
+          },
+          spec: { containers, restartPolicy: specOf(pod).restartPolicy ?? 'Always' },
+          status: { phase: 'Pending' },
         },
-        spec: { containers, restartPolicy: specOf(pod).restartPolicy ?? 'Always' },
-        status: { phase: 'Pending' },
-      },
-      SYNCER,
-    );
+        SYNCER,
+      );
+      this.syncRetries.succeeded(virtual, retryKey);
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+      this.context.events.record(virtual, pod, { type: 'Warning', reason: 'SyncError', message: `Error syncing to host cluster: create object: ${error.message}`, component: 'pod-syncer' });
+      this.syncRetries.retry(this.context, virtual, retryKey, () => this.syncPod(virtual, namespace, name));
+    }
   }
 
   /** Deletes a virtual cluster, its persisted state and the pods synced from it. */
@@ -398,6 +414,10 @@ export class VirtualClusters implements Controller {
         if (state) this.reconcileIngressPoint(host);
       });
     }
+  }
+
+  forget(cluster: ClusterState): void {
+    this.syncRetries.forget(cluster);
   }
 
   /** Called when any emulated cluster is deleted: a deleted host takes its virtual clusters along. */

@@ -32,6 +32,8 @@ export interface Controller {
   observe(cluster: ClusterState, object: KubeObject, event: StoreEvent | undefined): void;
   /** Called when a cluster goes away, to drop per-cluster state. */
   forget?(cluster: ClusterState): void;
+  /** Called when the emulator stops, to cancel work in flight (requests to outside servers). */
+  stop?(): void;
 }
 
 interface Task {
@@ -82,6 +84,7 @@ export class ControllerManager implements ClusterHooks, ControllerContext {
 
   stop(): void {
     this.stopped = true;
+    for (const controller of this.controllers) controller.stop?.();
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
     this.queues.clear();
@@ -268,4 +271,43 @@ export function podFromTemplate(owner: KubeObject, name: string, template: JsonO
 export function controlledPods(cluster: ClusterState, owner: KubeObject, podType: Parameters<ClusterState['scan']>[0]): KubeObject[] {
   const uid = owner.metadata.uid;
   return cluster.scan(podType, owner.metadata.namespace).filter((pod) => controllerOf(pod)?.uid === uid && !pod.metadata.deletionTimestamp);
+}
+
+/**
+ * Trying again what the API server refused (a pod over quota), per item, after a delay
+ * doubling from 100 ms to at most 30 s. client-go's rate-limited work queue doubles from
+ * 5 ms to 1000 s; the shorter ceiling keeps a raised quota from going unnoticed for minutes.
+ */
+export class RetryBackoff {
+  private readonly failures = new Map<string, number>();
+  private readonly pending = new Set<string>();
+
+  constructor(
+    private readonly baseMs = 100,
+    private readonly maxMs = 30_000,
+  ) {}
+
+  /** Queues `run` under `key` after the next delay, unless a retry of `key` is already waiting. */
+  retry(context: ControllerContext, cluster: ClusterState, key: string, run: () => void): void {
+    const id = `${cluster.name}\u0000${key}`;
+    if (this.pending.has(id)) return;
+    const failures = this.failures.get(id) ?? 0;
+    this.failures.set(id, failures + 1);
+    this.pending.add(id);
+    // A key of its own: a reconcile already queued under `key` must not swallow this one.
+    context.later(cluster, Math.min(this.maxMs, this.baseMs * 2 ** failures), `retry/${key}`, () => {
+      this.pending.delete(id);
+      run();
+    });
+  }
+
+  succeeded(cluster: ClusterState, key: string): void {
+    this.failures.delete(`${cluster.name}\u0000${key}`);
+  }
+
+  forget(cluster: ClusterState): void {
+    const prefix = `${cluster.name}\u0000`;
+    for (const id of this.failures.keys()) if (id.startsWith(prefix)) this.failures.delete(id);
+    for (const id of this.pending) if (id.startsWith(prefix)) this.pending.delete(id);
+  }
 }

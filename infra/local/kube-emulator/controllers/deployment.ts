@@ -147,6 +147,10 @@ export class DeploymentController implements Controller {
     const complete = updated === desired && replicas === desired && available === desired;
     const now = kubeTimestamp();
     const rsName = current.metadata.name ?? '';
+    // A ReplicaSet's ReplicaFailure (pods refused at admission) shows on its Deployment, the newest ReplicaSet's first.
+    const failureOf = (rs: KubeObject): JsonObject | undefined =>
+      (Array.isArray(statusOf(rs).conditions) ? (statusOf(rs).conditions as unknown[]) : []).filter(isObject).find((c) => c.type === 'ReplicaFailure');
+    const failure = failureOf(current) ?? owned.map(failureOf).find((c) => c !== undefined);
     const conditions = keepTransitionTimes(statusOf(deployment).conditions, [
       {
         type: 'Available',
@@ -164,6 +168,9 @@ export class DeploymentController implements Controller {
         reason: complete ? 'NewReplicaSetAvailable' : 'ReplicaSetUpdated',
         message: complete ? `ReplicaSet "${rsName}" has successfully progressed.` : `ReplicaSet "${rsName}" is progressing.`,
       },
+      ...(failure
+        ? [{ type: 'ReplicaFailure', status: failure.status, lastUpdateTime: failure.lastTransitionTime, lastTransitionTime: failure.lastTransitionTime, reason: failure.reason, message: failure.message }]
+        : []),
     ]);
     const status = {
       ...omitZero({

@@ -7,6 +7,7 @@
 import type { ClusterState } from '../cluster.ts';
 import { ControllerManager } from './base.ts';
 import type { Controller, ControllerContext, ControllerOptions } from './base.ts';
+import { ClusterRoleAggregationController } from './clusterrole-aggregation.ts';
 import { CustomResourceDefinitionController } from './crd.ts';
 import { DeploymentController } from './deployment.ts';
 import { EventRecorder } from './events.ts';
@@ -21,6 +22,7 @@ import { StatefulSetController } from './statefulset.ts';
 export type { Controller, ControllerContext, ControllerOptions };
 export { ControllerManager };
 export { registerCustomTypes } from './crd.ts';
+export { FluxController } from './flux.ts';
 
 export function startControllers(
   options: ControllerOptions,
@@ -38,6 +40,7 @@ export function startControllers(
     new PersistentVolumeClaimController(manager),
     new ResourceQuotaController(manager),
     new GarbageCollector(manager),
+    new ClusterRoleAggregationController(manager),
     ...extra.map((make) => make(manager)),
   );
   return manager;

@@ -1,13 +1,17 @@
 /**
  * ReplicaSet controller of the Kubernetes API emulator: keeps `spec.replicas` pods
- * (`<replicaset>-<suffix>`) and reports how many are ready and available.
+ * (`<replicaset>-<suffix>`) and reports how many are ready and available. Its pods pass
+ * admission like any created through the API: one refused (over quota, outside a
+ * LimitRange) is a `FailedCreate` Warning event and a `ReplicaFailure` condition, and
+ * the ReplicaSet is tried again later with a growing delay.
  */
 import type { ClusterState, StoreEvent } from '../cluster.ts';
 import { randomSuffix } from '../cluster.ts';
-import { clone, deepEqual } from '../json.ts';
+import { ApiError } from '../errors.ts';
+import { clone, deepEqual, isObject, kubeTimestamp } from '../json.ts';
 import type { JsonObject, KubeObject } from '../json.ts';
 import { builtinOfKind } from '../resources.ts';
-import { asNumber, queueSelfOrController, CONTROLLER_MANAGER, controlledPods, isPodReady, omitZero, podCounts, podFromTemplate, specOf } from './base.ts';
+import { asNumber, queueSelfOrController, CONTROLLER_MANAGER, controlledPods, isPodReady, omitZero, podCounts, podFromTemplate, RetryBackoff, specOf, statusOf } from './base.ts';
 import type { Controller, ControllerContext } from './base.ts';
 
 const POD = builtinOfKind('Pod');
@@ -15,7 +19,13 @@ const REPLICA_SET = builtinOfKind('ReplicaSet');
 const COMPONENT = 'replicaset-controller';
 
 export class ReplicaSetController implements Controller {
+  private readonly backoff = new RetryBackoff();
+
   constructor(private readonly context: ControllerContext) {}
+
+  forget(cluster: ClusterState): void {
+    this.backoff.forget(cluster);
+  }
 
   observe(cluster: ClusterState, object: KubeObject, _event: StoreEvent | undefined): void {
     queueSelfOrController(this.context, cluster, object, 'ReplicaSet', 'Pod', (c, namespace, name) => this.reconcile(c, namespace, name));
@@ -28,10 +38,21 @@ export class ReplicaSetController implements Controller {
     const desired = asNumber(spec.replicas, 1);
     const template = (spec.template ?? {}) as JsonObject;
     const pods = controlledPods(cluster, replicaSet, POD);
+    let refusal: string | undefined;
     for (let i = pods.length; i < desired; i++) {
-      const pod = cluster.controllerWrite(POD, podFromTemplate(replicaSet, `${name}-${randomSuffix()}`, template, {}), CONTROLLER_MANAGER);
-      if (pod) this.context.events.record(cluster, replicaSet, { reason: 'SuccessfulCreate', message: `Created pod: ${pod.metadata.name ?? ''}`, component: COMPONENT });
+      try {
+        const pod = cluster.controllerCreate(POD, podFromTemplate(replicaSet, `${name}-${randomSuffix()}`, template, {}), CONTROLLER_MANAGER);
+        if (pod) this.context.events.record(cluster, replicaSet, { reason: 'SuccessfulCreate', message: `Created pod: ${pod.metadata.name ?? ''}`, component: COMPONENT });
+      } catch (error) {
+        if (!(error instanceof ApiError)) throw error;
+        refusal = error.message;
+        this.context.events.record(cluster, replicaSet, { type: 'Warning', reason: 'FailedCreate', message: `Error creating: ${error.message}`, component: COMPONENT });
+        break;
+      }
     }
+    const retryKey = `ReplicaSet/${namespace}/${name}`;
+    if (refusal) this.backoff.retry(this.context, cluster, retryKey, () => this.reconcile(cluster, namespace, name));
+    else this.backoff.succeeded(cluster, retryKey);
     if (pods.length > desired) {
       // Not-ready pods go first, then the newest.
       const ordered = [...pods].sort(
@@ -55,6 +76,9 @@ export class ReplicaSetController implements Controller {
     });
     status.replicas = counts.replicas;
     const latest = cluster.peek(REPLICA_SET, namespace, name);
+    const failure = (Array.isArray(statusOf(latest).conditions) ? (statusOf(latest).conditions as unknown[]) : []).filter(isObject).find((c) => c.type === 'ReplicaFailure');
+    // The condition keeps the first refusal's message until creating succeeds again.
+    if (refusal) status.conditions = [failure ?? { type: 'ReplicaFailure', status: 'True', lastTransitionTime: kubeTimestamp(), reason: 'FailedCreate', message: refusal }];
     if (!latest || deepEqual(latest.status, status)) return;
     cluster.controllerWrite(REPLICA_SET, { ...clone(latest), status }, CONTROLLER_MANAGER, 'status');
   }

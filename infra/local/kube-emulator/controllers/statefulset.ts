@@ -2,13 +2,17 @@
  * StatefulSet controller of the Kubernetes API emulator: pods `<name>-<ordinal>` for
  * every ordinal below `spec.replicas` (all at once: `podManagementPolicy` is not
  * honoured), claims from `volumeClaimTemplates`, one ControllerRevision per template,
- * and the status counters. Pods of an older revision are replaced.
+ * and the status counters. Pods of an older revision are replaced. Pods and claims pass
+ * admission as through the API; a refused one is a `FailedCreate` Warning event in the
+ * statefulset-controller's words, the ordinals after it wait, and the StatefulSet is
+ * tried again later with a growing delay.
  */
 import type { ClusterState, StoreEvent } from '../cluster.ts';
+import { ApiError } from '../errors.ts';
 import { clone, deepEqual, isObject } from '../json.ts';
 import type { JsonObject, KubeObject } from '../json.ts';
 import { builtinOfKind } from '../resources.ts';
-import { asNumber, queueSelfOrController, CONTROLLER_MANAGER, controlledPods, controllerOf, controllerReference, omitZero, podCounts, podFromTemplate, specOf, templateHash } from './base.ts';
+import { asNumber, queueSelfOrController, CONTROLLER_MANAGER, controlledPods, controllerOf, controllerReference, omitZero, podCounts, podFromTemplate, RetryBackoff, specOf, templateHash } from './base.ts';
 import type { Controller, ControllerContext } from './base.ts';
 
 const POD = builtinOfKind('Pod');
@@ -18,7 +22,25 @@ const REVISION = builtinOfKind('ControllerRevision');
 const COMPONENT = 'statefulset-controller';
 
 export class StatefulSetController implements Controller {
+  private readonly backoff = new RetryBackoff();
+
   constructor(private readonly context: ControllerContext) {}
+
+  forget(cluster: ClusterState): void {
+    this.backoff.forget(cluster);
+  }
+
+  /** Creates through admission; a refusal is recorded as the statefulset-controller does and ends this pass. */
+  private create(cluster: ClusterState, statefulSet: KubeObject, object: KubeObject, failed: (error: string) => string): boolean {
+    try {
+      cluster.controllerCreate(object.kind === 'Pod' ? POD : PVC, object, CONTROLLER_MANAGER);
+      return true;
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+      this.context.events.record(cluster, statefulSet, { type: 'Warning', reason: 'FailedCreate', message: failed(error.message), component: COMPONENT });
+      return false;
+    }
+  }
 
   observe(cluster: ClusterState, object: KubeObject, _event: StoreEvent | undefined): void {
     queueSelfOrController(this.context, cluster, object, 'StatefulSet', 'Pod', (c, namespace, name) => this.reconcile(c, namespace, name));
@@ -65,14 +87,16 @@ export class StatefulSetController implements Controller {
         this.context.events.record(cluster, statefulSet, { reason: 'SuccessfulDelete', message: `delete Pod ${pod.metadata.name ?? ''} in StatefulSet ${name} successful`, component: COMPONENT });
       }
     }
-    for (let ordinal = 0; ordinal < desired; ordinal++) {
+    let refused = false;
+    for (let ordinal = 0; ordinal < desired && !refused; ordinal++) {
       const podName = `${name}-${ordinal}`;
       for (const claim of claimTemplates) {
         const claimMeta = isObject(claim.metadata) ? claim.metadata : {};
         const claimName = `${String(claimMeta.name ?? 'data')}-${name}-${ordinal}`;
         if (cluster.peek(PVC, namespace, claimName)) continue;
-        cluster.controllerWrite(
-          PVC,
+        const created = this.create(
+          cluster,
+          statefulSet,
           {
             apiVersion: 'v1',
             kind: 'PersistentVolumeClaim',
@@ -80,19 +104,24 @@ export class StatefulSetController implements Controller {
             spec: clone(isObject(claim.spec) ? claim.spec : {}),
             status: { phase: 'Pending' },
           },
-          CONTROLLER_MANAGER,
+          (error) => `create Claim ${claimName} for Pod ${podName} in StatefulSet ${name} failed error: ${error}`,
         );
+        if (!created) {
+          refused = true;
+          break;
+        }
         this.context.events.record(cluster, statefulSet, { reason: 'SuccessfulCreate', message: `create Claim ${claimName} Pod ${podName} in StatefulSet ${name} success`, component: COMPONENT });
       }
-      if (cluster.peek(POD, namespace, podName)) continue;
+      if (refused || cluster.peek(POD, namespace, podName)) continue;
       const volumes = claimTemplates.map((claim) => {
         const claimName = String(isObject(claim.metadata) ? (claim.metadata.name ?? 'data') : 'data');
         return { name: claimName, persistentVolumeClaim: { claimName: `${claimName}-${name}-${ordinal}` } };
       });
       const templateSpec = isObject(template.spec) ? template.spec : {};
       const existingVolumes = Array.isArray(templateSpec.volumes) ? templateSpec.volumes : [];
-      cluster.controllerWrite(
-        POD,
+      const created = this.create(
+        cluster,
+        statefulSet,
         podFromTemplate(
           statefulSet,
           podName,
@@ -100,10 +129,17 @@ export class StatefulSetController implements Controller {
           { 'controller-revision-hash': revision, 'statefulset.kubernetes.io/pod-name': podName, 'apps.kubernetes.io/pod-index': String(ordinal) },
           { hostname: podName, ...(serviceName ? { subdomain: serviceName } : {}), ...(volumes.length > 0 ? { volumes: [...existingVolumes, ...volumes] } : {}) },
         ),
-        CONTROLLER_MANAGER,
+        (error) => `create Pod ${podName} in StatefulSet ${name} failed error: ${error}`,
       );
+      if (!created) {
+        refused = true;
+        continue;
+      }
       this.context.events.record(cluster, statefulSet, { reason: 'SuccessfulCreate', message: `create Pod ${podName} in StatefulSet ${name} successful`, component: COMPONENT });
     }
+    const retryKey = `StatefulSet/${namespace}/${name}`;
+    if (refused) this.backoff.retry(this.context, cluster, retryKey, () => this.reconcile(cluster, namespace, name));
+    else this.backoff.succeeded(cluster, retryKey);
     const pods = controlledPods(cluster, statefulSet, POD);
     const counts = podCounts(pods);
     const updated = pods.filter((pod) => pod.metadata.labels?.['controller-revision-hash'] === revision).length;
