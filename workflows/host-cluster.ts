@@ -2,17 +2,23 @@
  * Host-cluster lifecycles: create, import, scale, upgrade, delete. Each Task invokes
  * the host-cluster step Lambda (shared/host-clusters/steps.ts).
  */
-import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { WorkflowFamilyDefinition, WorkflowKit } from './kit.ts';
 import { workflowFamilies, workflowName } from './names.ts';
 
 type Workflow = (typeof workflowFamilies)['host-cluster']['workflows'][number];
 
+/** Helm layers are ready when Flux says their releases are: polled only when the profile has any. */
+const helmReady = (kit: WorkflowKit, prefix: string, fail: sfn.IChainable, finish: sfn.IChainable) =>
+  new sfn.Choice(kit.scope, `${prefix} HelmLayers?`)
+    .when(sfn.Condition.and(sfn.Condition.isPresent('$.applied.helm'), sfn.Condition.numberGreaterThan('$.applied.helm', 0)), kit.pollUntil(`${prefix} Addons`, 'Ready', fail, finish, 'checkAddons'))
+    .otherwise(finish);
+
 const builders: Record<Workflow, (kit: WorkflowKit) => sfn.IChainable> = {
   create: (kit) => {
     const fail = kit.failure('Create');
     const finish = kit.guarded(kit.step('Create Finish', 'finish', null), fail).next(kit.done('Create'));
-    const addons = kit.guarded(kit.step('Create ApplyAddons', 'applyAddons', null), fail).next(finish);
+    const addons = kit.guarded(kit.step('Create ApplyAddons', 'applyAddons', '$.applied'), fail).next(helmReady(kit, 'Create', fail, finish));
     return kit.guarded(kit.step('Create Provision', 'provision', null), fail).next(kit.pollUntil('Create', 'Running', fail, addons));
   },
   import: (kit) => {
@@ -28,7 +34,7 @@ const builders: Record<Workflow, (kit: WorkflowKit) => sfn.IChainable> = {
   upgrade: (kit) => {
     const fail = kit.failure('Upgrade');
     const finish = kit.guarded(kit.step('Upgrade Finish', 'finish', null), fail).next(kit.done('Upgrade'));
-    const addons = kit.guarded(kit.step('Upgrade ApplyAddons', 'applyAddons', null), fail).next(finish);
+    const addons = kit.guarded(kit.step('Upgrade ApplyAddons', 'applyAddons', '$.applied'), fail).next(helmReady(kit, 'Upgrade', fail, finish));
     return kit.guarded(kit.step('Upgrade Kubernetes', 'upgrade', null), fail).next(kit.pollUntil('Upgrade', 'Running', fail, addons));
   },
   delete: (kit) => {

@@ -43,6 +43,7 @@ import {
   type LatestVersion,
 } from './items.ts';
 import { appProfile as appProfileShape, type CreateAppProfileInput } from './schemas.ts';
+import { assertChartsExist, registryReferenceUpdates, type ChartUse } from '../registries/registries.ts';
 import { compareSemver, highest } from './semver.ts';
 
 /** The API shape: the profile's own `version`; the resource version is `revision`. */
@@ -145,6 +146,8 @@ const raced = (what: string) => new ApiError('conflict', `${what} changed at the
  */
 export async function createAppProfile(tx: Tx, tenantId: string, projectId: string, input: CreateAppProfileInput): Promise<AppProfileItem> {
   const { profile, put, reservation, projectLive } = newAppProfile(tenantId, projectId, input);
+  const registries = await assertChartsExist(tx.store, tenantId, helmTierCharts(input.tiers));
+  const holds = registryReferenceUpdates(tenantId, registries.map((r) => r.id), 1);
   for (let attempt = 1; attempt <= FAMILY_ATTEMPTS; attempt++) {
     const family = await readFamily(tx.store, tenantId, projectId, input.name);
     const changes = tierTypeChanges(family, input.tiers, input.name);
@@ -153,11 +156,13 @@ export async function createAppProfile(tx: Tx, tenantId: string, projectId: stri
       !family || compareSemver(input.version, family.latest.version) > 0 ? { appProfileId: profile.id, version: input.version } : family.latest;
     const next = { tierTypes: { ...family?.tierTypes, ...tierTypesOf([profile]) }, latest };
     try {
-      await tx.commit([put, reservation, ...familyWrite(tenantId, projectId, input.name, family, next), projectLive], { resourceId: profile.id });
+      const familyItems = familyWrite(tenantId, projectId, input.name, family, next);
+      await tx.commit([put, reservation, ...familyItems, projectLive, ...holds], { resourceId: profile.id });
       return profile;
     } catch (error) {
       if (!(error instanceof TransactionConflict)) throw error;
       if (failed(error.reasons[3])) throw new ApiError('invalid_state', 'the project is being deleted');
+      if (error.reasons.slice(4).some(failed)) throw new ApiError('conflict', 'a registry of the profile was deleted at the same moment');
       if (failed(error.reasons[1])) {
         throw new ApiError('conflict', `app profile ${input.name} version ${input.version} already exists in this project; versions are immutable, create a new version`);
       }
@@ -167,6 +172,10 @@ export async function createAppProfile(tx: Tx, tenantId: string, projectId: stri
   }
   throw raced(`app profile ${input.name}`);
 }
+
+/** The charts a profile's helm tiers take from registries. */
+const helmTierCharts = (tiers: readonly AppTier[]): ChartUse[] =>
+  tiers.flatMap((t, i) => (t.type === 'helm' ? [{ registryId: t.registryId, chart: t.chart, version: t.version, path: `body.tiers.${i}` }] : []));
 
 /** Jittered, growing pauses, so writers that collided do not collide again in step. */
 const pause = (attempt: number) => new Promise((resolve) => setTimeout(resolve, 5 * 2 ** attempt * (0.5 + Math.random())));
@@ -245,6 +254,7 @@ export async function deleteAppProfile(tx: Tx, tenantId: string, projectId: stri
           { Delete: { Key: key, ...unused } },
           releaseName(keys.appProfileName(tenantId, projectId, profile.name, profile.profileVersion), 'appProfileId', profileId),
           ...familyWrite(tenantId, projectId, profile.name, family, next),
+          ...registryReferenceUpdates(tenantId, helmTierCharts(profile.tiers).map((c) => c.registryId), -1),
         ],
         { resourceId: profileId },
       );

@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { resourceBase } from '../store/items.ts';
 
-export const appTierTypes = ['container', 'database', 'manifest'] as const;
+export const appTierTypes = ['container', 'database', 'manifest', 'helm'] as const;
 export type AppTierType = (typeof appTierTypes)[number];
 
 export const databaseEngines = ['postgres', 'mysql', 'redis', 'mongodb'] as const;
@@ -34,11 +34,22 @@ const manifestTierItem = z.object({
   manifests: z.array(z.object({ name: z.string(), content: z.string() })),
 });
 
-export const appTierItem = z.discriminatedUnion('type', [containerTierItem, databaseTierItem, manifestTierItem]);
+/** A chart of a registry, released by Flux in the app's namespace. */
+const helmTierItem = z.object({
+  name: z.string(),
+  type: z.literal('helm'),
+  registryId: z.string(),
+  chart: z.string(),
+  version: z.string(),
+  values: z.record(z.string(), z.unknown()).optional(),
+});
+
+export const appTierItem = z.discriminatedUnion('type', [containerTierItem, databaseTierItem, manifestTierItem, helmTierItem]);
 export type AppTier = z.infer<typeof appTierItem>;
 export type ContainerTier = z.infer<typeof containerTierItem>;
 export type DatabaseTier = z.infer<typeof databaseTierItem>;
 export type ManifestTier = z.infer<typeof manifestTierItem>;
+export type HelmTier = z.infer<typeof helmTierItem>;
 
 /**
  * One version of an app profile, immutable but for its reference counter. `version`

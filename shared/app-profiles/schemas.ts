@@ -1,5 +1,6 @@
 /** App profiles (API.md "App Mode"): versioned, immutable stacks of tiers an app deploys in order. */
 import * as z from 'zod';
+import { chartReference } from '../registries/schemas.ts';
 import { displayName, idOf, listQuery, resourceFields } from '../api/schema-kit.ts';
 import { appTierTypes, databaseEngines, type AppTier } from './items.ts';
 import { parseManifest } from './manifests.ts';
@@ -124,8 +125,21 @@ const manifestTier = z
   })
   .meta({ id: 'ManifestTier', description: 'Kubernetes objects applied as written (labelled); no outputs' });
 
+const helmTier = z
+  .strictObject({
+    name: tierName,
+    type: z.literal('helm'),
+    ...chartReference,
+    values: z
+      .record(z.string(), z.unknown())
+      .refine((values) => Buffer.byteLength(JSON.stringify(values), 'utf8') <= MAX_MANIFEST_BYTES, `must be at most ${MAX_MANIFEST_BYTES / 1024} KiB as JSON`)
+      .optional()
+      .meta({ description: 'the release\'s values' }),
+  })
+  .meta({ id: 'HelmTier', description: 'a chart of a registry, released by Flux (a HelmRelease) in the app\'s namespace; ready when the release is; no outputs' });
+
 export const appTier = z
-  .discriminatedUnion('type', [containerTier, databaseTier, manifestTier], {
+  .discriminatedUnion('type', [containerTier, databaseTier, manifestTier, helmTier], {
     error: (issue) => (issue.code === 'invalid_union' ? `must be one of ${appTierTypes.join(', ')}` : undefined),
   })
   .meta({ id: 'AppTier' });

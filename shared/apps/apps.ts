@@ -13,7 +13,7 @@ import { pickFields } from '../store/items.ts';
 import { claimName } from '../store/names.ts';
 import { getItem, getItems, nowIso, queryAll, queryPage, transact, TransactionConflict, updateItem, type TransactItem } from '../store/table.ts';
 import type { Tx } from '../store/tx.ts';
-import { finishOperationItem, launchWorkflow, pollPlan, startOperation, type WorkflowInput } from '../operations/operations.ts';
+import { failOwnedResource, finishOperationItem, launchWorkflow, pollPlan, startOperation, type WorkflowInput } from '../operations/operations.ts';
 import type { OperationItem } from '../operations/items.ts';
 import type { OperationRecovery } from '../operations/recovery.ts';
 import { getAppProfile, latestVersionOf } from '../app-profiles/app-profiles.ts';
@@ -129,27 +129,9 @@ export function ownedAppUpdate(target: Target, operationId: string, change: Para
  * its references and recovers the app.
  */
 export async function failAppOperation(store: Store, target: Target, operationId: string, error: { code: string; message: string }, tiers?: TierStatus[]) {
-  const fail = finishOperationItem(target.tenantId, operationId, { status: 'Failed', error });
   // Without the tiers at hand, the phase and message are set and the tiers kept as they are.
-  const update: TransactItem = tiers
-    ? ownedAppUpdate(target, operationId, { set: { status: { phase: 'Error', message: error.message, tiers } } })
-    : {
-        Update: {
-          Key: keys.app(target.tenantId, target.projectId, target.appId),
-          UpdateExpression: 'SET #status.#phase = :error, #status.#message = :message, #version = #version + :one, #updatedAt = :now',
-          ConditionExpression: 'operationId = :op',
-          ExpressionAttributeNames: { '#status': 'status', '#phase': 'phase', '#message': 'message', '#version': 'version', '#updatedAt': 'updatedAt' },
-          ExpressionAttributeValues: { ':error': 'Error', ':message': error.message, ':one': 1, ':now': nowIso(), ':op': operationId },
-        },
-      };
-  try {
-    await transact(store, [update, fail]);
-  } catch (cancelled) {
-    if (!(cancelled instanceof TransactionConflict)) throw cancelled;
-    await transact(store, [fail]).catch((again: unknown) => {
-      if (!(again instanceof TransactionConflict)) throw again;
-    });
-  }
+  const update = tiers ? ownedAppUpdate(target, operationId, { set: { status: { phase: 'Error', message: error.message, tiers } } }) : undefined;
+  await failOwnedResource(store, keys.app(target.tenantId, target.projectId, target.appId), target.tenantId, operationId, error, update);
 }
 
 async function markStartFailure(store: Store, operation: OperationItem, message: string) {

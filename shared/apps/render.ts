@@ -21,7 +21,8 @@ import type {
   V1Service,
   V1StatefulSet,
 } from '@kubernetes/client-node';
-import type { AppTier, AppTierType, ContainerTier, DatabaseTier, ManifestTier } from '../app-profiles/items.ts';
+import type { AppTier, AppTierType, ContainerTier, DatabaseTier, HelmTier, ManifestTier } from '../app-profiles/items.ts';
+import { fluxObjects, type HelmChartUse } from '../helm/flux.ts';
 import { parseManifest } from '../app-profiles/manifests.ts';
 import { passwordVariable, referenceProblem, tierReferences } from '../app-profiles/outputs.ts';
 import { engines } from './engines.ts';
@@ -38,6 +39,8 @@ export interface RenderInput {
   tiers: readonly AppTier[];
   /** Checked with checkTierValues first; values of tiers the profile does not have are ignored. */
   values?: AppValues;
+  /** The registries helm tiers name (where each is; whether it takes a credential). */
+  registries?: ReadonlyMap<string, HelmChartUse['registry']>;
 }
 
 export interface GeneratedSecret {
@@ -65,6 +68,8 @@ export interface RenderedTier {
   workloads: Workload[];
   /** HOST, PORT, USERNAME as text; a PASSWORD is never a value. */
   outputs: Record<string, string>;
+  /** Helm tiers: the chart released (its HelmRelease's readiness makes the tier Ready; its credential Secret is the step's to write). */
+  charts: HelmChartUse[];
   /** 32 hex digits over `objects` and `generatedSecrets` (keys sorted): equal exactly when the tier is unchanged; fits a label value. */
   hash: string;
 }
@@ -217,6 +222,7 @@ function renderContainer(ctx: Context, tiers: readonly AppTier[], index: number,
   return {
     name: tier.name,
     type: 'container',
+    charts: [],
     objects,
     generatedSecrets: [],
     workloads: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: tier.name, namespace: ctx.namespace }],
@@ -260,6 +266,7 @@ function renderDatabase(ctx: Context, tier: DatabaseTier): Rendered {
   return {
     name: tier.name,
     type: 'database',
+    charts: [],
     objects: [statefulSet, service(ctx, tier.name, engine.port)],
     generatedSecrets: [{ name: secretName, namespace: ctx.namespace, keys: [PASSWORD_KEY], labels: labelsOf(ctx, tier.name) }],
     workloads: [{ apiVersion: 'apps/v1', kind: 'StatefulSet', name: tier.name, namespace: ctx.namespace }],
@@ -303,7 +310,22 @@ function renderManifests(ctx: Context, tier: ManifestTier): Rendered {
       objects.push(object);
     }
   }
-  return { name: tier.name, type: 'manifest', objects, generatedSecrets: [], workloads, outputs: {} };
+  return { name: tier.name, type: 'manifest', objects, generatedSecrets: [], workloads, outputs: {}, charts: [] };
+}
+
+function renderHelm(ctx: Context, tier: HelmTier): Rendered {
+  const registry = ctx.input.registries?.get(tier.registryId);
+  if (!registry) throw new Error(`tier ${tier.name}: registry ${tier.registryId} was not given`);
+  const use: HelmChartUse = {
+    release: tier.name,
+    namespace: ctx.namespace,
+    registry,
+    chart: tier.chart,
+    version: tier.version,
+    ...(tier.values ? { values: tier.values } : {}),
+    labels: labelsOf(ctx, tier.name),
+  };
+  return { name: tier.name, type: 'helm', objects: fluxObjects(use), generatedSecrets: [], workloads: [], outputs: {}, charts: [use] };
 }
 
 /** JSON with every object's keys sorted, so equal content always hashes the same. */
@@ -336,7 +358,9 @@ export function renderTiers(input: RenderInput): RenderedTier[] {
         ? renderContainer(ctx, input.tiers, index, tier, values)
         : tier.type === 'database'
           ? renderDatabase(ctx, tier)
-          : renderManifests(ctx, tier);
+          : tier.type === 'helm'
+            ? renderHelm(ctx, tier)
+            : renderManifests(ctx, tier);
     ctx.outputs.set(tier.name, rendered.outputs);
     return { ...rendered, hash: hashOf(rendered) };
   });

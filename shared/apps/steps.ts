@@ -16,6 +16,7 @@ import { commitFinish, finishOperationItem } from '../operations/operations.ts';
 import { readableCause } from '../operations/step-errors.ts';
 import { stepEventSchema } from '../operations/step-event.ts';
 import { getAppProfile } from '../app-profiles/app-profiles.ts';
+import type { AppTier } from '../app-profiles/items.ts';
 import { applyObjects, inNamespace, kubeCall } from '../kube/apply.ts';
 import { kubeClient, type KubeClient, type KubeObject } from '../kube/kube-client.ts';
 import { PermanentProviderError } from '../providers/provider.ts';
@@ -24,6 +25,9 @@ import { credentialsItem, virtualClusterItem } from '../virtual-clusters/items.t
 import { credentialPurpose } from '../virtual-clusters/virtual-clusters.ts';
 import { appSteps } from '#workflows/names.ts';
 import { isWorkloadReady, renderTiers, type RenderedTier } from './render.ts';
+import { chartUsesState, registriesOf, type ChartRequest } from '../helm/apply.ts';
+import { credentialSecretNameOf, fluxCredentialSecret } from '../helm/flux.ts';
+import { registryEndpoint } from '../registries/registries.ts';
 import { deployedTierItem, pendingAppChange, type DeployedTier, type ObjectRef, type TierStatus } from './items.ts';
 import { appDeletionItems, failAppOperation, ownedAppUpdate, profileReferenceUpdates, type AppContext } from './apps.ts';
 import { appMeter, appRequests } from '../usage/meters.ts';
@@ -75,7 +79,21 @@ async function render(store: Store, target: Target, ctx: AppContext): Promise<Re
   if (ctx.change.kind !== 'deploy') throw new PermanentProviderError('no deploy is pending');
   const profile = await getAppProfile(store, target.tenantId, target.projectId, ctx.change.appProfileId).catch(() => undefined);
   if (!profile) throw new PermanentProviderError(`app profile ${ctx.change.appProfileId} no longer exists`);
-  return renderTiers({ appId: target.appId, appName: ctx.app.name, namespace: ctx.app.namespace, tiers: profile.tiers, values: ctx.change.values as never });
+  const registries = await registriesOf(store, target.tenantId, helmRequestsOf(profile.tiers));
+  const registryInfo = new Map([...registries.values()].map((r) => [r.id, { id: r.id, type: r.registryType, url: r.url, authenticated: r.sealedSecret !== undefined }]));
+  return renderTiers({ appId: target.appId, appName: ctx.app.name, namespace: ctx.app.namespace, tiers: profile.tiers, values: ctx.change.values as never, registries: registryInfo });
+}
+
+/** The charts of a profile's helm tiers, as requests for the registries they name. */
+const helmRequestsOf = (tiers: readonly AppTier[]): ChartRequest[] =>
+  tiers.flatMap((t) => (t.type === 'helm' ? [{ release: t.name, registryId: t.registryId, chart: t.chart, version: t.version }] : []));
+
+/** A helm tier's registry credential, as its Flux source reads it (written by the step: it is opened from its seal, never rendered). */
+async function credentialSecrets(store: Store, tenantId: string, tier: RenderedTier): Promise<KubeObject[]> {
+  if (!tier.charts.length) return [];
+  const registries = await registriesOf(store, tenantId, tier.charts.map((c) => ({ release: c.release, registryId: c.registry.id, chart: c.chart, version: c.version })));
+  const secrets = await Promise.all(tier.charts.map(async (use) => fluxCredentialSecret(use, await registryEndpoint(registries.get(use.registry.id)!))));
+  return secrets.filter((secret): secret is KubeObject => secret !== undefined);
 }
 
 const refOf = (object: KubeObject, namespace?: string): ObjectRef => ({
@@ -91,7 +109,8 @@ const objectsOf = (tier: RenderedTier) => tier.objects as KubeObject[];
 async function deployedOf(client: KubeClient, tier: RenderedTier, namespace: string): Promise<DeployedTier> {
   const objects = (await inNamespace(client, objectsOf(tier), namespace)).map((o) => refOf(o));
   const secrets = tier.generatedSecrets.map((s) => ({ apiVersion: 'v1', kind: 'Secret', name: s.name, namespace: s.namespace }));
-  return { name: tier.name, type: tier.type, hash: tier.hash, objects: [...secrets, ...objects] };
+  const credentials = tier.charts.filter((c) => c.registry.authenticated).map((c) => ({ apiVersion: 'v1', kind: 'Secret', name: credentialSecretNameOf(c), namespace: c.namespace }));
+  return { name: tier.name, type: tier.type, hash: tier.hash, objects: [...secrets, ...credentials, ...objects] };
 }
 
 async function deleteRefs(client: KubeClient, refs: ObjectRef[]): Promise<number> {
@@ -157,6 +176,7 @@ export async function runAppStep(store: Store, event: AppStepEvent): Promise<Rec
       if (p.tiers[index]?.changed) {
         await writeStatus(store, target, args.operationId, { phase: 'Deploying', message: `deploying tier ${tier.name}`, tiers: tiersAt(p, index, 'Deploying') });
         await ensureGeneratedSecrets(client, tier);
+        await applyObjects(client, await credentialSecrets(store, target.tenantId, tier));
         await applyObjects(client, await inNamespace(client, objectsOf(tier), ctx.app.namespace));
       }
       return { index, next: index + 1, name: tier.name };
@@ -169,6 +189,12 @@ export async function runAppStep(store: Store, event: AppStepEvent): Promise<Rec
       const tier = (await render(store, target, ctx))[current.index]!;
       const client = await api();
       const waiting: string[] = [];
+      if (tier.charts.length) {
+        const charts = await chartUsesState(client, tier.charts);
+        // Flux gave up (a chart or version the registry no longer has, a refused login): the tier fails with its reason.
+        if (charts.state === 'failed') throw new PermanentProviderError(`tier ${tier.name}: ${charts.message}`);
+        if (charts.state === 'waiting') waiting.push(charts.message);
+      }
       for (const workload of tier.workloads) {
         const object = await kubeCall(`reading ${workload.kind} ${workload.name}`, () =>
           client.get({ apiVersion: workload.apiVersion, kind: workload.kind, name: workload.name, namespace: workload.namespace }),

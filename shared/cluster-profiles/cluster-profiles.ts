@@ -15,6 +15,7 @@ import { ApiError, assertIfMatch, notFound } from '../errors.ts';
 import { newId } from '../ids.ts';
 import type { Store } from '../store/client.ts';
 import { keys, lists } from '../store/keys.ts';
+import { assertChartsExist, registryReferenceUpdates, type ChartUse } from '../registries/registries.ts';
 import { claimName, deleteNamed } from '../store/names.ts';
 import { getItem, getItems, nowIso, queryPage, TransactionConflict, type TransactItem } from '../store/table.ts';
 import type { Tx } from '../store/tx.ts';
@@ -86,11 +87,13 @@ export async function createClusterProfile(
   input: CreateClusterProfileInput,
 ): Promise<ClusterProfileItem> {
   const { profile, items } = newClusterProfileItems(tenantId, projectId, input);
+  const registries = await assertChartsExist(tx.store, tenantId, helmLayerCharts(input.layers));
   try {
-    await tx.commit(items, { resourceId: profile.id });
+    await tx.commit([...items, ...registryReferenceUpdates(tenantId, registries.map((r) => r.id), 1)], { resourceId: profile.id });
   } catch (error) {
     if (error instanceof TransactionConflict) {
       if (error.reasons[2] === 'ConditionalCheckFailed') throw new ApiError('invalid_state', 'the project is being deleted');
+      if (error.reasons.slice(3).includes('ConditionalCheckFailed')) throw new ApiError('conflict', 'a registry of the profile was deleted at the same moment');
       throw new ApiError(
         'conflict',
         `cluster profile ${input.name} version ${input.version} already exists in this project; versions are immutable, create a new version`,
@@ -145,5 +148,10 @@ export async function deleteClusterProfile(tx: Tx, tenantId: string, projectId: 
     reservation: { key: keys.clusterProfileName(tenantId, projectId, profile.name, profile.profileVersion), ownerAttribute: 'clusterProfileId', ownerId: profileId },
     unused: { expression: 'attribute_not_exists(#uses) OR #uses = :none', names: { '#uses': 'clusters' }, values: { ':none': 0 } },
     inUse: async () => inUse(),
+    also: registryReferenceUpdates(tenantId, helmLayerCharts(profile.layers).map((c) => c.registryId), -1),
   });
 }
+
+/** The charts a profile's helm layers take from registries. */
+export const helmLayerCharts = (layers: Array<{ type: string; registryId?: string | undefined; chart?: string | undefined; version: string }>): ChartUse[] =>
+  layers.flatMap((l, i) => (l.type === 'helm' && l.registryId && l.chart ? [{ registryId: l.registryId, chart: l.chart, version: l.version, path: `body.layers.${i}` }] : []));

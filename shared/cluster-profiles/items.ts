@@ -3,7 +3,7 @@ import { resourceBase } from '../store/items.ts';
 
 export const profileClouds = ['eks', 'aks', 'gke', 'vsphere', 'edge', 'sim', 'all'] as const;
 export const profileTypes = ['infra', 'add-on', 'full'] as const;
-export const layerTypes = ['os', 'k8s', 'cni', 'csi', 'addon'] as const;
+export const layerTypes = ['os', 'k8s', 'cni', 'csi', 'addon', 'helm'] as const;
 export const variableFormats = ['string', 'number', 'boolean'] as const;
 
 const profileLayerItem = z.object({
@@ -12,6 +12,9 @@ const profileLayerItem = z.object({
   version: z.string(),
   values: z.string().optional(),
   manifests: z.array(z.object({ name: z.string(), content: z.string() })).optional(),
+  /** Helm layers: the chart of a registry; `version` is the chart's version. */
+  registryId: z.string().optional(),
+  chart: z.string().optional(),
 });
 
 const profileVariableItem = z.object({

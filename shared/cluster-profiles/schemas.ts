@@ -10,6 +10,7 @@ import {
   VARIABLE_NAME,
 } from './variables.ts';
 import { layerTypes, profileClouds, profileTypes, variableFormats } from './items.ts';
+import { chartName, chartVersion } from '../registries/schemas.ts';
 
 // Cluster profiles
 
@@ -45,6 +46,8 @@ const layer = z
       .optional()
       .meta({ description: 'YAML values; may use {{ .spectro.var.NAME }} or {{ var.NAME }}' }),
     manifests: z.array(manifest).max(20).optional(),
+    registryId: idOf('registry').optional().meta({ description: 'helm layers: the registry the chart comes from' }),
+    chart: chartName.optional().meta({ description: 'helm layers: the chart; `version` is its version, `values` its values (YAML)' }),
   })
   .meta({ id: 'ProfileLayer' });
 
@@ -85,7 +88,7 @@ function checkProfile(body: ProfileBody, ctx: z.RefinementCtx<ProfileBody>) {
   const k8sLayers = body.layers.flatMap((l, i) => (l.type === 'k8s' ? [i] : []));
   if (body.type === 'add-on') {
     body.layers.forEach((l, i) => {
-      if (l.type !== 'addon') issue(['layers', i, 'type'], 'add-on profiles may only have addon layers');
+      if (l.type !== 'addon' && l.type !== 'helm') issue(['layers', i, 'type'], 'add-on profiles may only have addon and helm layers');
     });
   } else if (k8sLayers.length === 0) {
     issue(['layers'], `${body.type} profiles need exactly one k8s layer`);
@@ -97,6 +100,19 @@ function checkProfile(body: ProfileBody, ctx: z.RefinementCtx<ProfileBody>) {
       issue(['layers', i, 'version'], 'must be a Kubernetes version like 1.31 or 1.31.2');
     }
   }
+
+  body.layers.forEach((l, i) => {
+    if (l.type === 'helm') {
+      if (!l.registryId) issue(['layers', i, 'registryId'], 'a helm layer names the registry of its chart');
+      if (!l.chart) issue(['layers', i, 'chart'], 'a helm layer names its chart');
+      if (!/^[a-z]([-a-z0-9]{0,51}[a-z0-9])?$/.test(l.name)) issue(['layers', i, 'name'], 'a helm layer\'s name is its release\'s: lowercase letters, digits and hyphens, starting with a letter, at most 53');
+      if (!chartVersion.safeParse(l.version).success) issue(['layers', i, 'version'], 'must be the chart\'s semantic version, e.g. 1.2.3');
+      if (l.manifests?.length) issue(['layers', i, 'manifests'], 'a helm layer takes its objects from its chart, not from manifests');
+    } else {
+      if (l.registryId !== undefined) issue(['layers', i, 'registryId'], 'only helm layers name a registry');
+      if (l.chart !== undefined) issue(['layers', i, 'chart'], 'only helm layers name a chart');
+    }
+  });
 
   const layerNames = new Set<string>();
   body.layers.forEach((l, i) => {

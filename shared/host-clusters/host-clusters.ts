@@ -22,12 +22,12 @@ import type { OperationRecovery } from '../operations/recovery.ts';
 import { accountSettingsOf, providerOfAccount, type AccountSettings } from '../cloud-accounts/items.ts';
 import type { EdgeHostRef } from './items.ts';
 import { getCloudAccount } from '../cloud-accounts/cloud-accounts.ts';
+import { accountOf, hostClusterAccessForApi, isReachablePhase } from './access.ts';
 import { getClusterProfile } from '../cluster-profiles/cluster-profiles.ts';
 import { resolveProfileVariables } from '../cluster-profiles/variables.ts';
 import type { ClusterProfileItem } from '../cluster-profiles/items.ts';
 import { KubeconfigError, kubeconfigYaml, parseKubeconfig } from '../kube/kubeconfig.ts';
-import { clusterRef, providerFor, type ProviderKind } from '../providers/index.ts';
-import { PermanentProviderError } from '../providers/provider.ts';
+import type { ProviderKind } from '../providers/index.ts';
 import { SIM_DEFAULTS } from '../providers/sim.ts';
 import { clusterCapacity, instanceTypes, withGpuDefaults } from './instance-types.ts';
 import { POLL_SECONDS, workflowName } from '#workflows/names.ts';
@@ -586,31 +586,14 @@ export async function planUpgrade(store: Store, cluster: HostClusterItem, reques
   };
 }
 
-/** The account settings a cluster's provider needs (none for imported clusters). */
-export async function accountOf(store: Store, cluster: Pick<HostClusterItem, 'tenantId' | 'projectId' | 'cloudAccountId'>) {
-  if (!cluster.cloudAccountId) return undefined;
-  const account = await getCloudAccount(store, cluster.tenantId, cluster.projectId, cluster.cloudAccountId).catch(() => undefined);
-  return account ? accountSettingsOf(account) : undefined;
-}
+export { accountOf } from './access.ts';
 
 /** The cluster's kubeconfig as YAML, from its provider. */
 export async function hostClusterKubeconfig(store: Store, cluster: HostClusterItem): Promise<string> {
-  if (cluster.status.phase !== 'Running' && cluster.status.phase !== 'Updating') {
+  if (!isReachablePhase(cluster.status.phase)) {
     throw new ApiError('invalid_state', `cluster ${cluster.name} is ${cluster.status.phase}; its kubeconfig is available once Running`);
   }
-  try {
-    const provider = await providerFor({
-      provider: cluster.provider,
-      account: await accountOf(store, cluster),
-      kubeconfig: cluster.kubeconfig,
-      scope: { tenantId: cluster.tenantId, projectId: cluster.projectId },
-      ...(cluster.edge ? { edge: { hosts: cluster.edge.hosts, operationId: cluster.operationId ?? '' } } : {}),
-    });
-    return kubeconfigYaml(await provider.clusterAccess(clusterRef(cluster)));
-  } catch (error) {
-    if (error instanceof PermanentProviderError) throw new ApiError('invalid_state', error.message);
-    throw error;
-  }
+  return kubeconfigYaml(await hostClusterAccessForApi(store, cluster));
 }
 
 // ---------------------------------------------------------------------------------

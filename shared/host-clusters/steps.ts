@@ -31,6 +31,27 @@ import { agentItem } from '../agents/items.ts';
 import { clearTasksItem } from '../agents/agents.ts';
 import { failClusterOperation, ownedClusterUpdate, referenceUpdates, type HostClusterContext } from './host-clusters.ts';
 import { hostClusterMeter } from '../usage/meters.ts';
+import { applyChartUses, chartUses, chartUsesState, registriesOf, type ChartRequest } from '../helm/apply.ts';
+import { load } from 'js-yaml';
+
+/** Where a cluster profile's helm layers are released. */
+const ADDON_NAMESPACE = 'palette-system';
+const addonLabels = (clusterId: string) => ({ 'app.kubernetes.io/managed-by': 'palette', 'palette.dev/cluster': clusterId.toLowerCase().replace('_', '-') });
+
+/** A profile's helm layers as releases: the layer's name is the release's, its values YAML (variables filled in) the release's values. */
+function helmLayerRequests(layers: Array<{ type: string; name: string; version: string; values?: string | undefined; registryId?: string | undefined; chart?: string | undefined }>, variables: Record<string, string>): ChartRequest[] {
+  return layers.flatMap((layer) => {
+    if (layer.type !== 'helm' || !layer.registryId || !layer.chart) return [];
+    let values: unknown = {};
+    try {
+      values = layer.values ? (load(renderTemplate(layer.values, variables)) ?? {}) : {};
+    } catch (error) {
+      throw new PermanentProviderError(`layer ${layer.name}: its values are not valid YAML: ${(error as Error).message}`);
+    }
+    if (typeof values !== 'object' || Array.isArray(values)) throw new PermanentProviderError(`layer ${layer.name}: its values must be a YAML mapping`);
+    return [{ release: layer.name, registryId: layer.registryId, chart: layer.chart, version: layer.version, values: values as Record<string, unknown> }];
+  });
+}
 
 const context = z.object({
   change: pendingChange,
@@ -57,7 +78,8 @@ const context = z.object({
 export const stepEventSchema = stepEvent({
   resourceType: 'cluster',
   steps: hostClusterSteps,
-  targets: ['Running', 'Deleted'],
+  // Ready: helm layers' releases (checkAddons).
+  targets: ['Running', 'Deleted', 'Ready'],
   context,
   state: {
     poll: z
@@ -193,7 +215,7 @@ export async function runHostClusterStep(store: Store, event: StepEvent): Promis
     }
 
     case 'applyAddons': {
-      if (!ctx.addons) return { applied: 0 };
+      if (!ctx.addons) return { applied: 0, helm: 0 };
       const profile = await getClusterProfile(store, target.tenantId, target.projectId, ctx.addons.profileId).catch(() => undefined);
       if (!profile) throw new PermanentProviderError(`cluster profile ${ctx.addons.profileId} no longer exists`);
       const variables = ctx.addons.variables;
@@ -202,8 +224,34 @@ export async function runHostClusterStep(store: Store, event: StepEvent): Promis
         .flatMap((layer) =>
           (layer.manifests ?? []).flatMap((manifest) => parseManifests(renderTemplate(manifest.content, variables), `layer ${layer.name}, manifest ${manifest.name}`)),
         );
-      if (objects.length) await applyObjects(kubeClient(await (await provider()).clusterAccess(ref)), objects);
-      return { applied: objects.length };
+      const charts = helmLayerRequests(profile.layers, variables);
+      if (!objects.length && !charts.length) return { applied: 0, helm: 0 };
+      const client = kubeClient(await (await provider()).clusterAccess(ref));
+      if (objects.length) await applyObjects(client, objects);
+      if (charts.length) {
+        const registries = await registriesOf(store, target.tenantId, charts);
+        await applyObjects(client, [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ADDON_NAMESPACE, labels: addonLabels(target.clusterId) } }]);
+        await applyChartUses(client, chartUses(charts, registries, ADDON_NAMESPACE, addonLabels(target.clusterId)), registries);
+      }
+      return { applied: objects.length, helm: charts.length };
+    }
+
+    case 'checkAddons': {
+      // The poll before this one (describe) left the endpoint and version finish records: they ride along.
+      const attempts = args.poll?.addons === true ? (args.poll.attempts ?? 0) + 1 : 1;
+      const profile = ctx.addons ? await getClusterProfile(store, target.tenantId, target.projectId, ctx.addons.profileId).catch(() => undefined) : undefined;
+      if (!profile || !ctx.addons) throw new PermanentProviderError(`cluster profile ${ctx.addons?.profileId ?? ''} no longer exists`);
+      const charts = helmLayerRequests(profile.layers, ctx.addons.variables);
+      const registries = await registriesOf(store, target.tenantId, charts);
+      const client = kubeClient(await (await provider()).clusterAccess(ref));
+      const state = await chartUsesState(client, chartUses(charts, registries, ADDON_NAMESPACE, addonLabels(target.clusterId)));
+      if (state.state === 'waiting' && state.message !== args.poll?.message) {
+        await transact(store, [
+          ownedClusterUpdate(target, args.operationId, { set: { status: { phase: inProgressPhase(change), message: state.message } } }),
+          stepMessageItem(target.tenantId, args.operationId, state.message),
+        ]).catch(() => undefined);
+      }
+      return { ...args.poll, addons: true, attempts, phase: state.state === 'ready' ? 'Ready' : state.state === 'failed' ? 'Failed' : 'Applying', message: state.message };
     }
 
     case 'finish':

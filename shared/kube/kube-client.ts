@@ -52,8 +52,20 @@ export interface KubeClient {
   /** Deletes the object; false when it did not exist. */
   delete(ref: ObjectRef): Promise<boolean>;
   deleteCollection(apiVersion: string, kind: string, namespace: string, labelSelector: string): Promise<void>;
+  /** A short-lived token of a ServiceAccount (the TokenRequest API, as `kubectl create token`). */
+  requestToken(namespace: string, serviceAccount: string, expirationSeconds: number): Promise<{ token: string; expirationTimestamp: string }>;
   /** Whether the kind is namespaced; undefined when the cluster does not serve it. */
   isNamespaced(apiVersion: string, kind: string): Promise<boolean | undefined>;
+  /** Every kind the cluster serves at its group's preferred version (discovery, subresources left out). */
+  serverResources(): Promise<ServedKind[]>;
+}
+
+/** A kind as discovery lists it. */
+export interface ServedKind {
+  apiVersion: string;
+  kind: string;
+  namespaced: boolean;
+  verbs: string[];
 }
 
 const fromBase64 = (data: string | undefined) => (data ? Buffer.from(data, 'base64') : undefined);
@@ -153,14 +165,17 @@ function createClient(access: ClusterAccess): KubeClient {
     if (!resource) throw new KubeApiError(404, 'NotFound', `the cluster serves no ${kind} in ${apiVersion}`);
     return resource;
   };
+  /** A kind's collection; for a namespaced kind without a namespace, across all namespaces (lists only). */
   const collectionPath = async (apiVersion: string, kind: string, namespace: string | undefined) => {
     const { plural, namespaced } = await resourceOf(apiVersion, kind);
     const base = apiVersion === 'v1' ? '/api/v1' : `/apis/${apiVersion}`;
-    if (!namespaced) return `${base}/${plural}`;
-    if (!namespace) throw new KubeApiError(400, 'BadRequest', `${kind} is namespaced: give a namespace`);
+    if (!namespaced || !namespace) return `${base}/${plural}`;
     return `${base}/namespaces/${encodeURIComponent(namespace)}/${plural}`;
   };
-  const objectPath = async (ref: ObjectRef) => `${await collectionPath(ref.apiVersion, ref.kind, ref.namespace)}/${encodeURIComponent(ref.name)}`;
+  const objectPath = async (ref: ObjectRef) => {
+    if (!ref.namespace && (await resourceOf(ref.apiVersion, ref.kind)).namespaced) throw new KubeApiError(400, 'BadRequest', `${ref.kind} is namespaced: give a namespace`);
+    return `${await collectionPath(ref.apiVersion, ref.kind, ref.namespace)}/${encodeURIComponent(ref.name)}`;
+  };
   const refOf = (object: KubeObject): ObjectRef => ({
     apiVersion: object.apiVersion ?? '',
     kind: object.kind ?? '',
@@ -197,6 +212,27 @@ function createClient(access: ClusterAccess): KubeClient {
     },
     deleteCollection: async (apiVersion, kind, namespace, labelSelector) => {
       await ok('DELETE', `${await collectionPath(apiVersion, kind, namespace)}${selector(labelSelector)}`);
+    },
+    requestToken: async (namespace, serviceAccount, expirationSeconds) => {
+      const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/serviceaccounts/${encodeURIComponent(serviceAccount)}/token`;
+      const answer = (await ok('POST', path, { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds } }, 'application/json')) as {
+        status?: { token?: string; expirationTimestamp?: string };
+      };
+      if (!answer.status?.token) throw new KubeApiError(500, undefined, `the API server issued no token for ServiceAccount ${namespace}/${serviceAccount}`);
+      return { token: answer.status.token, expirationTimestamp: answer.status.expirationTimestamp ?? '' };
+    },
+    serverResources: async () => {
+      const groups = (await ok('GET', '/apis')) as { groups?: Array<{ preferredVersion?: { groupVersion?: string } }> };
+      const versions = ['v1', ...(groups.groups ?? []).flatMap((g) => (g.preferredVersion?.groupVersion ? [g.preferredVersion.groupVersion] : []))];
+      const lists = await Promise.all(
+        versions.map(async (apiVersion) => {
+          const list = (await ok('GET', apiVersion === 'v1' ? '/api/v1' : `/apis/${apiVersion}`)) as {
+            resources?: Array<{ name: string; kind: string; namespaced: boolean; verbs?: string[] }>;
+          };
+          return (list.resources ?? []).filter((r) => !r.name.includes('/')).map((r) => ({ apiVersion, kind: r.kind, namespaced: r.namespaced, verbs: r.verbs ?? [] }));
+        }),
+      );
+      return lists.flat();
     },
     isNamespaced: async (apiVersion, kind) => {
       try {

@@ -39,13 +39,15 @@ export async function deleteNamed(
     unused?: Condition;
     /** Says why the resource is still in use (called when the delete was refused and the version had not moved). */
     inUse?: () => Promise<ApiError>;
+    /** Writes that belong with the delete (the references it held on others, released). */
+    also?: TransactItem[];
   },
 ): Promise<void> {
   const condition = versionIs(target.version, target.unused ? { clause: `(${target.unused.expression})`, values: target.unused.values } : undefined);
   if (target.unused?.names) Object.assign(condition.ExpressionAttributeNames, target.unused.names);
   try {
     await tx.commit(
-      [{ Delete: { Key: target.key, ...condition } }, releaseName(target.reservation.key, target.reservation.ownerAttribute, target.reservation.ownerId)],
+      [{ Delete: { Key: target.key, ...condition } }, releaseName(target.reservation.key, target.reservation.ownerAttribute, target.reservation.ownerId), ...(target.also ?? [])],
       { resourceId: target.reservation.ownerId },
     );
   } catch (error) {

@@ -293,7 +293,7 @@ describe('cluster profiles over HTTP', () => {
       ['body.layers'],
     );
     expectInvalid(
-      await post({ ...good, layers: [good.layers[1], { type: 'helm', name: 'x', version: '1' }] }),
+      await post({ ...good, layers: [good.layers[1], { type: 'kustomize', name: 'x', version: '1' }] }),
       ['body.layers.1.type'],
     );
     // infra and full need exactly one k8s layer, with a Kubernetes version.

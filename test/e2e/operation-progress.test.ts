@@ -75,12 +75,12 @@ describe('operation progress', () => {
   it('a host-cluster create lists its steps from the start and moves each Pending → Running → Succeeded in order', async () => {
     const cluster = await createCluster('steps-1', accountId);
     const first = await api.get(`/v1/operations/${cluster.operationId}`);
-    expect(first.body.steps.map((s: Step) => s.name)).toEqual(['provision', 'describe', 'applyAddons', 'finish']);
-    expect(first.body.progress.total).toBe(4);
+    expect(first.body.steps.map((s: Step) => s.name)).toEqual(['provision', 'describe', 'applyAddons', 'checkAddons', 'finish']);
+    expect(first.body.progress.total).toBe(5);
 
     const { views, last } = await watch(cluster.operationId);
     expect(last.status).toBe('Succeeded');
-    expect(last.progress).toEqual({ done: 4, total: 4 });
+    expect(last.progress).toEqual({ done: 5, total: 5 });
     for (const view of views) {
       // At any moment: the done steps, then at most one running, then the pending ones.
       const statuses = view.map((s) => s.status).join(' ');
@@ -108,10 +108,10 @@ describe('operation progress', () => {
     const { last } = await watch(cluster.operationId);
     expect(last.status).toBe('Failed');
     expect(last.steps.map((s: Step) => [s.name, s.status])).toEqual([
-      ['provision', 'Succeeded'], ['describe', 'Failed'], ['applyAddons', 'Skipped'], ['finish', 'Skipped'],
+      ['provision', 'Succeeded'], ['describe', 'Failed'], ['applyAddons', 'Skipped'], ['checkAddons', 'Skipped'], ['finish', 'Skipped'],
     ]);
     expect(last.steps[1].message).toBe(last.error.message);
-    expect(last.progress).toEqual({ done: 1, total: 4 });
+    expect(last.progress).toEqual({ done: 1, total: 5 });
   });
 
   it("lists a resource's operations newest first, filters by status, and hides other projects' from a member", async () => {

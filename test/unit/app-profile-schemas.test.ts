@@ -81,7 +81,7 @@ describe('tier names and types', () => {
 
   it('reports an unknown or missing type at the type', () => {
     expect(paths(profile([{ ...web, type: 'function' }]))).toEqual(['body.tiers.0.type']);
-    expect(messageAt(profile([{ ...web, type: 'function' }]), 'body.tiers.0.type')).toBe('must be one of container, database, manifest');
+    expect(messageAt(profile([{ ...web, type: 'function' }]), 'body.tiers.0.type')).toBe('must be one of container, database, manifest, helm');
     expect(paths(profile([tier(web, { type: undefined })]))).toEqual(['body.tiers.0.type']);
   });
 

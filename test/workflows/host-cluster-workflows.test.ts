@@ -166,6 +166,7 @@ describe('host-cluster workflows on the local Step Functions endpoint', () => {
       'Create Describe',
       'Create ReachedRunning?',
       'Create ApplyAddons',
+      'Create HelmLayers?',
       'Create Finish',
       'Create Done',
     ]);
