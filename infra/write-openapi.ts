@@ -1,12 +1,15 @@
 /**
  * `npm run openapi`: renders the route table's OpenAPI document into the file that
- * functions/api/public.ts serves. Run it after changing a route; the suite fails until
- * the file matches the route table again.
+ * functions/api/public.ts serves, and the typed client's types from it. Run it after
+ * changing a route; the suite fails until both match the route table again.
  */
 import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { OPENAPI_ARTIFACT, openApiArtifactText } from '#shared/api/openapi.ts';
+import { CLIENT_TYPES, clientTypesText } from '../client/generate.ts';
 
-const file = fileURLToPath(new URL(`../${OPENAPI_ARTIFACT}`, import.meta.url));
-await writeFile(file, openApiArtifactText());
+const at = (path: string) => fileURLToPath(new URL(`../${path}`, import.meta.url));
+await writeFile(at(OPENAPI_ARTIFACT), openApiArtifactText());
 console.log(`wrote ${OPENAPI_ARTIFACT}`);
+await writeFile(at(CLIENT_TYPES), await clientTypesText());
+console.log(`wrote ${CLIENT_TYPES}`);

@@ -7,6 +7,7 @@ import { createUser, deleteUser, getUser, listUsers, toUser } from '#shared/tena
 import { assertCanIssueKey, createApiKey, deleteApiKey, listApiKeys, toApiKey } from '#shared/tenancy/api-keys.ts';
 import { createTeam, deleteTeam, getTeam, listTeams, replaceTeam, toTeam } from '#shared/tenancy/teams.ts';
 import { createProject, deleteProject, listVisibleProjects, toProject, updateProject } from '#shared/tenancy/projects.ts';
+import { preferencesOf, putPreferences } from '#shared/tenancy/preferences.ts';
 import { deleteMember, listMembers, listUserMemberships, putMember, toMember } from '#shared/tenancy/members.ts';
 
 export const handler = createApiHandler(tenancyRoutes, {
@@ -31,6 +32,9 @@ export const handler = createApiHandler(tenancyRoutes, {
       },
     };
   },
+
+  'me.preferences.get': async ({ principal }) => ({ status: 200, body: preferencesOf(principal) }),
+  'me.preferences.put': async ({ tx, principal, body }) => ({ status: 200, body: await putPreferences(tx, principal, body), resourceId: principal.userId }),
 
   'user.create': async ({ tx, principal, body }) => {
     const user = await createUser(tx, requireTenant(principal), body);

@@ -14,6 +14,7 @@ import { problemResponse } from '#shared/http/problem.ts';
 import { AUTHORIZER_CACHE_TTL_SECONDS } from '#shared/http/authorizer-context.ts';
 import { createRouteMatcher } from './route-matcher.ts';
 import { functionContext } from './lambda-endpoint.ts';
+import { consoleHandler, isConsolePath } from './console-static.ts';
 
 type LambdaHandler<E, R> = (event: E, context: Context) => Promise<R>;
 type ApiHandler = LambdaHandler<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>;
@@ -64,14 +65,17 @@ function send(res: ServerResponse, result: APIGatewayProxyStructuredResultV2) {
  * builds the same event API Gateway would, runs the authorizer Lambda and then the
  * route group's Lambda handler, in process.
  */
-export async function startApiServer(options: { port?: number; host?: string; log?: (line: string) => void } = {}) {
+export async function startApiServer(options: { port?: number; host?: string; log?: (line: string) => void; /** The built web console (default console/dist); false: none. */ consoleDir?: string | false } = {}) {
   const { handlers, authorizer } = await loadHandlers();
   const match = createRouteMatcher(routeList);
+  // The web console beside the API (CloudFront + S3 on AWS): /console/ is not an API route.
+  const serveConsole = options.consoleDir === false ? undefined : consoleHandler(options.consoleDir);
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const requestId = randomUUID();
     const url = new URL(req.url ?? '/', 'http://local');
     const method = (req.method ?? 'GET').toUpperCase();
+    if (serveConsole && isConsolePath(url.pathname)) return serveConsole(req, res, url);
     const found = match(method, url.pathname);
     if (!found || 'methodNotAllowed' in found) {
       const detail = found ? `${method} is not allowed on ${url.pathname}` : `no route for ${method} ${url.pathname}`;

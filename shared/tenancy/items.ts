@@ -13,6 +13,8 @@ export const userItem = z.object({
   tenantId: z.string().nullable(),
   email: z.string(),
   role: z.enum(userRoles),
+  /** What the console shows the user first (absent: the default for their role). */
+  preferences: z.object({ mode: z.enum(['app', 'cluster']) }).optional(),
 });
 export type UserItem = z.infer<typeof userItem>;
 

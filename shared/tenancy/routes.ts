@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { preferences } from './preferences.ts';
 import { idOf, listOf, listQuery } from '../api/schema-kit.ts';
 import { created, featureRoutes, idParams, noContent, ok, projectParams, projectRef } from '../api/route-kit.ts';
 import * as t from './schemas.ts';
@@ -18,6 +19,14 @@ export const tenancyRoutes = featureRoutes('tenancy', {
   'me.get': {
     method: 'GET', path: '/v1/me', permission: 'tenant.member', resourceType: 'user',
     summary: 'The caller, its tenant and roles', systemAllowed: true, responses: ok(t.me),
+  },
+  'me.preferences.get': {
+    method: 'GET', path: '/v1/me/preferences', permission: 'tenant.member', resourceType: 'user',
+    summary: 'The caller\'s console preferences (default: Cluster Mode for tenant admins, App Mode for everyone else)', systemAllowed: true, responses: ok(preferences),
+  },
+  'me.preferences.put': {
+    method: 'PUT', path: '/v1/me/preferences', permission: 'tenant.member', resourceType: 'user',
+    summary: 'Set the caller\'s console preferences (the console\'s App/Cluster Mode switch)', systemAllowed: true, body: preferences, responses: ok(preferences),
   },
   // Users and API keys
   'user.create': {

@@ -70,9 +70,13 @@
  *    same schedule against the same DynamoDB Local; and the AWS cost per agent-month
  *    (API Gateway + Lambda + the write), against the goal of $0.01.
  *
+ * 8. Console (test/bench/console-bundle.ts): the web console built with vite, and the
+ *    JavaScript its index.html loads first (entry script + modulepreloads) gzipped and
+ *    summed, against the goal of 200 KiB; its pages load later, as chunks of their own.
+ *
  * Results are also written to .palette/bench/latest.json (git-ignored).
  * Environment: BENCH_QUICK=1 runs a smaller version (for checking the script);
- * BENCH_ONLY=api,coldstart,clusters,appmode,rollup,cost,clouds,heartbeats (any of them) runs only those parts.
+ * BENCH_ONLY=api,coldstart,clusters,appmode,rollup,cost,clouds,heartbeats,console (any of them) runs only those parts.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, platform, release } from 'node:os';
@@ -95,12 +99,13 @@ const { AWS_PRICES, costOf, nothing, usd } = await import('./aws-prices.ts');
 const { runRollupBench } = await import('./rollup.ts');
 const { runCloudCreateBench } = await import('./cloud-creates.ts');
 const { runHeartbeatBench } = await import('./heartbeats.ts');
+const { measureConsoleBundle } = await import('./console-bundle.ts');
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const outDir = join(repoRoot, '.palette', 'bench');
 const quick = process.env.BENCH_QUICK === '1';
 const only = new Set((process.env.BENCH_ONLY ?? '').split(',').map((s) => s.trim()).filter(Boolean));
-const runs = (part: 'api' | 'coldstart' | 'clusters' | 'appmode' | 'cost' | 'rollup' | 'clouds' | 'heartbeats') => only.size === 0 || only.has(part);
+const runs = (part: 'api' | 'coldstart' | 'clusters' | 'appmode' | 'cost' | 'rollup' | 'clouds' | 'heartbeats' | 'console') => only.size === 0 || only.has(part);
 
 const config = {
   concurrencies: [1, 16],
@@ -604,6 +609,25 @@ if (hbr && hbCost) {
 }
 
 // ---------------------------------------------------------------------------------------------
+const consoleBundle = runs('console') ? (heading('8. Console: the first-load JavaScript of the web console'), await measureConsoleBundle()) : undefined;
+if (consoleBundle) {
+  console.log(`built with vite in ${(consoleBundle.buildMs / 1000).toFixed(1)} s; what console/dist/index.html loads first (gzip -9 of each file):\n`);
+  console.log(
+    formatTable(
+      ['file', 'loaded as', 'size', 'gzipped'],
+      [
+        ...consoleBundle.firstLoad.map((f) => [f.file, f.how, kib(f.bytes), kib(f.gzipBytes)]),
+        ['first load', '', kib(consoleBundle.firstLoadBytes), kib(consoleBundle.firstLoadGzipBytes)],
+      ],
+    ),
+  );
+  console.log(
+    `\nevery JavaScript file of the build (pages load on demand): ${consoleBundle.allJs.files} files, ${kib(consoleBundle.allJs.bytes)}, ${kib(consoleBundle.allJs.gzipBytes)} gzipped; CSS ${kib(consoleBundle.css.gzipBytes)} gzipped` +
+      `\ngoal: first load <= ${kib(consoleBundle.goalBytes)} gzipped: ${consoleBundle.met ? 'met' : 'NOT met'}`,
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
 const durationMs = performance.now() - benchStarted;
 const summaryLines: string[] = [];
 for (const s of api?.scenarios ?? []) {
@@ -691,6 +715,12 @@ if (hbr && hbCost) {
     '',
   );
 }
+if (consoleBundle) {
+  summaryLines.push(
+    `console first-load JavaScript ${kib(consoleBundle.firstLoadGzipBytes)} gzipped (${consoleBundle.firstLoad.length} file(s), ${kib(consoleBundle.firstLoadBytes)} raw) / goal ${kib(consoleBundle.goalBytes)} = ${ratio(consoleBundle.firstLoadGzipBytes / consoleBundle.goalBytes)}: ${consoleBundle.met ? 'met' : 'NOT met'}`,
+    '',
+  );
+}
 summaryLines.push(
   `total bench time ${(durationMs / 1000).toFixed(1)} s` +
     (api ? ` (runtime start ${(api.runtimeStartMs / 1000).toFixed(1)} s)` : '') +
@@ -717,6 +747,7 @@ await writeFile(
       rollup: ru,
       clouds: cl,
       heartbeats: hbr && hbCost ? { ...hbr, cost: { heartbeatsPerAgentMonth: HEARTBEATS_PER_AGENT_MONTH, perHeartbeat: hbCost.perHeartbeat, each: hbCost.each, perAgentMonth: hbCost.month, goal: AGENT_MONTH_GOAL } } : undefined,
+      console: consoleBundle,
       summary: summaryLines,
     },
     null,

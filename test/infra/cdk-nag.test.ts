@@ -59,7 +59,8 @@ describe('cdk-nag AwsSolutions on the Palette stack (bundling skipped)', () => {
 
   it('acknowledges only findings that exist, each under the construct that causes it', () => {
     const all = findingsOf(stack, new UnacknowledgedChecks());
-    const acknowledgments = acknowledgmentsOf(stack);
+    // aws-cdk-lib acknowledges its own CloudFormation validation of a log bucket's ACL (W3045); the rest are ours.
+    const acknowledgments = acknowledgmentsOf(stack).filter((a) => !a.id.startsWith('CloudFormation-Validate::'));
     expect(acknowledgments.length).toBeGreaterThan(0);
     for (const { path, id, reason } of acknowledgments) {
       expect(id, path).toMatch(/^AwsSolutions-/);

@@ -1,0 +1,3 @@
+import './shoelace.ts';
+import './styles.css';
+import './app.ts';
