@@ -65,11 +65,15 @@ export function lineChart(points: readonly LinePoint[], options: { title: string
     parts.push(`<path class="line" d="${path}"/>`);
   }
   const labelEvery = Math.max(1, Math.ceil(points.length / 14));
+  const lastIndex = points.length - 1;
+  const spacing = points.length > 1 ? plotW / lastIndex : plotW;
   points.forEach((p, i) => {
     parts.push(`<circle class="${p.highlight ? 'dot current' : 'dot'}" cx="${fixed(x(i))}" cy="${fixed(y(p.value))}" r="${p.highlight ? 4 : 3}"><title>${escapeXml(`${p.label}: ${format(p.value)}`)}</title></circle>`);
-    // The last point's texts end at it, so they stay inside the chart.
-    const anchor = i === points.length - 1 && points.length > 1 ? 'end' : i === 0 && points.length > 1 ? 'start' : 'middle';
-    if (i % labelEvery === 0 || i === points.length - 1) parts.push(`<text class="axis" x="${fixed(x(i))}" y="${height - margin.bottom + 18}" text-anchor="${anchor}">${escapeXml(p.label)}</text>`);
+    // The last point's texts end at it, so they stay inside the chart. With labels on every few points
+    // (a month or two of days) the first is centred like the rest, and none is written into the last one.
+    const anchor = i === lastIndex && points.length > 1 ? 'end' : i === 0 && points.length > 1 && labelEvery === 1 ? 'start' : 'middle';
+    const crowdsLast = labelEvery > 1 && i !== lastIndex && (lastIndex - i) * spacing < 60;
+    if ((i % labelEvery === 0 && !crowdsLast) || i === lastIndex) parts.push(`<text class="axis" x="${fixed(x(i))}" y="${height - margin.bottom + 18}" text-anchor="${anchor}">${escapeXml(p.label)}</text>`);
     if (p.highlight && points.length <= 14) parts.push(`<text class="value" x="${fixed(x(i))}" y="${fixed(y(p.value) - 9)}" text-anchor="${anchor}">${escapeXml(format(p.value))}</text>`);
   });
   parts.push(`<line class="axisline" x1="${margin.left}" x2="${width - margin.right}" y1="${margin.top + plotH}" y2="${margin.top + plotH}"/>`);

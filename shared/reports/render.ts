@@ -31,6 +31,8 @@ export const CSV_COLUMNS = [
   'quota_used',
   'quota_limit',
   'quota_percent',
+  'partial',
+  'as_of',
 ] as const;
 type Column = (typeof CSV_COLUMNS)[number];
 type Row = Partial<Record<Column, string | number | null>>;
@@ -47,8 +49,13 @@ export function csvField(value: string | number | null | undefined): string {
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
+/** "partial, as of 2026-12-07 16:04 UTC" for a report of a period not over yet; empty for a final one. */
+export const partialLabel = (report: Pick<Report, 'partial' | 'asOf'>) => (report.partial && report.asOf ? `partial, as of ${report.asOf.replace('T', ' ').slice(0, 16)} UTC` : '');
+
 export function reportCsv(report: Report): string {
-  const base = { report_id: report.id, period_start: report.period.from, period_end: report.period.to };
+  // Every row says whether its numbers are final, so a sheet of many reports' rows can be filtered on it.
+  const base = { report_id: report.id, period_start: report.period.from, period_end: report.period.to, partial: report.partial ? 'true' : 'false', as_of: report.asOf ?? null };
+  const partial = partialLabel(report);
   const usage = (line: Pick<Report['totals'], 'cpuCoreHours' | 'memoryGiBHours' | 'storageGiBHours' | 'cost' | 'idle'>) => ({
     cpu_core_hours: line.cpuCoreHours,
     memory_gib_hours: line.memoryGiBHours,
@@ -59,7 +66,7 @@ export function reportCsv(report: Report): string {
     idle_usd: line.idle.total,
   });
   const rows: Row[] = [
-    { ...base, section: 'total', name: report.title, ...usage(report.totals), previous_total_usd: report.previousTotals.cost.total, change_percent: report.change.percent },
+    { ...base, section: 'total', name: partial ? `${report.title} (${partial})` : report.title, ...usage(report.totals), previous_total_usd: report.previousTotals.cost.total, change_percent: report.change.percent },
     ...report.costByProject.map((p) => ({ ...base, section: 'project', id: p.projectId, name: p.name, project: p.name, ...usage(p), previous_total_usd: p.previousCost, change_percent: p.changePercent })),
     ...report.topVirtualClusters.map((vc) => ({ ...base, section: 'virtualcluster', id: vc.id, name: vc.name, project: vc.projectName, ...usage(vc) })),
     ...report.costPerDay.filter((d) => d.inPeriod).map((d) => ({ ...base, section: 'day', id: d.date, name: d.date, total_usd: d.cost })),
@@ -124,6 +131,8 @@ th.num, td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .chart .value.over { fill: var(--over); font-weight: 650; }
 .user { margin: 10px 0 4px; font-weight: 600; }
 ul.notes { margin: 0; padding-left: 20px; }
+.partial { margin-top: 14px; padding: 10px 14px; border: 1px solid var(--high); border-left-width: 5px; border-radius: 8px; background: #fff8eb; }
+.badge { display: inline-block; margin-left: 8px; padding: 1px 8px; border-radius: 10px; background: var(--high); color: #fff; font-size: 13px; font-weight: 600; vertical-align: middle; }
 @media print {
   body { background: #fff; font-size: 12px; }
   main { padding: 0; max-width: none; }
@@ -138,10 +147,14 @@ const signed = (percent: number | null) => (percent === null ? 'new' : `${percen
 const trend = (percent: number | null) => (percent === null ? '' : percent > 0 ? 'up' : percent < 0 ? 'down' : '');
 const dayLabel = (date: string) => new Date(`${date}T00:00:00Z`).toLocaleDateString('en-GB', { day: 'numeric', month: 'short', timeZone: 'UTC' });
 
+const nouns = { daily: 'day', weekly: 'week', monthly: 'month' } as const;
+
 export function reportHtml(report: Report): string {
   const e = escapeXml;
   const periodDays = report.costPerDay.filter((d) => d.inPeriod).length;
-  const previousLabel = report.kind === 'daily' ? 'the day before' : 'the week before';
+  const noun = nouns[report.kind];
+  const partial = partialLabel(report);
+  const previousLabel = partial ? `the ${noun} before, to the same point` : `the ${noun} before`;
   const kpis = [
     { n: usd(report.totals.cost.total), l: `total, ${e(signed(report.change.percent))} vs ${previousLabel}`, cls: trend(report.change.percent) },
     { n: usd(report.totals.cost.compute), l: 'compute' },
@@ -150,7 +163,7 @@ export function reportHtml(report: Report): string {
   ];
   const trendChart = lineChart(
     report.costPerDay.map((d) => ({ label: dayLabel(d.date), value: d.cost, highlight: d.inPeriod })),
-    { title: `Cost per day: the ${periodDays === 1 ? 'day' : `${periodDays} days`} of this report (shaded) and the days before` },
+    { title: `Cost per day: the ${periodDays === 1 ? 'day' : `${periodDays} days`} of this report${partial ? ' so far' : ''} (shaded) and the days before` },
   );
   const projectChart = barChart(
     report.costByProject.map((p) => ({ label: p.name, value: p.cost.total, note: `${signed(p.changePercent)} vs ${usd(p.previousCost)}` })),
@@ -195,8 +208,9 @@ export function reportHtml(report: Report): string {
 <body>
 <main>
 <header>
-<h1>${e(report.title)}</h1>
+<h1>${e(report.title)}${partial ? ' <span class="badge">partial</span>' : ''}</h1>
 <p>${e(report.kind === 'daily' ? new Date(report.period.from).toUTCString().slice(0, 16) : `${new Date(report.period.from).toUTCString().slice(0, 16)} to ${new Date(Date.parse(report.period.to) - 1).toUTCString().slice(0, 16)}`)} (UTC) · generated ${e(report.generatedAt.replace('T', ' ').slice(0, 16))} UTC · amounts in ${e(report.currency)}</p>
+${partial ? `<p class="partial" role="note"><strong>${e(partial[0]!.toUpperCase() + partial.slice(1))}.</strong> This ${noun} is not over: the numbers count usage up to then, and the report is made again on every run until the final one replaces it.</p>` : ''}
 </header>
 <section>
 <h2>Totals</h2>

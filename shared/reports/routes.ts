@@ -7,7 +7,7 @@ import { report, reportListQuery, reportParams, reportSummary } from './schemas.
 export const reportRoutes = featureRoutes('reports', {
   'report.list': {
     method: 'GET', path: '/v1/reports', permission: 'tenant.admin', resourceType: 'report',
-    summary: 'The tenant\'s daily and weekly reports, newest first (`?kind=` filters)', query: reportListQuery,
+    summary: 'The tenant\'s daily, weekly and monthly reports, newest first (`?kind=` filters); the current day, week and month so far are `partial: true` with `asOf`', query: reportListQuery,
     responses: ok(listOf(reportSummary, 'ReportList')),
   },
   'report.get': {

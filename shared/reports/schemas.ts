@@ -2,14 +2,26 @@ import * as z from 'zod';
 import { pageQuery, timestamp } from '../api/schema-kit.ts';
 import { cost } from '../usage/schemas.ts';
 
-export const reportKinds = ['daily', 'weekly'] as const;
+/** A UTC day, an ISO week (Monday to Sunday) and a calendar month in UTC (the chargeback period). */
+export const reportKinds = ['daily', 'weekly', 'monthly'] as const;
 export type ReportKind = (typeof reportKinds)[number];
 
-/** `rpt_daily_20260114`: the kind and the first day of the period. */
+/**
+ * `rpt_daily_20260114`: the kind and the first day of the period (a weekly report's
+ * Monday, a monthly one's first of the month). A period has one id whether its report
+ * is partial or final: the final report replaces the partial one under the same id.
+ */
 export const reportId = z
   .string()
-  .regex(/^rpt_(daily|weekly)_\d{8}$/, 'must be a report id (rpt_daily_YYYYMMDD or rpt_weekly_YYYYMMDD)')
+  .regex(/^rpt_(daily|weekly|monthly)_\d{8}$/, 'must be a report id (rpt_daily_YYYYMMDD, rpt_weekly_YYYYMMDD or rpt_monthly_YYYYMMDD)')
   .meta({ example: 'rpt_daily_20260114' });
+
+const partial = z.boolean().meta({
+  description: 'true for the current day, week or month so far: each generate-reports run rewrites it, and the final report (false) replaces it under the same id once the period is closed and rolled up',
+});
+const asOf = timestamp
+  .meta({ description: 'partial reports only: how far usage was rolled up when the report was made (the totals count usage up to here, not to the end of the period)' })
+  .optional();
 
 const period = z.object({ from: timestamp, to: timestamp });
 const quotaAmounts = z.object({ virtualClusters: z.number(), cpu: z.number(), memoryMiB: z.number(), storageGiB: z.number() });
@@ -29,8 +41,12 @@ export const report = z
     title: z.string(),
     tenantId: z.string(),
     period,
-    previousPeriod: period,
+    previousPeriod: period.meta({
+      description: 'the period before; for a partial report the same length of it as this period has so far (month to date against the month before to the same point)',
+    }),
     generatedAt: timestamp,
+    partial,
+    asOf,
     currency: z.literal('USD'),
     totals: z.object(usageLine),
     previousTotals: z.object(usageLine),
@@ -38,7 +54,8 @@ export const report = z
       .object({ amount: z.number(), percent: z.number().nullable().meta({ description: 'null when the previous period cost nothing' }) })
       .meta({ description: 'total cost against the previous period' }),
     costPerDay: z.array(z.object({ date: z.string(), cost: z.number(), inPeriod: z.boolean() })).meta({
-      description: 'the days of the period and those before it, for the trend: seven days in all for a daily report, fourteen for a weekly one',
+      description:
+        'the days of the period and those before it, for the trend: seven days in all for a daily report, fourteen for a weekly one, the month before and this one for a monthly one; a partial report\'s end at the day it was rolled up to',
     }),
     costByProject: z.array(
       z.object({
@@ -83,6 +100,8 @@ export const reportSummary = z
     title: z.string(),
     period,
     generatedAt: timestamp,
+    partial,
+    asOf,
     total: z.number(),
     currency: z.literal('USD'),
   })

@@ -26,12 +26,18 @@ const DAY = 86_400_000;
 const today = Math.floor(Date.now() / DAY) * DAY;
 const dayAt = (daysAgo: number) => new Date(today - daysAgo * DAY).toISOString();
 const idOf = (kind: 'daily' | 'weekly', daysAgo: number) => `rpt_${kind}_${dayAt(daysAgo).slice(0, 10).replaceAll('-', '')}`;
+const firstOfMonth = (monthsAgo: number) => Date.UTC(new Date(today).getUTCFullYear(), new Date(today).getUTCMonth() - monthsAgo, 1);
+const monthlyId = (start: number) => `rpt_monthly_${new Date(start).toISOString().slice(0, 10).replaceAll('-', '')}`;
+const mondayId = `rpt_weekly_${new Date(today - ((new Date(today).getUTCDay() + 6) % 7) * DAY).toISOString().slice(0, 10).replaceAll('-', '')}`;
+/** The closed months the first run makes final: the last two, those that ended after the tenant was created (thirty days ago). */
+const closedMonths = [1, 2].map(firstOfMonth).filter((start) => Date.UTC(new Date(start).getUTCFullYear(), new Date(start).getUTCMonth() + 1, 1) > today - 30 * DAY);
 
 let rt: TestRuntime;
 let tenantId: string;
 let devEmail: string;
 const projects: Record<string, string> = {};
 let generated: Array<{ tenantId: string; id: string }>;
+let rolledUpThrough: string;
 
 beforeAll(async () => {
   rt = await startTestRuntime({ simSpeed: 20 });
@@ -69,6 +75,7 @@ beforeAll(async () => {
   const rollup = await rt.system.post('/v1/system/jobs/rollup-usage');
   expect(rollup.status, rollup.text).toBe(200);
   expect(rollup.body.summary.complete).toBe(true);
+  rolledUpThrough = rollup.body.summary.rolledUpThrough;
   const reports = await rt.system.post('/v1/system/jobs/generate-reports');
   expect(reports.status, reports.text).toBe(200);
   generated = reports.body.summary.generated;
@@ -78,19 +85,42 @@ afterAll(async () => {
 });
 
 describe('generate-reports', () => {
-  it('makes a daily report for each of the last seven days and a weekly one for each of the last two weeks, once', async () => {
+  it('makes a daily report for each of the last seven days, a weekly one for each of the last two weeks and a monthly one for each of the last two months, once', async () => {
     const mine = generated.filter((g) => g.tenantId === tenantId).map((g) => g.id);
     expect(mine.filter((id) => id.startsWith('rpt_daily_')).sort()).toEqual([1, 2, 3, 4, 5, 6, 7].map((d) => idOf('daily', d)).sort());
     expect(mine.filter((id) => id.startsWith('rpt_weekly_'))).toHaveLength(2);
+    expect(mine.filter((id) => id.startsWith('rpt_monthly_')).sort()).toEqual(closedMonths.map(monthlyId).sort());
     const again = await rt.system.post('/v1/system/jobs/generate-reports');
     expect(again.body.summary.generated).toEqual([]);
+    // The current day, week and month so far are made again on every run.
+    expect(again.body.summary.refreshed).toBe(3);
     const list = await rt.admin.get('/v1/reports?limit=100');
     expect(list.status).toBe(200);
-    expect(list.body.items).toHaveLength(9);
+    expect(list.body.items).toHaveLength(9 + closedMonths.length + 3);
     const starts = list.body.items.map((r: { period: { from: string } }) => r.period.from);
     expect(starts).toEqual([...starts].sort().reverse());
     const weekly = await rt.admin.get('/v1/reports?kind=weekly');
-    expect(weekly.body.items.map((r: { kind: string }) => r.kind)).toEqual(['weekly', 'weekly']);
+    expect(weekly.body.items.map((r: { kind: string; partial: boolean }) => [r.kind, r.partial])).toEqual([['weekly', true], ['weekly', false], ['weekly', false]]);
+    const monthly = await rt.admin.get('/v1/reports?kind=monthly');
+    expect(monthly.body.items.map((r: { id: string; partial: boolean }) => [r.id, r.partial])).toEqual([[monthlyId(firstOfMonth(0)), true], ...closedMonths.map((m) => [monthlyId(m), false])]);
+  });
+
+  it('shows today, this week and this month so far as partial reports, as of where the rollup reached', async () => {
+    const partial = (await rt.admin.get('/v1/reports?limit=100')).body.items.filter((r: { partial: boolean }) => r.partial);
+    expect(partial.map((r: { id: string }) => r.id).sort()).toEqual([idOf('daily', 0), mondayId, monthlyId(firstOfMonth(0))].sort());
+    for (const summary of partial) {
+      const report = (await rt.admin.get(`/v1/reports/${summary.id}`)).body;
+      expect(report).toMatchObject({ partial: true, asOf: summary.asOf });
+      // Usage as far as the rollup reached (not the moment the report was made), and exactly that usage.
+      expect(report.asOf).toBe(rolledUpThrough);
+      const usage = await rt.admin.get(`/v1/usage?from=${report.period.from}&to=${report.asOf}`);
+      expect(report.totals.cost.total).toBeCloseTo(usage.body.totals.cost.total, 5);
+      expect(report.costPerDay.filter((d: { inPeriod: boolean }) => d.inPeriod).at(-1).date).toBe(report.asOf.slice(0, 10));
+      // Against the period before to the same point: as long a span of it as this period has so far.
+      expect(Date.parse(report.previousPeriod.to) - Date.parse(report.previousPeriod.from)).toBe(Date.parse(report.asOf) - Date.parse(report.period.from));
+      const before = await rt.admin.get(`/v1/usage?from=${report.previousPeriod.from}&to=${report.previousPeriod.to}`);
+      expect(report.previousTotals.cost.total).toBeCloseTo(before.body.totals.cost.total, 5);
+    }
   });
 });
 
@@ -132,7 +162,7 @@ describe('a daily report as JSON', () => {
   });
 
   it('sums a weekly report from the days of its week, against the week before', async () => {
-    const [latest] = (await rt.admin.get('/v1/reports?kind=weekly')).body.items;
+    const latest = (await rt.admin.get('/v1/reports?kind=weekly')).body.items.find((r: { partial: boolean }) => !r.partial);
     const report = (await rt.admin.get(`/v1/reports/${latest.id}`)).body;
     const days = await rt.admin.get(`/v1/usage?from=${report.period.from}&to=${report.period.to}&step=day`);
     const byDay = new Map<string, number>();
@@ -142,6 +172,21 @@ describe('a daily report as JSON', () => {
     expect(report.costPerDay).toHaveLength(14);
     const previous = await rt.admin.get(`/v1/usage?from=${report.previousPeriod.from}&to=${report.previousPeriod.to}`);
     expect(report.previousTotals.cost.total).toBe(previous.body.totals.cost.total);
+  });
+
+  it('sums a monthly report from the days of its calendar month, against the month before, with both months\' days in its trend', async () => {
+    const report = (await rt.admin.get(`/v1/reports/${monthlyId(firstOfMonth(1))}`)).body;
+    expect(report).toMatchObject({ kind: 'monthly', partial: false, period: { from: new Date(firstOfMonth(1)).toISOString(), to: new Date(firstOfMonth(0)).toISOString() } });
+    expect(report.asOf).toBeUndefined();
+    expect(report.title).toBe(`Monthly cost report, ${new Date(firstOfMonth(1)).toLocaleDateString('en-GB', { month: 'long', year: 'numeric', timeZone: 'UTC' })}`);
+    const days = await rt.admin.get(`/v1/usage?from=${report.period.from}&to=${report.period.to}&step=day`);
+    expect(report.totals.cost.total).toBe(days.body.totals.cost.total);
+    const inPeriod = report.costPerDay.filter((d: { inPeriod: boolean }) => d.inPeriod);
+    expect(inPeriod).toHaveLength((firstOfMonth(0) - firstOfMonth(1)) / DAY);
+    expect(report.costPerDay).toHaveLength((firstOfMonth(0) - firstOfMonth(2)) / DAY);
+    const sum = inPeriod.reduce((total: number, d: { cost: number }) => total + d.cost, 0);
+    expect(report.totals.cost.total).toBeCloseTo(sum, 5);
+    expect(report.previousPeriod).toEqual({ from: new Date(firstOfMonth(2)).toISOString(), to: report.period.from });
   });
 
   it('is the tenant admins\': a member gets 403, a malformed id 400 and an unknown one 404', async () => {
@@ -281,5 +326,17 @@ describe('a report as a page', () => {
 
     expect(problems).toEqual([]);
     expect(requests).toEqual([`${rt.url}/v1/reports/${id}`]);
+
+    // This month so far: the page says it is partial and as of when, above its totals.
+    const partialId = monthlyId(firstOfMonth(0));
+    const partial = (await rt.admin.get(`/v1/reports/${partialId}`)).body;
+    await page.emulateMedia({ media: 'screen' });
+    expect((await page.goto(`${rt.url}/v1/reports/${partialId}`, { waitUntil: 'load' }))?.status()).toBe(200);
+    const banner = page.locator('header .partial');
+    expect(await banner.isVisible()).toBe(true);
+    expect(await banner.textContent()).toContain(`Partial, as of ${partial.asOf.replace('T', ' ').slice(0, 16)} UTC.`);
+    expect(await page.locator('svg.line-chart circle').count()).toBe(partial.costPerDay.length);
+    await writeFile(join('.palette', 'reports', `${partialId}.png`), await page.screenshot({ fullPage: true }));
+    expect(problems).toEqual([]);
   });
 });

@@ -39,6 +39,18 @@ describe('the charts', () => {
     expect(niceStep(0)).toBe(1);
   });
 
+  it('label two months of days on every few points, none written into the next', () => {
+    const days = Array.from({ length: 61 }, (_, i) => ({ label: `${(i % 30) + 1} Nov`, value: i, highlight: i >= 30 }));
+    const svg = lineChart(days, { title: 't' });
+    const labels = [...svg.matchAll(/<text class="axis" x="([\d.]+)" y="[\d.]+" text-anchor="(\w+)">[^<]*Nov<\/text>/g)].map((m) => ({ x: Number(m[1]), anchor: m[2] }));
+    expect(labels.length).toBeGreaterThan(8);
+    expect(labels.length).toBeLessThanOrEqual(15);
+    expect(labels.at(-1)!.anchor).toBe('end');
+    // About 40 px a label: centred ones need that much between them, the last (ending at its point) that much before it.
+    for (let i = 1; i < labels.length; i++) expect(labels[i]!.x - labels[i - 1]!.x, `label ${i}`).toBeGreaterThanOrEqual(labels[i]!.anchor === 'end' ? 60 : 40);
+    expect(svg.match(/<circle/g)).toHaveLength(61);
+  });
+
   it('mark a meter past its limit as over quota in words, not only in colour', () => {
     const svg = meters([{ label: 'CPU', percent: 150, text: '6 of 4 cores' }, { label: 'memory', percent: 25, text: '1 of 4 GiB' }], { title: 'q' });
     expect(svg).toContain('6 of 4 cores (150 %) over quota');

@@ -87,13 +87,42 @@ describe('a usage window', () => {
 });
 
 describe('the reports that are due', () => {
-  it('are the last seven days and the last two whole ISO weeks, none before the tenant existed', () => {
+  const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+  const of = (periods: Array<{ kind: string; start: number }>, kind: string) => periods.filter((p) => p.kind === kind).map((p) => day(p.start));
+
+  it('are final for the last seven days, the last two whole ISO weeks and the last two calendar months, none before the tenant existed', () => {
     const closed = Date.parse('2026-03-12T09:00:00Z'); // a Thursday
-    const due = duePeriods(closed, Date.parse('2026-01-01T00:00:00Z'));
-    expect(due.filter((p) => p.kind === 'daily').map((p) => new Date(p.start).toISOString().slice(0, 10))).toEqual([
-      '2026-03-11', '2026-03-10', '2026-03-09', '2026-03-08', '2026-03-07', '2026-03-06', '2026-03-05',
+    const { final } = duePeriods(closed, closed + 30 * 60_000, Date.parse('2026-01-01T00:00:00Z'));
+    expect(of(final, 'daily')).toEqual(['2026-03-11', '2026-03-10', '2026-03-09', '2026-03-08', '2026-03-07', '2026-03-06', '2026-03-05']);
+    expect(of(final, 'weekly')).toEqual(['2026-03-02', '2026-02-23']);
+    expect(of(final, 'monthly')).toEqual(['2026-02-01', '2026-01-01']);
+    expect(duePeriods(closed, closed, Date.parse('2026-03-10T08:00:00Z')).final.map((p) => day(p.start))).toEqual(['2026-03-11', '2026-03-10']);
+  });
+
+  it('are partial for the current day, week and month so far, as of where the rollup reached, a tenant created a moment ago too', () => {
+    const closed = Date.parse('2026-03-12T09:00:00Z');
+    const reached = Date.parse('2026-03-12T09:41:07Z');
+    const { partial } = duePeriods(closed, reached, reached - 1000);
+    expect(partial.map((p) => [p.kind, day(p.start), new Date(p.asOf).toISOString()])).toEqual([
+      ['daily', '2026-03-12', '2026-03-12T09:41:07.000Z'],
+      ['weekly', '2026-03-09', '2026-03-12T09:41:07.000Z'],
+      ['monthly', '2026-03-01', '2026-03-12T09:41:07.000Z'],
     ]);
-    expect(due.filter((p) => p.kind === 'weekly').map((p) => new Date(p.start).toISOString().slice(0, 10))).toEqual(['2026-03-02', '2026-02-23']);
-    expect(duePeriods(closed, Date.parse('2026-03-10T08:00:00Z')).map((p) => new Date(p.start).toISOString().slice(0, 10))).toEqual(['2026-03-11', '2026-03-10']);
+  });
+
+  it('keep a period partial until its last hour is closed, and then make it final, however late the run', () => {
+    // Rolled up past midnight, the last hour of the month not closed yet: the month just ended stays partial, the new one begins.
+    const { partial, final } = duePeriods(Date.parse('2026-03-31T23:00:00Z'), Date.parse('2026-04-01T00:00:30Z'), 0);
+    expect(partial.filter((p) => p.kind === 'monthly').map((p) => [day(p.start), new Date(p.asOf).toISOString()])).toEqual([
+      ['2026-03-01', '2026-04-01T00:00:00.000Z'],
+      ['2026-04-01', '2026-04-01T00:00:30.000Z'],
+    ]);
+    expect(of(final, 'monthly')).toEqual(['2026-02-01', '2026-01-01']);
+    // A month later, past the backfill: what that run left partial is made final all the same.
+    const late = duePeriods(Date.parse('2026-05-20T10:00:00Z'), Date.parse('2026-05-20T10:30:00Z'), 0, [{ from: Date.parse('2026-03-31T23:00:00Z'), to: Date.parse('2026-04-01T00:00:30Z') }]);
+    expect(of(late.final, 'daily')).toContain('2026-03-31');
+    expect(of(late.final, 'daily')).toContain('2026-04-01');
+    expect(of(late.final, 'weekly')).toContain('2026-03-30');
+    expect(of(late.final, 'monthly')).toEqual(['2026-04-01', '2026-03-01']);
   });
 });
