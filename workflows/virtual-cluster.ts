@@ -1,5 +1,5 @@
 /**
- * Virtual-cluster lifecycles: create, pause, resume, resize, delete. Each Task invokes
+ * Virtual-cluster lifecycles: create, pause, resume, resize, delete, and a create from a backup (restore). Each Task invokes
  * the virtual-cluster step Lambda (shared/virtual-clusters/steps.ts).
  */
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -26,6 +26,13 @@ const builders: Record<Workflow, (kit: WorkflowKit) => sfn.IChainable> = {
     return kit.guarded(kit.step('Resize Apply', 'resize', null), fail).next(finish);
   },
   delete: (kit) => actThenPoll(kit, 'Delete', 'delete', 'Deleted', '$.removal'),
+  // A create from a backup: once the control plane runs, the backup's objects are applied, then it is Running.
+  restore: (kit) => {
+    const fail = kit.failure('Restore');
+    const finish = kit.guarded(kit.step('Restore Finish', 'finish', null), fail).next(kit.done('Restore'));
+    const restore = kit.guarded(kit.step('Restore Objects', 'restore', '$.restored'), fail).next(finish);
+    return kit.guarded(kit.step('Restore Provision', 'provision', null), fail).next(kit.pollUntil('Restore', 'Running', fail, restore));
+  },
 };
 
 const family = workflowFamilies['virtual-cluster'];

@@ -9,7 +9,9 @@ import {
   listVirtualClusters,
   planResize,
   recordActivity,
+  sleepSettingsChange,
   toVirtualCluster,
+  updateSleepSettings,
   virtualClusterKubeconfig,
 } from '#shared/virtual-clusters/virtual-clusters.ts';
 import type { VirtualClusterItem } from '#shared/virtual-clusters/items.ts';
@@ -30,10 +32,16 @@ export const handler = createApiHandler(virtualClusterRoutes, {
     await recordActivity(store, vc);
     return { status: 200, body: toVirtualCluster(vc), etag: vc.version };
   },
+  // With `resources` a resize (202), the sleep settings written in its own conditional write; without, the settings alone (200).
   'virtualcluster.resize': async ({ tx, store, principal, project, params, body, ifMatch, requestId }) => {
     const vc = await getVirtualCluster(store, requireTenant(principal), project.project.id, params.id);
-    const resize = await planResize(store, vc, body.resources);
-    return accepted((await beginChange(tx, vc, { kind: 'resize', previous: vc.resources }, { ifMatch, requestId, resize })).virtualCluster);
+    const { resources, ...settings } = body;
+    if (!resources) {
+      const next = await updateSleepSettings(tx, vc, settings, { ifMatch });
+      return { status: 200, body: toVirtualCluster(next), etag: next.version, resourceId: next.id };
+    }
+    const resize = await planResize(store, vc, resources);
+    return accepted((await beginChange(tx, vc, { kind: 'resize', previous: vc.resources }, { ifMatch, requestId, resize, also: sleepSettingsChange(settings) })).virtualCluster);
   },
   'virtualcluster.pause': async ({ tx, store, principal, project, params, ifMatch, requestId }) => {
     const vc = await getVirtualCluster(store, requireTenant(principal), project.project.id, params.id);

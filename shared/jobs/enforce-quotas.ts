@@ -6,7 +6,10 @@
  *    shards in parallel) that is Running, has `sleepAfterMinutes`, and saw no activity
  *    (API calls on it, app deploys, webhook deploys, kubeconfig downloads) for that
  *    long is paused through the normal pause workflow; the audit entry names the
- *    platform (`platform:enforce-quotas`) as the actor.
+ *    platform (`platform:enforce-quotas`) as the actor. In the same walk, sleep
+ *    schedules and `deleteAfterIdleDays` are applied (sleep-schedules.ts): paused,
+ *    resumed and deleted through the normal workflows, audited the same way. The
+ *    platform's own pauses and resumes are not activity (`lastActivityAt` stays).
  *
  * 2. Quota recount. For each tenant (gsi1 `TENANTS`, several at once), each user's
  *    beehive use is recomputed from the reservations of the virtual clusters that
@@ -32,6 +35,8 @@ import { DEFAULT_QUOTA, quotaDimensions, quotaLimitsItem, type QuotaAmounts } fr
 import { QUOTA_GROUP } from '../quotas/quotas.ts';
 import { virtualClusterItem, type VirtualClusterItem } from '../virtual-clusters/items.ts';
 import { beginChange } from '../virtual-clusters/virtual-clusters.ts';
+import { idleSince } from '../virtual-clusters/sleep-decision.ts';
+import { applySleepSettings, type IdleDeletion, type ScheduledChange } from './sleep-schedules.ts';
 import { mapLimit, outOfBudget, type JobContext, type JobOutcome } from './runner.ts';
 import { PAGE_CONCURRENCY } from './schedule.ts';
 import { walkLanes, type LaneState } from './walk.ts';
@@ -80,9 +85,10 @@ export interface OverQuota {
 }
 
 /** Whether a Running virtual cluster has been idle past its `sleepAfterMinutes` at `now`. */
-export function idleMinutesOf(vc: Pick<VirtualClusterItem, 'status' | 'sleepAfterMinutes' | 'lastActivityAt'>, now: Date): number | undefined {
+export function idleMinutesOf(vc: Pick<VirtualClusterItem, 'status' | 'sleepAfterMinutes' | 'lastActivityAt' | 'sleepScheduleApplied'>, now: Date): number | undefined {
   if (vc.status.phase !== 'Running' || !vc.sleepAfterMinutes) return undefined;
-  const idle = (now.getTime() - Date.parse(vc.lastActivityAt)) / 60_000;
+  // Counted from the last activity, or from the schedule's wake when that came later.
+  const idle = (now.getTime() - idleSince(vc)) / 60_000;
   return idle >= vc.sleepAfterMinutes ? Math.floor(idle) : undefined;
 }
 
@@ -106,7 +112,7 @@ async function pauseIfIdle(context: JobContext, listed: VirtualClusterItem): Pro
       }),
   });
   try {
-    const { operation } = await beginChange(tx, vc, { kind: 'pause' }, { requestId: `job:${JOB}:${context.runId}` });
+    const { operation } = await beginChange(tx, vc, { kind: 'pause' }, { requestId: `job:${JOB}:${context.runId}`, activity: false });
     logger.info('paused an idle virtual cluster', { virtualClusterId: vc.id, idleMinutes, sleepAfterMinutes: vc.sleepAfterMinutes });
     return { tenantId: vc.tenantId, projectId: vc.projectId, virtualClusterId: vc.id, name: vc.name, idleMinutes, sleepAfterMinutes: vc.sleepAfterMinutes!, operationId: operation.id };
   } catch (error) {
@@ -216,9 +222,20 @@ export async function enforceQuotas(context: JobContext): Promise<JobOutcome> {
 
   // 1. Idle virtual clusters, every shard of the work list at once.
   const paused: PausedCluster[] = [];
+  const slept: ScheduledChange[] = [];
+  const woken: ScheduledChange[] = [];
+  const deleted: IdleDeletion[] = [];
   const lanes = Array.from({ length: KIND_SHARDS }, (_, shard) => ({ id: String(shard), list: lists.ofKind('virtualcluster', shard) }));
   const walked = await walkLanes(store, context, lanes, pass.idle as Record<string, LaneState>, virtualClusterItem, { pageSize: context.pageSize ?? 100, concurrency: PAGE_CONCURRENCY }, async (items) => {
-    for (const found of await mapLimit(items, 4, (vc) => pauseIfIdle(context, vc))) if (found) paused.push(found);
+    await mapLimit(items, 4, async (vc) => {
+      // Its schedule or idle deletion first; idle auto-pause only when that changed nothing.
+      const scheduled = await applySleepSettings(context, JOB, vc);
+      if (scheduled?.kind === 'slept') slept.push(scheduled.change);
+      else if (scheduled?.kind === 'woken') woken.push(scheduled.change);
+      else if (scheduled?.kind === 'deleted') deleted.push(scheduled.change);
+      const found = scheduled ? undefined : await pauseIfIdle(context, vc);
+      if (found) paused.push(found);
+    });
   });
   pass.idle = walked.lanes;
 
@@ -256,6 +273,7 @@ export async function enforceQuotas(context: JobContext): Promise<JobOutcome> {
       pass: { startedAt: pass.startedAt, complete },
       checked: { virtualClusters: walked.items, tenants, users },
       paused,
+      sleepSchedules: { slept, woken, deleted },
       repaired,
       overQuota,
       changedMeanwhile,

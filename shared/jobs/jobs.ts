@@ -7,6 +7,8 @@ import { repairOperations } from '../operations/repair.ts';
 import { generateReports } from '../reports/reports.ts';
 import { rollupUsage } from '../usage/rollup.ts';
 import { enforceQuotas } from './enforce-quotas.ts';
+import { reconcileWorkspaces } from '../workspaces/reconcile-job.ts';
+import { runBackups } from '../backups/job.ts';
 import type { Job } from './runner.ts';
 import type { JobName } from './schedule.ts';
 
@@ -15,4 +17,6 @@ export const jobs: Record<JobName, Job> = {
   'repair-operations': (context) => repairOperations(context, recoveries),
   'rollup-usage': rollupUsage,
   'generate-reports': generateReports,
+  'reconcile-workspaces': reconcileWorkspaces,
+  'run-backups': runBackups,
 };

@@ -3,7 +3,7 @@
  * EventBridge rule per entry from it, the local runtime's timer runs them in this
  * order, and the README's table is this one.
  */
-export const jobNames = ['enforce-quotas', 'repair-operations', 'rollup-usage', 'generate-reports'] as const;
+export const jobNames = ['enforce-quotas', 'repair-operations', 'rollup-usage', 'generate-reports', 'reconcile-workspaces', 'run-backups'] as const;
 export type JobName = (typeof jobNames)[number];
 
 export const isJobName = (name: string): name is JobName => (jobNames as readonly string[]).includes(name);
@@ -15,10 +15,12 @@ export interface JobCadence {
 }
 
 export const jobSchedule: Record<JobName, JobCadence> = {
-  'enforce-quotas': { everyMinutes: 5, what: 'recount beehive quota use, repair drifted counters, list users over quota, pause idle virtual clusters' },
+  'enforce-quotas': { everyMinutes: 5, what: 'recount beehive quota use, repair drifted counters, list users over quota, pause idle virtual clusters, apply sleep schedules and delete clusters idle past deleteAfterIdleDays' },
   'repair-operations': { everyMinutes: 5, what: 'fail or restart operations whose workflow execution ended, vanished or overran its bound' },
   'rollup-usage': { everyMinutes: 15, what: 'hourly usage and cost records, from the last closed hour to now' },
-  'generate-reports': { everyMinutes: 60, what: 'daily and weekly cost reports per tenant, once their period is rolled up' },
+  'generate-reports': { everyMinutes: 60, what: 'daily, weekly and monthly cost reports per tenant: the current periods so far (partial), each replaced by its final report once the period is rolled up' },
+  'reconcile-workspaces': { everyMinutes: 5, what: 'apply every settled workspace again on its clusters: drifted objects put back, Ready or Degraded as its clusters are' },
+  'run-backups': { everyMinutes: 15, what: 'start the scheduled backups of virtual clusters that are due, delete backups past their keepDays with their snapshots' },
 };
 
 /**

@@ -1,5 +1,7 @@
 import * as z from 'zod';
 import { resourceBase } from '../store/items.ts';
+import { sleepScheduleAppliedItem, sleepScheduleItem } from './sleep-schedule.ts';
+import { backupScheduleItem, backupStateItem } from '../backups/items.ts';
 
 export const virtualClusterPhases = ['Pending', 'Provisioning', 'Running', 'Pausing', 'Paused', 'Resuming', 'Deleting', 'Error'] as const;
 export type VirtualClusterPhase = (typeof virtualClusterPhases)[number];
@@ -20,7 +22,8 @@ export const reservationItem = resourcesItem.extend({ host: hostRef, quota: z.bo
 export type Reservation = z.infer<typeof reservationItem>;
 
 export const pendingVirtualClusterChange = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('create') }),
+  // A create from a backup (restoreFrom) carries where its snapshot is: the restore step applies it.
+  z.object({ kind: z.literal('create'), restore: z.object({ backupId: z.string(), storageKey: z.string() }).optional() }),
   z.object({ kind: z.literal('pause') }),
   z.object({ kind: z.literal('resume') }),
   z.object({ kind: z.literal('resize'), previous: resourcesItem }),
@@ -63,6 +66,16 @@ export const virtualClusterItem = z.object({
   resources: resourcesItem,
   reservation: reservationItem.optional(),
   sleepAfterMinutes: z.number().int().optional(),
+  /** Sleep schedules (sleep-schedule.ts): paused and resumed by cron, deleted when idle this many days. */
+  sleepSchedule: sleepScheduleItem.optional(),
+  sleepScheduleApplied: sleepScheduleAppliedItem.optional(),
+  preventWake: z.boolean().default(false),
+  deleteAfterIdleDays: z.number().int().optional(),
+  /** Backups on a schedule (shared/backups): the schedule, and the run-backups job's bookkeeping of it. */
+  backup: backupScheduleItem.optional(),
+  backupState: backupStateItem.optional(),
+  /** The backup it was created from. */
+  restoredFrom: z.object({ backupId: z.string(), virtualClusterId: z.string() }).optional(),
   lastActivityAt: z.string(),
   status: z.object({ phase: z.enum(virtualClusterPhases), message: z.string().optional() }),
   endpoint: z.string().optional(),

@@ -66,8 +66,10 @@ export function hostObjects(vc: HostObjectsInput): KubeObject[] {
         limits: [
           {
             type: 'Container',
+            // The quota bounds limits too (no overcommit): a container that states none takes half a core and
+            // 512 MiB of it, so the smallest cluster (4 CPU) still runs eight such pods beside its own.
             defaultRequest: { cpu: '100m', memory: '128Mi' },
-            default: { cpu: String(Math.min(1, vc.resources.cpu)), memory: `${Math.min(1024, vc.resources.memoryMiB)}Mi` },
+            default: { cpu: `${Math.min(500, vc.resources.cpu * 1000)}m`, memory: `${Math.min(512, vc.resources.memoryMiB)}Mi` },
             max: { cpu, memory },
           },
         ],

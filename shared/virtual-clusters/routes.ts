@@ -23,8 +23,9 @@ export const virtualClusterRoutes = featureRoutes('virtual-clusters', {
   },
   'virtualcluster.resize': {
     method: 'PATCH', path: '/v1/projects/{p}/virtualclusters/{id}', permission: 'project.editor', resourceType: 'virtualcluster',
-    reads: readsResource(keys.virtualCluster), summary: 'Resize a virtual cluster (quota-checked; storage can grow, not shrink)', params, body: resizeVirtualClusterBody,
-    responses: accepted(virtualCluster),
+    reads: readsResource(keys.virtualCluster),
+    summary: 'Resize a virtual cluster (202; quota-checked; storage can grow, not shrink) and/or change its sleep settings (alone: 200, no operation)', params, body: resizeVirtualClusterBody,
+    responses: { ...ok(virtualCluster, 'the sleep settings changed (no resources given: nothing to run)'), ...accepted(virtualCluster) },
   },
   'virtualcluster.pause': {
     method: 'POST', path: '/v1/projects/{p}/virtualclusters/{id}/pause', permission: 'project.editor', resourceType: 'virtualcluster',

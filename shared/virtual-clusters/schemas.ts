@@ -2,6 +2,8 @@
 import * as z from 'zod';
 import { idOf, pageQuery, resourceFields, timestamp } from '../api/schema-kit.ts';
 import { virtualClusterPhases } from './items.ts';
+import { deleteAfterIdleDays, sleepScheduleBody, sleepScheduleItem } from './sleep-schedule.ts';
+import { backupScheduleBody, restoreFromBody } from '../backups/schemas.ts';
 
 /** API.md: each virtual cluster needs at least this, and by default gets it. */
 export const MINIMUM_RESOURCES = { cpu: 4, memoryMiB: 4096, storageGiB: 2 } as const;
@@ -31,17 +33,29 @@ export const createVirtualClusterBody = z
     clusterGroupId: clusterGroupRef.default('beehive'),
     resources: resourcesBody.default({ ...MINIMUM_RESOURCES, gpu: 0 }),
     sleepAfterMinutes: z.number().int().min(5).max(7 * 24 * 60).optional().meta({ description: 'paused by the platform after this long without activity' }),
+    sleepSchedule: sleepScheduleBody.optional(),
+    preventWake: z.boolean().optional().meta({ description: 'the sleep schedule never resumes it (a manual resume still does); default false' }),
+    deleteAfterIdleDays: deleteAfterIdleDays.optional(),
+    backup: backupScheduleBody.optional(),
+    restoreFrom: restoreFromBody.optional(),
   })
   .meta({ id: 'CreateVirtualCluster' });
 
+/** PATCH: a resize (`resources`, 202) and/or the sleep settings (alone: 200; `null` removes one). */
 export const resizeVirtualClusterBody = z
   .strictObject({
     resources: z
       .strictObject({
         cpu: resourceAmounts.cpu.optional(), memoryMiB: resourceAmounts.memoryMiB.optional(), storageGiB: resourceAmounts.storageGiB.optional(), gpu: resourceAmounts.gpu.optional(),
       })
-      .refine((r) => Object.keys(r).length > 0, 'give at least one of cpu, memoryMiB, storageGiB, gpu'),
+      .refine((r) => Object.keys(r).length > 0, 'give at least one of cpu, memoryMiB, storageGiB, gpu')
+      .optional(),
+    sleepSchedule: sleepScheduleBody.nullable().optional(),
+    preventWake: z.boolean().optional(),
+    deleteAfterIdleDays: deleteAfterIdleDays.nullable().optional(),
+    backup: backupScheduleBody.nullable().optional().meta({ description: 'the backup schedule (`null` removes it); alone: 200, no operation' }),
   })
+  .refine((b) => Object.keys(b).length > 0, 'give resources (a resize) or sleepSchedule, preventWake, deleteAfterIdleDays, backup')
   .meta({ id: 'ResizeVirtualCluster' });
 
 export const virtualCluster = z
@@ -54,6 +68,11 @@ export const virtualCluster = z
     ownerId: idOf('user'),
     resources: z.object({ cpu: z.number(), memoryMiB: z.number(), storageGiB: z.number(), gpu: z.number().int() }),
     sleepAfterMinutes: z.number().int().optional(),
+    sleepSchedule: sleepScheduleItem.optional(),
+    preventWake: z.boolean(),
+    deleteAfterIdleDays: z.number().int().optional(),
+    backup: z.object({ cron: z.string(), keepDays: z.number().int() }).optional().meta({ description: 'its backup schedule (README "Backups")' }),
+    restoredFrom: z.object({ backupId: idOf('backup'), virtualClusterId: idOf('virtualCluster') }).optional().meta({ description: 'the backup it was created from' }),
     lastActivityAt: timestamp,
     status: z.object({ phase: z.enum(virtualClusterPhases), message: z.string().optional() }),
     endpoint: z.string().optional().meta({ description: 'where its API server is reached from outside its host (Ingress host or LoadBalancer address)' }),

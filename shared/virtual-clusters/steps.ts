@@ -27,6 +27,8 @@ import { appsRemovedWith } from '../apps/apps.ts';
 import { hostObjects, kubeconfigSecretOf, REPLICAS_BEFORE_PAUSE, SYNCED_BY } from './manifests.ts';
 import { credentialPurpose, deletionItems, failVirtualClusterOperation, ownedUpdate, type VirtualClusterContext } from './virtual-clusters.ts';
 import { virtualClusterMeter } from '../usage/meters.ts';
+import { decodeSnapshot, restoreObjects } from '../backups/snapshot.ts';
+import { backupStoreFromEnv } from '../backups/store.ts';
 
 const context = z.object({
   change: pendingVirtualClusterChange,
@@ -172,8 +174,8 @@ async function observe(client: KubeClient, vc: VirtualClusterContext['virtualClu
   return { phase: 'Running', message: 'running', exposure: found };
 }
 
-/** The credential and CA vcluster wrote, sealed, with the address clients reach it at. */
-async function accessOf(client: KubeClient, args: VirtualClusterStepEvent['args']): Promise<AccessItem> {
+/** The credential and CA vcluster wrote, with the address clients reach it at. */
+async function writtenAccess(client: KubeClient, args: VirtualClusterStepEvent['args']) {
   const vc = args.context.virtualCluster;
   const found = args.poll?.exposure;
   if (!found) throw new PermanentProviderError('the virtual cluster has no address to reach it at');
@@ -190,8 +192,27 @@ async function accessOf(client: KubeClient, args: VirtualClusterStepEvent['args'
     server: found.server,
     ...(written.caData ? { caData: written.caData } : {}),
     ...(found.tlsServerName ? { tlsServerName: found.tlsServerName } : {}),
-    sealedCredentials: await secretBoxFromEnv().seal(JSON.stringify(credentials), credentialPurpose(args.resource.id)),
+    credentials,
   };
+}
+
+/** The credential and CA vcluster wrote, sealed, with the address clients reach it at. */
+async function accessOf(client: KubeClient, args: VirtualClusterStepEvent['args']): Promise<AccessItem> {
+  const { credentials, ...address } = await writtenAccess(client, args);
+  return { ...address, sealedCredentials: await secretBoxFromEnv().seal(JSON.stringify(credentials), credentialPurpose(args.resource.id)) };
+}
+
+/** A create from a backup: the snapshot's objects applied through the new cluster's own credential, before it is Running. */
+async function restoreInto(client: KubeClient, args: VirtualClusterStepEvent['args']): Promise<Record<string, unknown>> {
+  const restore = args.context.change.kind === 'create' ? args.context.change.restore : undefined;
+  if (!restore) return { applied: 0, skipped: {} };
+  const bytes = await backupStoreFromEnv().get(restore.storageKey);
+  if (!bytes) throw new PermanentProviderError(`the snapshot of backup ${restore.backupId} is gone (deleted or expired)`);
+  const snapshot = decodeSnapshot(bytes);
+  const { credentials, ...address } = await writtenAccess(client, args);
+  const outcome = await restoreObjects(kubeClient({ name: args.context.virtualCluster.name, ...address, ...credentials }), snapshot.objects);
+  logger.info('backup restored', { backupId: restore.backupId, applied: outcome.applied, skipped: outcome.skipped });
+  return { ...outcome };
 }
 
 export async function runVirtualClusterStep(store: Store, event: VirtualClusterStepEvent): Promise<Record<string, unknown>> {
@@ -283,6 +304,9 @@ async function runStep(store: Store, event: VirtualClusterStepEvent): Promise<Re
       }
       return { ...observed, attempts, exposure: observed.exposure ?? null };
     }
+
+    case 'restore':
+      return restoreInto(await host(), args);
 
     case 'finish':
       await finish(store, args, target, ctx.change.kind === 'create' ? await accessOf(await host(), args) : undefined);

@@ -14,7 +14,7 @@ import type { Store } from '../store/client.ts';
 import { keys, lists } from '../store/keys.ts';
 import { pickFields } from '../store/items.ts';
 import { claimName } from '../store/names.ts';
-import { getItem, nowIso, queryPage, transact, TransactionConflict, TransactionContention, update, phaseFilter, updateItem, type TransactItem } from '../store/table.ts';
+import { getItem, nowIso, queryPage, transact, TransactionConflict, TransactionContention, update, phaseFilter, updateItem, versionConflict, type TransactItem } from '../store/table.ts';
 import type { Tx } from '../store/tx.ts';
 import { finishOperationItem, launchWorkflow, pollPlan, startOperation, type WorkflowInput } from '../operations/operations.ts';
 import type { OperationItem } from '../operations/items.ts';
@@ -42,6 +42,9 @@ import {
   type VirtualClusterPhase,
 } from './items.ts';
 import { ingressHostOf, namespaceOf } from './manifests.ts';
+import type { SleepSchedule } from './sleep-schedule.ts';
+import type { BackupSchedule } from '../backups/items.ts';
+import { restoreSource, restoreSourceCheck } from '../backups/backups.ts';
 import { MINIMUM_RESOURCES, virtualCluster as virtualClusterShape } from './schemas.ts';
 
 export const toVirtualCluster = (item: VirtualClusterItem) => pickFields(virtualClusterShape, { ...item, hostClusterId: item.host.clusterId });
@@ -323,6 +326,13 @@ export interface CreateVirtualClusterRequest {
   clusterGroupId: string;
   resources: Resources;
   sleepAfterMinutes?: number;
+  sleepSchedule?: SleepSchedule;
+  preventWake?: boolean;
+  deleteAfterIdleDays?: number;
+  /** Backups on this schedule (shared/backups). */
+  backup?: BackupSchedule;
+  /** A create from a backup: placed and quota-checked as any create, then the backup's objects applied before it is Running. */
+  restoreFrom?: { backupId: string };
 }
 
 async function groupFor(store: Store, tenantId: string, groupId: string) {
@@ -350,6 +360,7 @@ export async function createVirtualCluster(tx: Tx, scope: { tenantId: string; pr
   checkResources(request.resources, group);
   const existing = await getItem(store, keys.virtualClusterName(scope.tenantId, scope.projectId, request.name), virtualClusterNameItem);
   if (existing) throw new ApiError('conflict', `a virtual cluster named ${request.name} already exists in this project`);
+  const source = request.restoreFrom ? await restoreSource(store, scope, request.restoreFrom.backupId) : undefined;
   const withQuota = group.id === QUOTA_GROUP;
   const id = newId('virtualCluster');
   for (let attempt = 0; ; attempt++) {
@@ -378,9 +389,14 @@ export async function createVirtualCluster(tx: Tx, scope: { tenantId: string; pr
       resources: request.resources,
       reservation: { ...request.resources, host: placement.ref, quota: withQuota },
       ...(request.sleepAfterMinutes !== undefined ? { sleepAfterMinutes: request.sleepAfterMinutes } : {}),
+      ...(request.sleepSchedule ? { sleepSchedule: request.sleepSchedule } : {}),
+      preventWake: request.preventWake ?? false,
+      ...(request.deleteAfterIdleDays !== undefined ? { deleteAfterIdleDays: request.deleteAfterIdleDays } : {}),
+      ...(request.backup ? { backup: request.backup, backupState: { since: now } } : {}),
+      ...(source ? { restoredFrom: { backupId: source.id, virtualClusterId: source.virtualClusterId } } : {}),
       lastActivityAt: now,
       status: { phase: 'Provisioning', message: `starting the control plane on host ${placement.host.name}` },
-      pending: { kind: 'create' },
+      pending: { kind: 'create', ...(source ? { restore: { backupId: source.id, storageKey: source.storageKey } } : {}) },
       apps: 0,
       createdAt: now,
       updatedAt: now,
@@ -392,8 +408,8 @@ export async function createVirtualCluster(tx: Tx, scope: { tenantId: string; pr
       const operation = await startOperation({
         tx,
         resource: { type: 'virtualcluster', tenantId: scope.tenantId, projectId: scope.projectId, id },
-        kind: 'virtualcluster.create',
-        workflow: workflowName('virtual-cluster', 'create'),
+        kind: source ? 'virtualcluster.restore' : 'virtualcluster.create',
+        workflow: workflowName('virtual-cluster', source ? 'restore' : 'create'),
         items: (operationId) => [
           {
             Put: {
@@ -407,11 +423,15 @@ export async function createVirtualCluster(tx: Tx, scope: { tenantId: string; pr
           ...quotaItems,
           // Its usage is metered from the moment the allocation is taken.
           virtualClusterMeter({ tenantId: scope.tenantId, projectId: scope.projectId, id, name: request.name, ownerId: scope.ownerId, host: placement.ref }, 'running', request.resources),
+          // A restore's backup must still be there, Completed (after the items whose indexes onConflict reads).
+          ...(source ? [restoreSourceCheck(source)] : []),
         ],
         input: () => workflowInputFor(vc, host),
         requestId: options.requestId,
         onStartFailure: markStartFailure,
         onConflict: (error) => {
+          // The restore's check follows the vc, name, host, project, quota and meter items.
+          if (source && error.reasons[5 + quotaItems.length] === 'ConditionalCheckFailed') return new ApiError('invalid_state', `backup ${source.name} was deleted or changed at the same moment`);
           const [, name, hostItem, project, ...quotaReasons] = error.reasons;
           if (name === 'ConditionalCheckFailed') return new ApiError('conflict', `a virtual cluster named ${request.name} already exists in this project`);
           if (project === 'ConditionalCheckFailed') return new ApiError('conflict', 'the project is being deleted');
@@ -557,17 +577,32 @@ export interface ResizePlan {
   group: ClusterGroupItem;
 }
 
+/** What a change may write besides itself, in the same conditional write (a PATCH's sleep settings, the schedule's bookkeeping). */
+export type ChangeExtras = Partial<Pick<VirtualClusterItem, 'sleepSchedule' | 'sleepScheduleApplied' | 'preventWake' | 'deleteAfterIdleDays' | 'backup' | 'backupState'>>;
+
+export interface ChangeOptions {
+  ifMatch?: number;
+  requestId?: string;
+  resize?: ResizePlan;
+  /** Fields set with the change (undefined: removed). */
+  also?: ChangeExtras;
+  /** False when the platform makes the change (a schedule, a job): it is not activity, `lastActivityAt` stays. */
+  activity?: boolean;
+}
+
 /**
  * Starts a pause, resume, resize or delete: moves the virtual cluster to the change's
  * phase and records the operation in one conditional write (two changes can never run
  * at once); a resize reserves its growth on the host and in the quota in the same
  * transaction, under the same conditions as a create.
  */
-export async function beginChange(tx: Tx, vc: VirtualClusterItem, change: DayTwoChange, options: { ifMatch?: number; requestId?: string; resize?: ResizePlan } = {}) {
+export async function beginChange(tx: Tx, vc: VirtualClusterItem, change: DayTwoChange, options: ChangeOptions = {}) {
   assertIfMatch(vc, options.ifMatch);
   checkTransition(vc, change.kind);
   const { store } = tx;
   const now = nowIso();
+  const lastActivityAt = options.activity === false ? vc.lastActivityAt : now;
+  const also = options.also ?? {};
   const resources = change.kind === 'resize' ? options.resize!.resources : vc.resources;
   const status = {
     phase: phaseDuring[change.kind],
@@ -581,7 +616,7 @@ export async function beginChange(tx: Tx, vc: VirtualClusterItem, change: DayTwo
             : 'removing the virtual cluster from its host',
   };
   const reservation = change.kind === 'resize' && vc.reservation ? { ...vc.reservation, ...resources } : vc.reservation;
-  const next: VirtualClusterItem = { ...vc, status, pending: change, resources, lastActivityAt: now, updatedAt: now, version: vc.version + 1, ...(reservation ? { reservation } : {}) };
+  const next: VirtualClusterItem = { ...vc, ...also, status, pending: change, resources, lastActivityAt, updatedAt: now, version: vc.version + 1, ...(reservation ? { reservation } : {}) };
   const key = keys.virtualCluster(vc.tenantId, vc.projectId, vc.id);
   const counterItems: TransactItem[] = [];
   if (change.kind === 'resize') {
@@ -607,7 +642,7 @@ export async function beginChange(tx: Tx, vc: VirtualClusterItem, change: DayTwo
     workflow: workflowName('virtual-cluster', change.kind),
     items: (operationId) => [
       updateItem(key, {
-        set: { status, pending: change, operationId, lastActivityAt: now, ...(change.kind === 'resize' ? { resources, reservation } : {}) },
+        set: { ...also, status, pending: change, operationId, ...(options.activity === false ? {} : { lastActivityAt }), ...(change.kind === 'resize' ? { resources, reservation } : {}) },
         expectedVersion: vc.version,
         now,
       }),
@@ -627,6 +662,48 @@ export async function beginChange(tx: Tx, vc: VirtualClusterItem, change: DayTwo
     },
   });
   return { virtualCluster: { ...next, operationId: operation.id }, operation };
+}
+
+/** A PATCH's sleep settings: `null` removes a setting, an absent one stays. */
+export interface SleepSettingsPatch {
+  sleepSchedule?: SleepSchedule | null;
+  preventWake?: boolean;
+  deleteAfterIdleDays?: number | null;
+  /** The backup schedule (shared/backups): a new one runs from now. */
+  backup?: BackupSchedule | null;
+}
+
+/** The fields a settings patch writes; a new or removed schedule is evaluated afresh (its applied fire time forgotten). */
+export function sleepSettingsChange(patch: SleepSettingsPatch): ChangeExtras {
+  const set: ChangeExtras = {};
+  if (patch.sleepSchedule !== undefined) Object.assign(set, { sleepSchedule: patch.sleepSchedule ?? undefined, sleepScheduleApplied: undefined });
+  if (patch.preventWake !== undefined) set.preventWake = patch.preventWake;
+  if (patch.deleteAfterIdleDays !== undefined) set.deleteAfterIdleDays = patch.deleteAfterIdleDays ?? undefined;
+  if (patch.backup !== undefined) Object.assign(set, { backup: patch.backup ?? undefined, backupState: patch.backup ? { since: nowIso() } : undefined });
+  return set;
+}
+
+/**
+ * Changes only the sleep settings (no operation): one UpdateItem under the version
+ * read (and If-Match), audited; a PATCH is an API call on the cluster, so it is activity.
+ */
+export async function updateSleepSettings(tx: Tx, vc: VirtualClusterItem, patch: SleepSettingsPatch, options: { ifMatch?: number } = {}) {
+  assertIfMatch(vc, options.ifMatch);
+  if (vc.status.phase === 'Deleting') throw new ApiError('invalid_state', `virtual cluster ${vc.name} is being deleted`);
+  const now = nowIso();
+  const set = sleepSettingsChange(patch);
+  const key = keys.virtualCluster(vc.tenantId, vc.projectId, vc.id);
+  try {
+    await tx.commit([updateItem(key, { set: { ...set, lastActivityAt: now }, expectedVersion: vc.version, now })], {
+      resourceId: vc.id,
+      auditDetail: `sleep settings: ${Object.keys(patch).join(', ')}`,
+    });
+  } catch (error) {
+    if (!(error instanceof TransactionConflict)) throw error;
+    throw await versionConflict(tx.store, key, `virtual cluster ${vc.name}`, options.ifMatch);
+  }
+  const next: VirtualClusterItem = { ...vc, ...set, lastActivityAt: now, updatedAt: now, version: vc.version + 1 };
+  return next;
 }
 
 /** The finish of a delete: the virtual cluster, its name and project count gone; its reservation given back. */
