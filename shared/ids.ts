@@ -20,6 +20,9 @@ export const idPrefixes = {
   registrationToken: 'rt',
   agent: 'ag',
   task: 'tk',
+  workspace: 'ws',
+  registry: 'rg',
+  backup: 'bk',
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;

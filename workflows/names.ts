@@ -24,14 +24,20 @@ export interface StepLambda {
   entry: string;
 }
 
-export const hostClusterSteps = ['provision', 'describe', 'scale', 'upgrade', 'delete', 'validateImport', 'applyAddons', 'finish', 'markError'] as const;
+export const hostClusterSteps = ['provision', 'describe', 'scale', 'upgrade', 'delete', 'validateImport', 'applyAddons', 'checkAddons', 'finish', 'markError'] as const;
 export type HostClusterStep = (typeof hostClusterSteps)[number];
 
-export const virtualClusterSteps = ['provision', 'describe', 'pause', 'resume', 'resize', 'delete', 'finish', 'markError'] as const;
+export const virtualClusterSteps = ['provision', 'describe', 'pause', 'resume', 'resize', 'delete', 'restore', 'finish', 'markError'] as const;
 export type VirtualClusterStep = (typeof virtualClusterSteps)[number];
 
 export const appSteps = ['prepare', 'applyTier', 'checkTier', 'prune', 'remove', 'describeRemoval', 'finish', 'markError'] as const;
 export type AppStep = (typeof appSteps)[number];
+
+export const workspaceSteps = ['apply', 'remove', 'finish', 'markError'] as const;
+export type WorkspaceStep = (typeof workspaceSteps)[number];
+
+export const backupSteps = ['snapshot', 'finish', 'markError'] as const;
+export type BackupStep = (typeof backupSteps)[number];
 
 /** Every workflow family: its step Lambda, its steps and its workflows (`<family>-<workflow>`). */
 export const workflowFamilies = {
@@ -43,12 +49,23 @@ export const workflowFamilies = {
   'virtual-cluster': {
     stepLambda: { functionName: 'palette-virtual-cluster-steps', entry: 'functions/steps/virtual-cluster.ts' },
     steps: virtualClusterSteps,
-    workflows: ['create', 'pause', 'resume', 'resize', 'delete'],
+    // restore: a create that applies a backup's objects once the new cluster runs, before it is Running.
+    workflows: ['create', 'pause', 'resume', 'resize', 'delete', 'restore'],
   },
   app: {
     stepLambda: { functionName: 'palette-app-steps', entry: 'functions/steps/app.ts' },
     steps: appSteps,
     workflows: ['deploy', 'delete'],
+  },
+  workspace: {
+    stepLambda: { functionName: 'palette-workspace-steps', entry: 'functions/steps/workspace.ts' },
+    steps: workspaceSteps,
+    workflows: ['apply', 'delete'],
+  },
+  backup: {
+    stepLambda: { functionName: 'palette-backup-steps', entry: 'functions/steps/backup.ts' },
+    steps: backupSteps,
+    workflows: ['create'],
   },
 } as const satisfies Record<string, { stepLambda: StepLambda; steps: readonly string[]; workflows: readonly string[] }>;
 
@@ -61,18 +78,22 @@ export type WorkflowFamily = keyof typeof workflowFamilies;
  * state machine and holds it to this list.
  */
 export const workflowSteps: Record<string, readonly string[]> = {
-  'host-cluster-create': ['provision', 'describe', 'applyAddons', 'finish'],
+  'host-cluster-create': ['provision', 'describe', 'applyAddons', 'checkAddons', 'finish'],
   'host-cluster-import': ['validateImport', 'finish'],
   'host-cluster-scale': ['scale', 'describe', 'finish'],
-  'host-cluster-upgrade': ['upgrade', 'describe', 'applyAddons', 'finish'],
+  'host-cluster-upgrade': ['upgrade', 'describe', 'applyAddons', 'checkAddons', 'finish'],
   'host-cluster-delete': ['delete', 'describe', 'finish'],
   'virtual-cluster-create': ['provision', 'describe', 'finish'],
   'virtual-cluster-pause': ['pause', 'describe', 'finish'],
   'virtual-cluster-resume': ['resume', 'describe', 'finish'],
   'virtual-cluster-resize': ['resize', 'finish'],
   'virtual-cluster-delete': ['delete', 'describe', 'finish'],
+  'virtual-cluster-restore': ['provision', 'describe', 'restore', 'finish'],
   'app-deploy': ['prepare', 'applyTier', 'checkTier', 'prune', 'finish'],
   'app-delete': ['remove', 'describeRemoval', 'finish'],
+  'workspace-apply': ['apply', 'finish'],
+  'workspace-delete': ['remove', 'finish'],
+  'backup-create': ['snapshot', 'finish'],
 };
 
 /** `host-cluster` + `create` → `host-cluster-create`. */

@@ -28,6 +28,8 @@ import { createSecretsKey, grantSecrets } from './secrets-key.ts';
 import { Workflows } from './workflows.ts';
 import { ProviderFunctions } from './provider-functions.ts';
 import { ScheduledJobs } from './scheduled-jobs.ts';
+import { ConsoleHosting } from './console-hosting.ts';
+import { BackupStorage } from './backup-storage.ts';
 
 /** Requests per second across the API, and the burst above it (API Gateway token bucket). */
 export const API_RATE_LIMIT = 500;
@@ -74,6 +76,8 @@ export class PaletteStack extends cdk.Stack {
   readonly secretsKey: kms.Key;
   readonly scheduledJobs: ScheduledJobs;
   readonly providerFunctions: ProviderFunctions;
+  readonly console: ConsoleHosting;
+  readonly backups: BackupStorage;
 
   constructor(scope: Construct, id: string, props?: PaletteStackProps) {
     super(scope, id, props);
@@ -81,11 +85,14 @@ export class PaletteStack extends cdk.Stack {
     this.table = createPaletteTable(this, 'Table');
 
     this.secretsKey = createSecretsKey(this, 'SecretsKey');
-    this.workflows = new Workflows(this, 'Workflows', { table: this.table, secretsKey: this.secretsKey });
-    this.scheduledJobs = new ScheduledJobs(this, 'ScheduledJobs', { table: this.table, workflows: this.workflows });
+    this.backups = new BackupStorage(this, 'Backups');
+    this.workflows = new Workflows(this, 'Workflows', { table: this.table, secretsKey: this.secretsKey, backups: this.backups });
+    this.scheduledJobs = new ScheduledJobs(this, 'ScheduledJobs', { table: this.table, workflows: this.workflows, secretsKey: this.secretsKey, backups: this.backups });
     // AKS and GKE clusters are driven by their steps and read (kubeconfig, validate) by the API.
     this.providerFunctions = new ProviderFunctions(this, 'ProviderFunctions', { secretsKey: this.secretsKey });
-    for (const family of ['host-cluster', 'virtual-cluster'] as const) this.providerFunctions.grantInvoke(this.workflows.stepFunctions.get(family)!);
+    for (const family of ['host-cluster', 'virtual-cluster', 'workspace'] as const) this.providerFunctions.grantInvoke(this.workflows.stepFunctions.get(family)!);
+    // reconcile-workspaces reaches every workspace's clusters.
+    this.providerFunctions.grantInvoke(this.scheduledJobs.function);
 
     const makeFunction = (constructId: string, entry: string, options: { environment?: Record<string, string>; table?: boolean; serviceName?: string } = {}) =>
       createPaletteFunction(this, constructId, {
@@ -134,8 +141,11 @@ export class PaletteStack extends cdk.Stack {
         );
       }
       if (access.invokesProviders) this.providerFunctions.grantInvoke(fn);
+      this.backups.grant(fn, access.backups ?? []);
       groupFunctions.set(group, fn);
-      integrations.set(group, new HttpLambdaIntegration(`${pascal(group)}Integration`, fn));
+      // One invoke permission per function for this API (not one per route, which CloudFormation's 500-resource
+      // limit per stack cannot hold for ~110 routes); API Gateway still invokes it only from its own group's routes.
+      integrations.set(group, new HttpLambdaIntegration(`${pascal(group)}Integration`, fn, { scopePermissionToRoute: false }));
     }
     this.groupFunctions = groupFunctions;
 
@@ -194,6 +204,8 @@ export class PaletteStack extends cdk.Stack {
       }
     }
 
+    this.console = new ConsoleHosting(this, 'Console', { api: this.api });
+
     this.alarms = new PlatformAlarms(this, 'Alarms');
     this.alarms.alarmOnServerErrorRate(this.api);
     for (const [group, fn] of groupFunctions) this.alarms.alarmOnThrottles(fn, `${group} API function`);
@@ -209,6 +221,7 @@ export class PaletteStack extends cdk.Stack {
 
     new cdk.CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint });
     new cdk.CfnOutput(this, 'TableName', { value: this.table.tableName });
+    new cdk.CfnOutput(this, 'BackupBucket', { value: this.backups.bucket.bucketName });
     new cdk.CfnOutput(this, 'AlarmTopicArn', {
       value: this.alarms.topic.topicArn,
       description: 'Subscribe to this SNS topic to receive the platform alarms.',

@@ -66,9 +66,16 @@ export const API_BUNDLE_EXCEPTIONS: Readonly<Record<string, { maxBytes: number; 
       'and js-yaml (56 KiB: imported and served kubeconfigs) on top of the ~230 KiB every API function carries, ' +
       'plus the edge and vSphere providers (their kubeconfigs come from the agents\' tasks)',
   },
+  'api/cluster-profiles': {
+    maxBytes: 445 * 1024,
+    why:
+      're2js (147 KiB: profile-variable regexes checked in linear time) and js-yaml (45 KiB: a helm layer\'s chart and version ' +
+      'are checked against its registry\'s index.yaml at create) on top of the ~230 KiB every API function carries',
+  },
   'api/public': {
-    maxBytes: 440 * 1024,
-    why: 'it serves the OpenAPI document of every route (~200 KiB of JSON) and nothing else: no route schemas, no data access',
+    // 460 KiB until the backup routes (five routes and their schemas: ~12 KiB of the document) were added.
+    maxBytes: 480 * 1024,
+    why: 'it serves the OpenAPI document of every route (~270 KiB of JSON) and nothing else: no route schemas, no data access',
   },
 };
 

@@ -3,7 +3,9 @@
  * shared/jobs/schedule.ts gives (one table for AWS, the local timer and the README),
  * each sending `{ job }`. The function may do exactly what its jobs do: read and write
  * the table; start workflow executions (a restarted operation, an idle cluster's
- * pause); describe and stop the executions of those same state machines (repair).
+ * pause); describe and stop the executions of those same state machines (repair);
+ * reach workspaces' clusters as their steps do (reconcile-workspaces); delete expired
+ * backup snapshots (run-backups).
  */
 import { Duration, Stack, type CfnElement } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
@@ -15,11 +17,16 @@ import { jobNames, jobSchedule, SCHEDULED_FUNCTION, SCHEDULED_FUNCTION_TIMEOUT_S
 import { stateMachineArnVariable } from '#workflows/names.ts';
 import { createPaletteFunction, grantTableAccess, pascal } from './function-defaults.ts';
 import { acknowledgeFinding } from './nag.ts';
-import type { Workflows } from './workflows.ts';
+import { grantCustomerRoleAssume, type Workflows } from './workflows.ts';
+import { grantSecrets } from './secrets-key.ts';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type { BackupStorage } from './backup-storage.ts';
 
 export interface ScheduledJobsProps {
   table: ITableV2;
   workflows: Workflows;
+  secretsKey: kms.IKey;
+  backups: BackupStorage;
 }
 
 export class ScheduledJobs extends Construct {
@@ -37,6 +44,11 @@ export class ScheduledJobs extends Construct {
       environment: Object.fromEntries(machines.map(([name, stateMachine]) => [stateMachineArnVariable(name), stateMachine.stateMachineArn])),
     });
     grantTableAccess(this.function, props.table, 'read-write');
+    // reconcile-workspaces applies workspaces on their clusters, reached as the workspace steps reach them.
+    grantCustomerRoleAssume(this.function);
+    grantSecrets(this.function, props.secretsKey, { open: ['cluster:*'] });
+    // run-backups deletes expired snapshots (it starts due backups through the backup workflow, which writes them).
+    props.backups.grant(this.function, ['delete']);
     for (const [, stateMachine] of machines) {
       stateMachine.grantStartExecution(this.function);
       // Executions are named after their operation: the repair describes them, and stops one past its bound.

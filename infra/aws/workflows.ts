@@ -19,6 +19,7 @@ import type { WorkflowFamily } from '#workflows/names.ts';
 import { createPaletteFunction, grantTableAccess, pascal } from './function-defaults.ts';
 import { grantSecrets, type SecretsAccess } from './secrets-key.ts';
 import { ANY_RESOURCE_FINDING, acknowledgeFinding, wildcardBelowArnFinding } from './nag.ts';
+import type { BackupAccess, BackupStorage } from './backup-storage.ts';
 
 /** The tag that names the workflow a state machine runs (its name is left to CloudFormation). */
 export const WORKFLOW_TAG = 'palette:workflow';
@@ -34,51 +35,73 @@ export const STEP_FUNCTION_TIMEOUT = Duration.seconds(STEP_LAMBDA_TIMEOUT_SECOND
 export const CUSTOMER_ROLE_SESSION_PREFIX = ROLE_SESSION_PREFIX;
 
 /** What a family's step Lambda may do beyond the table. */
+/**
+ * What reaching customers' EKS clusters takes: any function that gets a cluster's
+ * access from its provider (host-cluster and workspace steps, the scheduled function's
+ * workspace reconciliation) gets this grant.
+ */
+export function grantCustomerRoleAssume(fn: NodejsFunction): void {
+  // The AWS provider assumes the role each cloud account names, in the customer's
+  // account. Those ARNs are data entered through the API, unknown at deploy time, so
+  // the resource cannot list them: any role in any account. What actually gates access
+  // is the customer role's trust policy (Palette's account as principal plus the
+  // account's external id). The conditions narrow what this grant allows on its own:
+  // every call must pass an external id, so no code path (a cloud account stored
+  // without one, a new provider) can assume a role without the confused-deputy check
+  // its trust policy makes; and the session must be named as the provider names it,
+  // `palette-<clusterId>`, so each session is attributable to a cluster in the
+  // customer's CloudTrail and a customer's trust policy may require that prefix.
+  // EKS is then called with the assumed role's credentials, so this role itself needs
+  // no eks:* (and no iam:PassRole) permission.
+  fn.addToRolePolicy(
+    new iam.PolicyStatement({
+      sid: 'AssumeCustomerAccountRoles',
+      actions: ['sts:AssumeRole'],
+      resources: [cdk.Stack.of(fn).formatArn({ service: 'iam', region: '', account: '*', resource: 'role', resourceName: '*' })],
+      conditions: {
+        Null: { 'sts:ExternalId': 'false' },
+        StringLike: { 'sts:RoleSessionName': `${CUSTOMER_ROLE_SESSION_PREFIX}*` },
+      },
+    }),
+  );
+  acknowledgeFinding(
+    fn.role!,
+    'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::*:role/*]',
+    "The customer roles' ARNs are data registered through the API, unknown at deploy time; the statement requires an external id and a palette-* session name, and each customer role's trust policy admits only Palette's account with that account's external id.",
+  );
+}
+
 const extraGrants: Partial<Record<WorkflowFamily, (fn: NodejsFunction) => void>> = {
-  'host-cluster': (fn) => {
-    // The AWS provider assumes the role each cloud account names, in the customer's
-    // account. Those ARNs are data entered through the API, unknown at deploy time, so
-    // the resource cannot list them: any role in any account. What actually gates access
-    // is the customer role's trust policy (Palette's account as principal plus the
-    // account's external id). The conditions narrow what this grant allows on its own:
-    // every call must pass an external id, so no code path (a cloud account stored
-    // without one, a new provider) can assume a role without the confused-deputy check
-    // its trust policy makes; and the session must be named as the provider names it,
-    // `palette-<clusterId>`, so each session is attributable to a cluster in the
-    // customer's CloudTrail and a customer's trust policy may require that prefix.
-    // EKS is then called with the assumed role's credentials, so this role itself needs
-    // no eks:* (and no iam:PassRole) permission.
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'AssumeCustomerAccountRoles',
-        actions: ['sts:AssumeRole'],
-        resources: [cdk.Stack.of(fn).formatArn({ service: 'iam', region: '', account: '*', resource: 'role', resourceName: '*' })],
-        conditions: {
-          Null: { 'sts:ExternalId': 'false' },
-          StringLike: { 'sts:RoleSessionName': `${CUSTOMER_ROLE_SESSION_PREFIX}*` },
-        },
-      }),
-    );
-    acknowledgeFinding(
-      fn.role!,
-      'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::*:role/*]',
-      "The customer roles' ARNs are data registered through the API, unknown at deploy time; the statement requires an external id and a palette-* session name, and each customer role's trust policy admits only Palette's account with that account's external id.",
-    );
-  },
+  'host-cluster': grantCustomerRoleAssume,
+  // Workspaces reach the same clusters, through the same providers.
+  workspace: grantCustomerRoleAssume,
 };
 
 /** The sealed secrets each family's steps seal or open. */
 const familySecrets: Partial<Record<WorkflowFamily, SecretsAccess>> = {
   // The create seals the credential vcluster wrote; app deploys open it to reach the virtual cluster.
   'virtual-cluster': { seal: ['virtualcluster:*'], open: ['cluster:*'] },
-  // Edge and vSphere clusters are reached with the kubeconfig their agent reported, sealed for the cluster.
-  'host-cluster': { open: ['cluster:*'] },
-  app: { open: ['virtualcluster:*'] },
+  // Edge and vSphere clusters are reached with the kubeconfig their agent reported, sealed for the cluster;
+  // helm layers hand their registry's credential to the cluster's Flux.
+  'host-cluster': { open: ['cluster:*', 'registry:*'] },
+  // Helm tiers hand their registry's credential to the virtual cluster's Flux.
+  app: { open: ['virtualcluster:*', 'registry:*'] },
+  // Workspaces reach their clusters as host-cluster steps do.
+  workspace: { open: ['cluster:*'] },
+  // A backup reaches its virtual cluster with the cluster's own credential, as app deploys do.
+  backup: { open: ['virtualcluster:*'] },
+};
+
+/** What each family's steps do with backup snapshots: the backup writes one, a restore (a virtual-cluster create) reads one. */
+const familyBackups: Partial<Record<WorkflowFamily, readonly BackupAccess[]>> = {
+  backup: ['put'],
+  'virtual-cluster': ['get'],
 };
 
 export interface WorkflowsProps {
   table: ITableV2;
   secretsKey: kms.IKey;
+  backups: BackupStorage;
 }
 
 export class Workflows extends Construct {
@@ -102,6 +125,7 @@ export class Workflows extends Construct {
       grantTableAccess(fn, props.table, 'read-write');
       extraGrants[family.family]?.(fn);
       grantSecrets(fn, props.secretsKey, familySecrets[family.family]);
+      props.backups.grant(fn, familyBackups[family.family] ?? []);
       stepFunctions.set(family.family, fn);
       this.workflowNamesByFamily.set(family.family, family.workflows.map((workflow) => workflow.name));
 

@@ -24,6 +24,8 @@ import { startSimCloud } from './sim-cloud.ts';
 import { startWorkflowRuntime } from './workflow-runtime.ts';
 import { startLocalLambda } from './lambda-endpoint.ts';
 import { startJobTimer } from './job-timer.ts';
+import { startChartRegistry, type ChartRegistry } from './chart-registry.ts';
+import { seedLocalCharts } from './seed-charts.ts';
 import { SCHEDULED_FUNCTION, SCHEDULED_FUNCTION_TIMEOUT_SECONDS } from '#shared/jobs/schedule.ts';
 import { PROVIDER_FUNCTION_TIMEOUT_SECONDS, providerFunctions } from '#shared/providers/remote/functions.ts';
 
@@ -55,6 +57,13 @@ export interface LocalRuntimeOptions {
   simEdgeHosts?: number;
   /** A simulated data-centre gateway serving the vsphere cloud account `lab` of the default project (default false; `npm start` sets true). */
   simGateway?: boolean;
+  /**
+   * The local chart registry (infra/local/chart-registry.ts): a Helm repository and OCI
+   * registry on loopback serving the charts of infra/local/charts (default false; `npm
+   * start` starts it unless PALETTE_CHART_REGISTRY=0, on PALETTE_CHART_REGISTRY_PORT when
+   * set). With `auth`, it wants those basic-auth credentials.
+   */
+  chartRegistry?: boolean | { auth?: { username: string; password: string }; port?: number };
   /** Resume the operations still Running at start (their executions lived in memory; default true). */
   resumeOperations?: boolean;
   log?: (line: string) => void;
@@ -72,6 +81,8 @@ export interface LocalRuntime {
   edgeHosts: Awaited<ReturnType<typeof startSimEdgeHosts>> | undefined;
   /** The simulated gateway, when started. */
   gateway: Awaited<ReturnType<typeof startSimGateway>> | undefined;
+  /** The local chart registry, when started: `url` (Helm repository), `ociHost` (`oci://<ociHost>/charts/<name>`), `charts`. */
+  chartRegistry: Omit<ChartRegistry, 'stop'> | undefined;
   stop(): Promise<void>;
 }
 
@@ -172,8 +183,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     process.env.DYNAMODB_ENDPOINT = dynamoEndpoint;
     process.env.PALETTE_SIM_ENDPOINT = sim.endpoint;
     process.env.AWS_REGION ??= 'us-east-1';
+    // The local runtime's own Helm repository listens on loopback: registries may point there (on AWS they may not).
+    process.env.PALETTE_ALLOW_LOOPBACK_REGISTRIES = '1';
     // The local adapter of the secret box: one key in the data directory (KMS on AWS).
     process.env.PALETTE_SECRET_KEY_FILE ??= join(persistDir ?? (await mkdtemp(join(tmpdir(), 'palette-secrets-'))), 'secret.key');
+    // The local adapter of the backup store: snapshots under PALETTE_DATA_DIR/backups, sealed with that key (S3 with SSE-KMS on AWS).
+    process.env.PALETTE_BACKUP_DIR ??= join(persistDir ?? (await mkdtemp(join(tmpdir(), 'palette-backups-'))), 'backups');
     const workflows = await startWorkflowRuntime({ speed, log: options.log });
     stops.push(workflows.stop);
     // The scheduled Lambda and the AKS/GKE provider functions behind a Lambda Invoke
@@ -208,6 +223,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       edgeHosts = await startEdgeFleet(store, seeded, api.url, emulator, options.simEdgeHosts, options.log);
       stops.push(async () => edgeHosts?.stop());
     }
+    let chartRegistry: ChartRegistry | undefined;
+    if (options.chartRegistry) {
+      const settings = options.chartRegistry === true ? {} : options.chartRegistry;
+      chartRegistry = await startChartRegistry({ port: settings.port, auth: settings.auth });
+      stops.push(async () => chartRegistry?.stop());
+      await seedLocalCharts(store, seeded.tenantId, { url: chartRegistry.url, auth: settings.auth });
+    }
     let gateway: LocalRuntime['gateway'];
     if (options.simGateway) {
       gateway = await startLabGateway(store, seeded, api.url, emulator, options.log);
@@ -220,6 +242,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       seeded,
       edgeHosts,
       gateway,
+      chartRegistry,
       dynamoEndpoint,
       stepFunctionsEndpoint: workflows.endpoint,
       simEndpoint: sim.endpoint,

@@ -37,7 +37,10 @@ export type RouteGroup =
   | 'agent-inventory'
   | 'jobs'
   | 'usage'
-  | 'reports';
+  | 'reports'
+  | 'workspaces'
+  | 'registries'
+  | 'backups';
 
 export interface ResponseSpec {
   description: string;

@@ -22,6 +22,9 @@ import { jobRoutes } from '../jobs/routes.ts';
 import { usageRoutes } from '../usage/routes.ts';
 import { reportRoutes } from '../reports/routes.ts';
 import { agentInventoryRoutes, agentRoutes } from '../agents/routes.ts';
+import { workspaceRoutes } from '../workspaces/routes.ts';
+import { registryRoutes } from '../registries/routes.ts';
+import { backupRoutes } from '../backups/routes.ts';
 
 export type { Method, Permission, ResponseSpec, RouteGroup, RouteSpec } from './route-kit.ts';
 export { isMutation, routeKey } from './route-kit.ts';
@@ -46,6 +49,9 @@ export const routes = {
   ...reportRoutes,
   ...agentRoutes,
   ...agentInventoryRoutes,
+  ...workspaceRoutes,
+  ...registryRoutes,
+  ...backupRoutes,
 } satisfies Record<string, RouteSpec>;
 
 export type Routes = typeof routes;

@@ -4,7 +4,7 @@ import { logger } from '../observability/logger.ts';
 import type { Store } from '../store/client.ts';
 import { keys, lists, RUNNING_OPERATION_SHARDS } from '../store/keys.ts';
 import { pickFields } from '../store/items.ts';
-import { getItem, isConditionFailure, nowIso, queryAll, queryPage, TransactionConflict, transact, type QueryPageOptions, type TransactItem } from '../store/table.ts';
+import { getItem, isConditionFailure, nowIso, queryAll, queryPage, TransactionConflict, transact, type Key, type QueryPageOptions, type TransactItem } from '../store/table.ts';
 import type { Principal } from '../auth/principal.ts';
 import { listUserMemberships } from '../tenancy/members.ts';
 import type { Tx } from '../store/tx.ts';
@@ -109,6 +109,32 @@ export async function commitFinish(store: Store, items: TransactItem[], finishin
     const operation = await getItem(store, keys.operation(finishing.tenantId, finishing.operationId), operationItem);
     if (operation?.status === 'Succeeded') return;
     throw new PermanentProviderError(`operation ${finishing.operationId} no longer owns ${finishing.what}`);
+  }
+}
+
+/**
+ * A resource still owned by `operationId` goes to phase Error with `message` (the rest
+ * of its status kept), written with the operation's Failed end in one transaction; a
+ * resource another operation took over keeps its status and only the operation ends.
+ */
+export async function failOwnedResource(store: Store, key: Key, tenantId: string, operationId: string, error: { code: string; message: string }, update?: TransactItem): Promise<void> {
+  const fail = finishOperationItem(tenantId, operationId, { status: 'Failed', error });
+  const phaseError: TransactItem = update ?? {
+    Update: {
+      Key: key,
+      UpdateExpression: 'SET #status.#phase = :error, #status.#message = :message, #version = #version + :one, #updatedAt = :now',
+      ConditionExpression: 'operationId = :op',
+      ExpressionAttributeNames: { '#status': 'status', '#phase': 'phase', '#message': 'message', '#version': 'version', '#updatedAt': 'updatedAt' },
+      ExpressionAttributeValues: { ':error': 'Error', ':message': error.message, ':one': 1, ':now': nowIso(), ':op': operationId },
+    },
+  };
+  try {
+    await transact(store, [phaseError, fail]);
+  } catch (cancelled) {
+    if (!(cancelled instanceof TransactionConflict)) throw cancelled;
+    await transact(store, [fail]).catch((again: unknown) => {
+      if (!(again instanceof TransactionConflict)) throw again;
+    });
   }
 }
 

@@ -5,10 +5,14 @@
 import { hostClusterRecovery } from '../host-clusters/host-clusters.ts';
 import { virtualClusterRecovery } from '../virtual-clusters/virtual-clusters.ts';
 import { appRecovery } from '../apps/apps.ts';
+import { workspaceRecovery } from '../workspaces/workspaces.ts';
+import { backupRecovery } from '../backups/backups.ts';
 import type { Recoveries } from './recovery.ts';
 
 export const recoveries: Recoveries = {
   cluster: hostClusterRecovery,
   virtualcluster: virtualClusterRecovery,
   app: appRecovery,
+  workspace: workspaceRecovery,
+  backup: backupRecovery,
 };

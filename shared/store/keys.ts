@@ -58,12 +58,20 @@ import { tableDefinition, type IndexName } from './table-definition.ts';
  *   AGENTKEY#<sha256>       #AGENT                    an agent, found by its key's hash: heartbeat and task
  *                                                     reports are one UpdateItem of this item (its tasks live in it)
  *   TENANT#<t>              AGENT#<p>#<ag>            an agent's pointer to its item (GET/DELETE by id, clusters' hosts)
+ *   TENANT#<t>              WORKSPACE#<p>#<ws>        workspace (a project's: begins_with WORKSPACE#<p>#)
+ *   TENANT#<t>              WORKSPACENAME#<p>#<name>  workspace name reservation
+ *   TENANT#<t>              REGISTRY#<rg>             Helm or OCI registry (the tenant's: begins_with REGISTRY#)
+ *   TENANT#<t>              REGISTRYNAME#<name>       registry name reservation
+ *   TENANT#<t>              BACKUP#<p>#<bk>           a virtual cluster's backup (kept past the virtual cluster;
+ *                                                     a project's: begins_with BACKUP#<p>#)
  *   IDEMPOTENCY#<t>         api#<hash>                idempotency record (Powertools)
  *
  *   gsi2: OPERATIONS#Running#<0-7> / <startedAt>#<op>   running operations, sharded (repair)
- *         KIND#<kind>#<0-7> / <t>#<id>                    every virtual cluster, host cluster, app,
+ *         KIND#<kind>#<0-7> / <t>#<id>                    every virtual cluster, host cluster, app, workspace,
  *                                                         sharded (the scheduled jobs' work lists)
  *         METER#<kind>#<0-7> / <firstAt>#<t>#<id>         every usage meter, by first allocation (rollup-usage)
+ *         BACKUPS#<0-7> / <expiresAt>#<t>#<bk>             every backup, by when it expires (run-backups deletes
+ *                                                         the expired ones: a range up to now)
  *
  *   gsi1: TENANTS / <t>                 tenants in creation order
  *         USERPROJECTS#<t>#<u> / <p>    a user's project memberships
@@ -71,6 +79,7 @@ import { tableDefinition, type IndexName } from './table-definition.ts';
  *         USERVCLUSTERS#<t>#<u> / <vc>  a user's virtual clusters (quota recount)
  *         VCLUSTERAPPS#<t>#<vc> / <app> the apps of a virtual cluster
  *         OPERATIONSOF#<t>#<id> / <op>  a resource's operations (?resourceId=; op ids sort by time)
+ *         VCLUSTERBACKUPS#<t>#<vc> / <bk>  the backups of a virtual cluster (also once it is gone)
  */
 export const SYSTEM_TENANT = 'system';
 
@@ -84,9 +93,14 @@ const profileName = (name: string) => encodeURIComponent(name);
 const operationsOfResourcePk = (tenantId: string, resourceId: string) => `OPERATIONSOF#${tenantId}#${resourceId}`;
 const userVirtualClustersPk = (tenantId: string, userId: string) => `USERVCLUSTERS#${tenantId}#${userId}`;
 const virtualClusterAppsPk = (tenantId: string, virtualClusterId: string) => `VCLUSTERAPPS#${tenantId}#${virtualClusterId}`;
+const virtualClusterBackupsPk = (tenantId: string, virtualClusterId: string) => `VCLUSTERBACKUPS#${tenantId}#${virtualClusterId}`;
+/** Backups spread over this many gsi2 partitions by id, each ordered by expiry. */
+export const BACKUP_SHARDS = 8;
 
 /** The kinds the scheduled jobs walk, each over KIND_SHARDS gsi2 partitions. */
 export type ResourceKind = 'virtualcluster' | 'cluster' | 'app';
+/** The kinds on a work list: the metered ones, and workspaces (re-applied where they drifted). */
+export type WorkListKind = ResourceKind | 'workspace';
 export const KIND_SHARDS = 8;
 
 export const keys = {
@@ -161,12 +175,22 @@ export const keys = {
   appName: (tenantId: string, projectId: string, name: string) => ({ pk: tenantPk(tenantId), sk: `APPNAME#${projectId}#${name}` }),
   appsOfVirtualClusterIndex: (tenantId: string, virtualClusterId: string, appId: string) => ({ gsi1pk: virtualClusterAppsPk(tenantId, virtualClusterId), gsi1sk: appId }),
 
+  workspace: (tenantId: string, projectId: string, id: string) => ({ pk: tenantPk(tenantId), sk: `WORKSPACE#${projectId}#${id}` }),
+  workspaceName: (tenantId: string, projectId: string, name: string) => ({ pk: tenantPk(tenantId), sk: `WORKSPACENAME#${projectId}#${name}` }),
+  registry: (tenantId: string, id: string) => ({ pk: tenantPk(tenantId), sk: `REGISTRY#${id}` }),
+  registryName: (tenantId: string, name: string) => ({ pk: tenantPk(tenantId), sk: `REGISTRYNAME#${name.toLowerCase()}` }),
+
+  backup: (tenantId: string, projectId: string, id: string) => ({ pk: tenantPk(tenantId), sk: `BACKUP#${projectId}#${id}` }),
+  backupsOfVirtualClusterIndex: (tenantId: string, virtualClusterId: string, backupId: string) => ({ gsi1pk: virtualClusterBackupsPk(tenantId, virtualClusterId), gsi1sk: backupId }),
+  /** Puts a backup on the expiry list (gsi2), which run-backups reads up to now. */
+  backupExpiryIndex: (tenantId: string, backupId: string, expiresAt: string) => ({ gsi2pk: `BACKUPS#${shardOf(backupId, BACKUP_SHARDS)}`, gsi2sk: `${expiresAt}#${tenantId}#${backupId}` }),
+
   webhook: (tenantId: string, projectId: string, id: string) => ({ pk: tenantPk(tenantId), sk: `WEBHOOK#${projectId}#${id}` }),
   webhookLookup: (id: string) => ({ pk: `WEBHOOK#${id}`, sk: '#WEBHOOK' }),
   webhookDelivery: (id: string, deliveryId: string) => ({ pk: `WEBHOOKDELIVERY#${id}`, sk: deliveryId }),
 
   /** Puts an item on its kind's work list (gsi2), so scheduled jobs find every one without a Scan. */
-  kindIndex: (kind: ResourceKind, tenantId: string, id: string) => ({ gsi2pk: `KIND#${kind}#${shardOf(id, KIND_SHARDS)}`, gsi2sk: `${tenantId}#${id}` }),
+  kindIndex: (kind: WorkListKind, tenantId: string, id: string) => ({ gsi2pk: `KIND#${kind}#${shardOf(id, KIND_SHARDS)}`, gsi2sk: `${tenantId}#${id}` }),
 
   idempotencyPartition: (tenantId: string) => `IDEMPOTENCY#${tenantId}`,
 
@@ -238,8 +262,21 @@ export const lists = {
     partition: { attribute: 'gsi1pk', value: virtualClusterAppsPk(tenantId, virtualClusterId) },
   }),
   webhooks: (tenantId: string, projectId: string) => inTenant(tenantId, `WEBHOOK#${projectId}#`),
+  workspaces: (tenantId: string, projectId: string) => inTenant(tenantId, `WORKSPACE#${projectId}#`),
+  registries: (tenantId: string) => inTenant(tenantId, 'REGISTRY#'),
+  backups: (tenantId: string, projectId: string) => inTenant(tenantId, `BACKUP#${projectId}#`),
+  backupsOfVirtualCluster: (tenantId: string, virtualClusterId: string): ListSpec => ({
+    index: 'gsi1',
+    partition: { attribute: 'gsi1pk', value: virtualClusterBackupsPk(tenantId, virtualClusterId) },
+  }),
+  /** One shard of the backups that expired before `before`, oldest first. */
+  expiredBackups: (shard: number, before: string): ListSpec => ({
+    index: 'gsi2',
+    partition: { attribute: 'gsi2pk', value: `BACKUPS#${shard}` },
+    skBetween: { attribute: 'gsi2sk', from: '0', to: before },
+  }),
   /** One shard of a kind's work list, across tenants. */
-  ofKind: (kind: ResourceKind, shard: number): ListSpec => ({ index: 'gsi2', partition: { attribute: 'gsi2pk', value: `KIND#${kind}#${shard}` } }),
+  ofKind: (kind: WorkListKind, shard: number): ListSpec => ({ index: 'gsi2', partition: { attribute: 'gsi2pk', value: `KIND#${kind}#${shard}` } }),
   /** One shard of a kind's usage meters that began before `before`, in order of their first allocation. */
   metersOfKind: (kind: ResourceKind, shard: number, before: string): ListSpec => ({
     index: 'gsi2',
@@ -282,6 +319,7 @@ export const projectOwnedLists = (tenantId: string, projectId: string): ListSpec
   lists.appProfileNames(tenantId, projectId),
   lists.appProfileFamilies(tenantId, projectId),
   lists.webhooks(tenantId, projectId),
+  // Not its backups: each stays with its snapshot until it expires, when run-backups deletes both.
 ];
 
 /** Items outside the tenant's partition that belong to one of a project's items (deleted with it). */

@@ -3,6 +3,7 @@
  * to blame, promptly, with nothing written; never a 500 and never a frozen runtime.
  * Each case here was a 500 (or a freeze) before the hardening that fixed it.
  */
+import * as z from 'zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { routeList } from '#shared/api/route-table.ts';
 import { startTestRuntime, type ApiResponse, type TestRuntime } from '../support/local-api.ts';
@@ -74,7 +75,12 @@ describe('cursors', () => {
   const cursorOf = (key: unknown) => Buffer.from(JSON.stringify(key)).toString('base64url');
   /** Every list of the route table, with a path the seeded tenant can read. */
   const lists = routeList.filter((r) => r.method === 'GET' && r.query && 'cursor' in r.query.shape);
-  const pathOf = (path: string) => path.replace('{p}', 'default');
+  /** `{p}` is the seeded project; any other parameter a well-formed id of its kind (the example its schema carries). */
+  const pathOf = (route: (typeof lists)[number]) =>
+    route.path.replace('{p}', 'default').replace(/\{(\w+)\}/g, (_, name: string) => {
+      const schema = (route.params?.shape as Record<string, z.ZodType> | undefined)?.[name];
+      return String((schema && z.globalRegistry.get(schema)?.example) ?? name);
+    });
 
   it('that are not exactly what the API issued are 400 at query.cursor on every list', async () => {
     expect(lists.length).toBeGreaterThanOrEqual(10);
@@ -94,7 +100,7 @@ describe('cursors', () => {
     for (const route of lists) {
       const client = route.permission === 'system.admin' ? rt.system : rt.admin;
       for (const cursor of tampered) {
-        const response = await client.get(`${pathOf(route.path)}?cursor=${cursor}`);
+        const response = await client.get(`${pathOf(route)}?cursor=${cursor}`);
         expect(response.status, `${route.path} ${Buffer.from(cursor, 'base64url').toString()}`).toBe(400);
         expect(response.body.errors, route.path).toEqual([{ path: 'query.cursor', message: expect.any(String) }]);
       }

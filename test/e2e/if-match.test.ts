@@ -30,6 +30,9 @@ interface Fixture {
   virtualClusterId: string;
   appId: string;
   webhookId: string;
+  workspaceId: string;
+  registryId: string;
+  backupId: string;
 }
 let f: Fixture;
 
@@ -63,11 +66,20 @@ beforeAll(async () => {
   for (const response of [virtualCluster, app]) expect(response.status, response.text).toBe(202);
   const webhook = await api.post(`${base}/webhooks`, { name: 'ifm', appId: app.body.id });
   expect(webhook.status, webhook.text).toBe(201);
+  const workspace = await api.post(`${base}/workspaces`, { name: 'ifm', clusterIds: [cluster.body.id], namespaces: [{ name: 'ifm' }] });
+  expect(workspace.status, workspace.text).toBe(202);
+  await finished(workspace.body.operationId);
+  const registry = await api.post('/v1/registries', { name: 'ifm', type: 'helm', url: rt.chartRegistry!.url });
+  expect(registry.status, registry.text).toBe(201);
+  const backup = await api.post(`${base}/virtualclusters/${virtualCluster.body.id}/backups`, {});
+  expect(backup.status, backup.text).toBe(202);
+  await finished(backup.body.operationId);
   f = {
     userId: user.body.id, keyId: key.body.id, teamId: team.body.id, projectId: project.body.id, memberId: member.body.id,
     accountId: account.body.id, profileId: profile.body.id, nextProfileId: next.body.id, clusterId: cluster.body.id,
     groupId: group.body.id, operationId: cluster.body.operationId, appProfileId: appProfile.body.id,
     virtualClusterId: virtualCluster.body.id, appId: app.body.id, webhookId: webhook.body.id,
+    workspaceId: workspace.body.id, registryId: registry.body.id, backupId: backup.body.id,
   };
   for (const response of [user, key, team, project, member, account, profile, next, group, appProfile]) expect(response.status, response.text).toBe(201);
 });
@@ -103,6 +115,8 @@ const cases: Record<OperationId, Case> = {
   'tenant.create': { kind: 'create', request: () => ({ client: rt.system, method: 'POST', path: '/v1/tenants', body: { name: 'ifm', adminEmail: 'a@ifm.example' } }) },
   'tenant.list': { kind: 'exempt', why: 'a list has no version' },
   'me.get': { kind: 'exempt', why: 'a view of the caller, no ETag' },
+  'me.preferences.get': { kind: 'exempt', why: 'the caller\'s own settings, no version' },
+  'me.preferences.put': { kind: 'exempt', why: 'the caller\'s own settings, replaced whole: no version to match' },
   'cloudaccount.validate': { kind: 'exempt', why: 'an action on the cloud, it changes no version' },
   'instancetype.list': { kind: 'exempt', why: 'a catalog, no resource' },
   'user.create': { kind: 'create', request: () => ({ method: 'POST', path: '/v1/users', body: { email: 'x@demo.local', name: 'X' } }) },
@@ -217,6 +231,26 @@ const cases: Record<OperationId, Case> = {
   'usage.tenant': { kind: 'exempt', why: 'usage is computed over a window, not a versioned resource (no ETag)' },
   'report.list': { kind: 'exempt', why: 'a list has no version' },
   'report.get': { kind: 'exempt', why: 'a report is made once and never changes: it has no version (no ETag)' },
+  'workspace.create': { kind: 'create', request: () => ({ method: 'POST', path: `${base}/workspaces`, body: { name: 'x', clusterIds: [f.clusterId], namespaces: [{ name: 'x' }] } }) },
+  'workspace.list': { kind: 'exempt', why: 'a list has no version' },
+  'workspace.get': { kind: 'read', request: () => ({ method: 'GET', path: `${base}/workspaces/${f.workspaceId}` }) },
+  'workspace.update': { kind: 'change', request: () => ({ method: 'PATCH', path: `${base}/workspaces/${f.workspaceId}`, body: { namespaces: [{ name: 'other' }] } }), version: () => api.get(`${base}/workspaces/${f.workspaceId}`) },
+  'workspace.delete': { kind: 'change', request: () => ({ method: 'DELETE', path: `${base}/workspaces/${f.workspaceId}` }), version: () => api.get(`${base}/workspaces/${f.workspaceId}`) },
+  'workspace.kubeconfig': { kind: 'exempt', why: 'a fresh token each time, no version' },
+  'registry.create': { kind: 'create', request: () => ({ method: 'POST', path: '/v1/registries', body: { name: 'x', type: 'helm', url: rt.chartRegistry!.url } }) },
+  'registry.list': { kind: 'exempt', why: 'a list has no version' },
+  'registry.get': { kind: 'read', request: () => ({ method: 'GET', path: `/v1/registries/${f.registryId}` }) },
+  'registry.delete': { kind: 'change', request: () => ({ method: 'DELETE', path: `/v1/registries/${f.registryId}` }), version: () => api.get(`/v1/registries/${f.registryId}`) },
+  'registry.charts': { kind: 'exempt', why: 'read live from the registry, no version' },
+  'backup.create': { kind: 'create', request: () => ({ method: 'POST', path: `${base}/virtualclusters/${f.virtualClusterId}/backups`, body: {} }) },
+  'backup.list': { kind: 'exempt', why: 'a list has no version' },
+  'backup.listProject': { kind: 'exempt', why: 'a list has no version' },
+  'backup.get': { kind: 'read', request: () => ({ method: 'GET', path: `${base}/virtualclusters/${f.virtualClusterId}/backups/${f.backupId}` }) },
+  'backup.delete': {
+    kind: 'change',
+    request: () => ({ method: 'DELETE', path: `${base}/virtualclusters/${f.virtualClusterId}/backups/${f.backupId}` }),
+    version: () => api.get(`${base}/virtualclusters/${f.virtualClusterId}/backups/${f.backupId}`),
+  },
 };
 
 /** A resource's version (profiles call it `revision`: their `version` is their semver; an app's `revision` is its deployment number). */

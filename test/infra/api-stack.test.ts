@@ -272,6 +272,33 @@ describe('PaletteStack (bundling skipped)', () => {
     }
   });
 
+  it('lets API Gateway invoke each route-group function from this API with one permission per function, not one per route', () => {
+    // One per function keeps the stack under CloudFormation's 500 resources; API Gateway invokes a function only
+    // from the routes integrated with it (the test above), and the handler answers only its own group's route keys.
+    const permissions = Object.values(template.findResources('AWS::Lambda::Permission') as Record<string, Resource>).filter(
+      (p) => p.Properties.Principal === 'apigateway.amazonaws.com',
+    );
+    const authorizerAndGroups = [...stack.groupFunctions.values(), stack.authorizerFunction].map((fn) => ({ 'Fn::GetAtt': [logicalId(fn), 'Arn'] }));
+    expect(permissions.map((p) => p.Properties.FunctionName)).toEqual(expect.arrayContaining(authorizerAndGroups));
+    expect(permissions).toHaveLength(authorizerAndGroups.length);
+    for (const permission of permissions) expect(JSON.stringify(permission.Properties.SourceArn)).toContain(logicalId(stack.api));
+  });
+
+  it('lets only the backups route group touch the backup bucket: DeleteObject on its objects, and no key', () => {
+    const bucketObjects = { 'Fn::Join': ['', [{ 'Fn::GetAtt': [logicalId(stack.backups.bucket), 'Arn'] }, '/*']] };
+    for (const group of routeGroups) {
+      const roleRef = JSON.stringify({ Ref: logicalId(stack.groupFunctions.get(group)!.role!) });
+      const statements = Object.values(template.findResources('AWS::IAM::Policy') as Record<string, Resource>)
+        .filter((p) => (p.Properties.Roles as unknown[]).some((r) => JSON.stringify(r) === roleRef))
+        .flatMap((p) => p.Properties.PolicyDocument.Statement as Array<Record<string, Json>>);
+      const onBucket = statements.filter((s) => asArray(s.Action as string).some((a) => a.startsWith('s3:')));
+      const onKey = statements.filter((s) => JSON.stringify(s.Resource).includes(logicalId(stack.backups.key)));
+      expect(onKey, group).toEqual([]);
+      if (group === 'backups') expect(onBucket.map((s) => [asArray(s.Action as string), asArray(s.Resource)])).toEqual([[['s3:DeleteObject'], [bucketObjects]]]);
+      else expect(onBucket, group).toEqual([]);
+    }
+  });
+
   it('lets the public function, which only answers /healthz and the OpenAPI document, do nothing but write its logs and traces', () => {
     expect(routeList.filter((route) => route.group === 'public').every((route) => route.permission === 'public')).toBe(true);
     const actions = roleActions(stack.groupFunctions.get('public')!);

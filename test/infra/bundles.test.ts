@@ -76,8 +76,9 @@ describe('Lambda bundles', () => {
       expect(b.externalAtInit, b.name).not.toContain('@aws-sdk/client-sts');
     }
     const eks = bundles.filter((b) => b.externalOnDemand.includes('@aws-sdk/client-eks')).map((b) => b.name).sort();
-        // The API for an EKS cluster's kubeconfig and an aws account's check; the steps that drive EKS clusters.
-    expect(eks).toEqual(['api/cloud-accounts', 'api/host-clusters', 'steps/host-cluster', 'steps/virtual-cluster']);
+    // The API for an EKS cluster's kubeconfig and an aws account's check; the steps that drive EKS clusters; and
+    // what reaches a workspace's clusters (its kubeconfig route, its steps, the reconcile-workspaces job).
+    expect(eks).toEqual(['api/cloud-accounts', 'api/host-clusters', 'api/workspaces', 'scheduled', 'steps/host-cluster', 'steps/virtual-cluster', 'steps/workspace']);
   });
 
   it("carries Azure's and Google's SDKs in their provider functions only, each within its ceiling", () => {

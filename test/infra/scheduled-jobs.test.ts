@@ -54,10 +54,24 @@ describe('the scheduled jobs on AWS (bundling skipped)', () => {
     for (const permission of permissions) expect(permission.Properties.FunctionName).toEqual(scheduledArn());
   });
 
-  it('lets the scheduled function use the table, start the workflows and describe or stop their executions, and nothing else', () => {
+  it('lets the scheduled function use the table, start the workflows, describe or stop their executions, reach workspaces\' clusters and delete expired backups, and nothing else', () => {
     const statements = statementsOf(stack.scheduledJobs.function);
     const actions = new Set(statements.flatMap((s) => asArray(s.Action as string)));
-    for (const action of actions) expect(action).toMatch(/^(dynamodb|states|logs|xray):/);
+    for (const action of actions) expect(action).toMatch(/^(dynamodb|states|logs|xray|sts|kms|lambda|s3):/);
+    // run-backups deletes expired snapshots, on the backup bucket's objects only; a delete needs no KMS (the backup
+    // workflow, which it starts, writes them).
+    const s3Statements = statements.filter((s) => asArray(s.Action as string).some((a) => a.startsWith('s3:')));
+    expect(s3Statements.map((s) => asArray(s.Action as string))).toEqual([['s3:DeleteObject']]);
+    expect(asArray(s3Statements[0]!.Resource)).toEqual([{ 'Fn::Join': ['', [{ 'Fn::GetAtt': [logicalId(stack.backups.bucket), 'Arn'] }, '/*']] }]);
+    const fnResource = template.findResources('AWS::Lambda::Function')[logicalId(stack.scheduledJobs.function)] as Resource;
+    expect(fnResource.Properties.Environment.Variables.BACKUP_BUCKET).toEqual({ Ref: logicalId(stack.backups.bucket) });
+    // reconcile-workspaces reaches clusters as the workspace steps do: customer roles, sealed cluster kubeconfigs, the AKS/GKE provider functions.
+    expect([...actions].filter((a) => /^(sts|kms|lambda):/.test(a)).sort()).toEqual(['kms:Decrypt', 'lambda:InvokeFunction', 'sts:AssumeRole']);
+    const opened = statements.filter((s) => asArray(s.Action as string).includes('kms:Decrypt'));
+    expect(opened.map((s) => (s.Condition as { StringLike: Record<string, unknown> }).StringLike['kms:EncryptionContext:purpose'])).toEqual([['cluster:*']]);
+    for (const statement of statements.filter((s) => asArray(s.Action as string).includes('lambda:InvokeFunction'))) {
+      for (const resource of asArray(statement.Resource)) expect(JSON.stringify(resource)).toMatch(/(Aks|Gke)ProviderFunction/);
+    }
     expect([...actions].filter((a) => a.startsWith('states:')).sort()).toEqual(['states:DescribeExecution', 'states:StartExecution', 'states:StopExecution']);
     expect(actions).toContain('dynamodb:BatchWriteItem');
     const machines = [...stack.workflows.stateMachines.values()].map((sm) => ({ Ref: logicalId(sm) }));

@@ -150,9 +150,10 @@ describe('the workflows in the Palette stack (bundling skipped)', () => {
       const actions = asArray(statement.Action);
       for (const action of actions) expect(action).toMatch(/^(dynamodb|sts|logs|xray|lambda|kms):/);
       if (actions.some((a) => a.startsWith('kms:'))) {
-        // Edge and vSphere clusters are reached with the kubeconfig their agent reported: opened, never sealed here.
+        // Edge and vSphere clusters are reached with the kubeconfig their agent reported, helm layers' registries
+        // signed in to with their credential: both opened, never sealed here.
         expect(actions).toEqual(['kms:Decrypt']);
-        expect((statement.Condition as { StringLike: Record<string, unknown> }).StringLike['kms:EncryptionContext:purpose']).toEqual(['cluster:*']);
+        expect((statement.Condition as { StringLike: Record<string, unknown> }).StringLike['kms:EncryptionContext:purpose']).toEqual(['cluster:*', 'registry:*']);
       }
       if (actions.some((a) => a.startsWith('lambda:'))) {
         // AKS and GKE clusters are driven through their provider functions, and only those.
@@ -222,9 +223,13 @@ describe('the workflows in the Palette stack (bundling skipped)', () => {
     const keyArn = { 'Fn::GetAtt': [logicalId(stack.secretsKey), 'Arn'] };
     const kmsOf = (family: WorkflowFamily) =>
       statementsOf(stepFunction(family).role!).filter(
-        (s) => asArray(s.Action).some((a) => a.startsWith('kms:')) && JSON.stringify((s.Condition as { StringLike?: Record<string, unknown> })?.StringLike?.['kms:EncryptionContext:purpose']) !== '["cluster:*"]',
+        (s) =>
+          asArray(s.Action).some((a) => a.startsWith('kms:')) &&
+          !['["cluster:*"]', '["cluster:*","registry:*"]'].includes(JSON.stringify((s.Condition as { StringLike?: Record<string, unknown> })?.StringLike?.['kms:EncryptionContext:purpose'])) &&
+          // The backups key (a restore reads a snapshot through S3) is held to its own test below.
+          !same(asArray(s.Resource), [{ 'Fn::GetAtt': [logicalId(stack.backups.key), 'Arn'] }]),
       );
-    // Beside these, the host steps (and the virtual-cluster steps, reaching an edge or vSphere host) open only 'cluster:*'.
+    // Beside these, the host steps (and the virtual-cluster steps, reaching an edge or vSphere host) open only 'cluster:*' (and helm layers' 'registry:*').
     expect(kmsOf('host-cluster')).toEqual([]);
     for (const [family, action] of [['virtual-cluster', 'kms:GenerateDataKey'], ['app', 'kms:Decrypt']] as const) {
       const statements = kmsOf(family);
@@ -233,9 +238,57 @@ describe('the workflows in the Palette stack (bundling skipped)', () => {
       expect(asArray(statements[0]!.Resource), family).toEqual([keyArn]);
       const condition = statements[0]!.Condition as { StringLike: Record<string, string | string[]> };
       expect(Object.keys(condition), family).toEqual(['StringLike']);
-      expect(asArray(condition.StringLike['kms:EncryptionContext:purpose']), family).toEqual(['virtualcluster:*']);
+      // App steps also open helm tiers' registry credentials, to hand them to the virtual cluster's Flux.
+      expect(asArray(condition.StringLike['kms:EncryptionContext:purpose']), family).toEqual(family === 'app' ? ['virtualcluster:*', 'registry:*'] : ['virtualcluster:*']);
       expect(resources[stepFunctionId(family)]!.Properties.Environment.Variables.SECRETS_KMS_KEY_ID, family).toEqual(keyArn);
     }
+  });
+
+  it('lets the backup steps put snapshots and the virtual-cluster steps (a restore) get them, on the backup bucket\'s objects only, its key only through S3', () => {
+    const bucketObjects = { 'Fn::Join': ['', [{ 'Fn::GetAtt': [logicalId(stack.backups.bucket), 'Arn'] }, '/*']] };
+    const backupKey = { 'Fn::GetAtt': [logicalId(stack.backups.key), 'Arn'] };
+    const expected: Partial<Record<WorkflowFamily, { s3: string; kms: string }>> = {
+      backup: { s3: 's3:PutObject', kms: 'kms:GenerateDataKey' },
+      'virtual-cluster': { s3: 's3:GetObject', kms: 'kms:Decrypt' },
+    };
+    for (const family of workflowRegistry.map((f) => f.family)) {
+      const statements = statementsOf(stepFunction(family).role!);
+      const onBucket = statements.filter((s) => asArray(s.Action).some((a) => a.startsWith('s3:')));
+      const onKey = statements.filter((s) => same(asArray(s.Resource), [backupKey]));
+      const variables = resources[stepFunctionId(family)]!.Properties.Environment.Variables as Record<string, Json>;
+      const grant = expected[family];
+      if (!grant) {
+        // No other family touches backups.
+        expect(onBucket, family).toEqual([]);
+        expect(onKey, family).toEqual([]);
+        expect(variables.BACKUP_BUCKET, family).toBeUndefined();
+        continue;
+      }
+      expect(onBucket.map((s) => [asArray(s.Action), asArray(s.Resource)]), family).toEqual([[[grant.s3], [bucketObjects]]]);
+      expect(onKey.map((s) => asArray(s.Action)), family).toEqual([[grant.kms]]);
+      const condition = onKey[0]!.Condition as { StringEquals: Record<string, unknown>; StringLike: Record<string, unknown> };
+      expect(condition.StringEquals['kms:ViaService'], family).toEqual({ 'Fn::Join': ['', ['s3.', { Ref: 'AWS::Region' }, '.amazonaws.com']] });
+      expect(JSON.stringify(condition.StringLike['kms:EncryptionContext:aws:s3:arn']), family).toContain(logicalId(stack.backups.bucket));
+      expect(variables.BACKUP_BUCKET, family).toEqual({ Ref: logicalId(stack.backups.bucket) });
+      expect(variables.BACKUP_KMS_KEY_ID, family).toEqual(backupKey);
+    }
+    // The backup steps open the virtual cluster's credential to read it, and seal nothing.
+    const secrets = statementsOf(stepFunction('backup').role!).filter((s) => asArray(s.Action).some((a) => a.startsWith('kms:')) && !same(asArray(s.Resource), [backupKey]));
+    expect(secrets.map((s) => [asArray(s.Action), (s.Condition as { StringLike: Record<string, unknown> }).StringLike['kms:EncryptionContext:purpose']])).toEqual([[['kms:Decrypt'], ['virtualcluster:*']]]);
+  });
+
+  it('keeps backups in a private, TLS-only bucket encrypted with the backups key, expiring at 365 days, its access logged', () => {
+    const bucket = resources[logicalId(stack.backups.bucket)]!;
+    expect(bucket.Properties.PublicAccessBlockConfiguration).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
+    expect(bucket.Properties.BucketEncryption.ServerSideEncryptionConfiguration).toEqual([
+      { BucketKeyEnabled: true, ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: { 'Fn::GetAtt': [logicalId(stack.backups.key), 'Arn'] } } },
+    ]);
+    expect(bucket.Properties.VersioningConfiguration).toBeUndefined();
+    expect(bucket.Properties.LifecycleConfiguration.Rules).toEqual([expect.objectContaining({ ExpirationInDays: 365, Status: 'Enabled' })]);
+    expect(bucket.Properties.LoggingConfiguration.DestinationBucketName).toEqual({ Ref: logicalId(stack.backups.accessLogs) });
+    const policy = Object.values(resources).find((r) => r.Type === 'AWS::S3::BucketPolicy' && same(r.Properties.Bucket, { Ref: logicalId(stack.backups.bucket) }))!;
+    expect(JSON.stringify(policy.Properties.PolicyDocument)).toContain('"aws:SecureTransport":"false"');
+    expect(resources[logicalId(stack.backups.key)]!.Properties.EnableKeyRotation).toBe(true);
   });
 
   it('traces every state machine with X-Ray', () => {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { inject } from 'vitest';
-import { startLocalRuntime, type LocalRuntime } from '#infra/local/runtime.ts';
+import { startLocalRuntime, type LocalRuntime, type LocalRuntimeOptions } from '#infra/local/runtime.ts';
 import { keys, SYSTEM_TENANT } from '#shared/store/keys.ts';
 import { getItem } from '#shared/store/table.ts';
 import { clusterGroupItem } from '#shared/cluster-groups/items.ts';
@@ -66,9 +66,13 @@ export interface TestRuntime extends LocalRuntime {
  * The local runtime on the run's shared DynamoDB Local, with a table of its own so
  * test files run in parallel without seeing each other.
  */
-export async function startTestRuntime(options: { simSpeed?: number; simEdgeHosts?: number; simGateway?: boolean } = {}): Promise<TestRuntime> {
+export async function startTestRuntime(
+  options: { simSpeed?: number; simEdgeHosts?: number; simGateway?: boolean; chartRegistry?: LocalRuntimeOptions['chartRegistry'] } = {},
+): Promise<TestRuntime> {
   const runtime = await startLocalRuntime({
     simSpeed: options.simSpeed,
+    // The local Helm repository (seeded as local-charts), as `npm start` serves it.
+    chartRegistry: options.chartRegistry ?? true,
     simEdgeHosts: options.simEdgeHosts,
     simGateway: options.simGateway,
     dynamoEndpoint: inject('dynamoEndpoint'),
