@@ -90,3 +90,10 @@ export async function mergeKubeconfig(incomingYaml: string, path = userKubeconfi
   await rename(partial, target);
   return { path, context };
 }
+
+/** What `kubeconfig ID [--merge]` does with the kubeconfig the API handed out: print it, or merge it and say where. */
+export async function printOrMerge(out: { text(line: string): void }, kubeconfig: string, merge: boolean | undefined): Promise<void> {
+  if (!merge) return out.text(kubeconfig);
+  const merged = await mergeKubeconfig(kubeconfig);
+  out.text(`Context "${merged.context}" merged into ${merged.path} and set as the current context.`);
+}

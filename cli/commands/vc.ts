@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { expectOk, type Schemas } from '../../client/index.ts';
 import { contextOf, type CliContext } from '../context.ts';
 import { UsageError } from '../errors.ts';
-import { mergeKubeconfig } from '../kubeconfig.ts';
+import { printOrMerge } from '../kubeconfig.ts';
 import { age, type Column } from '../output.ts';
 import {
   collectPages,
@@ -164,9 +164,7 @@ export function virtualClusterCommand(): Command {
       const kubeconfig = await expectOk(
         ctx.client.GET('/v1/projects/{p}/virtualclusters/{id}/kubeconfig', { params: { path: { p: ctx.project, id } }, parseAs: 'text' }),
       );
-      if (!options.merge) return ctx.out.text(kubeconfig);
-      const merged = await mergeKubeconfig(kubeconfig);
-      ctx.out.text(`Context "${merged.context}" merged into ${merged.path} and set as the current context.`);
+      await printOrMerge(ctx.out, kubeconfig, options.merge);
     });
 
   return vc;
