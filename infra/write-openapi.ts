@@ -5,11 +5,13 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { OPENAPI_ARTIFACT, openApiArtifactText } from '#shared/api/openapi.ts';
+import { OPENAPI_ARTIFACT, OPENAPI_PACKED_ARTIFACT, openApiArtifactText, openApiPackedText } from '#shared/api/openapi.ts';
 import { CLIENT_TYPES, clientTypesText } from '../client/generate.ts';
 
 const at = (path: string) => fileURLToPath(new URL(`../${path}`, import.meta.url));
 await writeFile(at(OPENAPI_ARTIFACT), openApiArtifactText());
 console.log(`wrote ${OPENAPI_ARTIFACT}`);
+await writeFile(at(OPENAPI_PACKED_ARTIFACT), openApiPackedText());
+console.log(`wrote ${OPENAPI_PACKED_ARTIFACT}`);
 await writeFile(at(CLIENT_TYPES), await clientTypesText());
 console.log(`wrote ${CLIENT_TYPES}`);

@@ -72,11 +72,6 @@ export const API_BUNDLE_EXCEPTIONS: Readonly<Record<string, { maxBytes: number; 
       're2js (147 KiB: profile-variable regexes checked in linear time) and js-yaml (45 KiB: a helm layer\'s chart and version ' +
       'are checked against its registry\'s index.yaml at create) on top of the ~230 KiB every API function carries',
   },
-  'api/public': {
-    // 460 KiB until the backup routes (five routes and their schemas: ~12 KiB of the document) were added.
-    maxBytes: 480 * 1024,
-    why: 'it serves the OpenAPI document of every route (~270 KiB of JSON) and nothing else: no route schemas, no data access',
-  },
 };
 
 /** The most the API function or authorizer `name` (`api/<group>`, `authorizer`) may weigh. */

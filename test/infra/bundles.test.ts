@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url';
 import * as cdk from 'aws-cdk-lib';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OPENAPI_ARTIFACT, openApiDocument } from '#shared/api/openapi.ts';
+import { OPENAPI_PACKED_ARTIFACT, openApiDocument } from '#shared/api/openapi.ts';
 import { API_BUNDLE_EXCEPTIONS, apiBundleBudget, createPaletteFunction, MAX_API_BUNDLE_BYTES, repoRoot, stepBundleBudget } from '#infra/aws/function-defaults.ts';
 import { bundleEntry, lambdaEntries, type BundleContents, type LambdaEntry } from '#infra/aws/lambda-bundles.ts';
 import { lambdaContext } from '#infra/local/api-server.ts';
@@ -63,7 +63,7 @@ describe('Lambda bundles', () => {
       expect(holds(b, 'node_modules/aws-xray-sdk-core'), describeBundle(b)).toBe(false);
       // The OpenAPI document is generated from the route table before bundling.
       expect(holds(b, 'node_modules/@asteasolutions/zod-to-openapi'), describeBundle(b)).toBe(false);
-      expect(holds(b, OPENAPI_ARTIFACT), describeBundle(b)).toBe(b.name === 'api/public');
+      expect(holds(b, OPENAPI_PACKED_ARTIFACT), describeBundle(b)).toBe(b.name === 'api/public');
     }
     // Only the function that serves /v1/openapi.json carries the document; it needs no route schemas.
     const publicFunction = bundles.find((b) => b.name === 'api/public')!;
