@@ -8,9 +8,9 @@ import { PageElement } from '../../page.ts';
 
 type Summary = Schemas['ReportSummary'];
 
-/** The tenant's daily and weekly cost reports: open one, or take it as CSV or as its HTML page. */
+/** The tenant's daily, weekly and monthly cost reports (the current ones partial): open one, or take it as CSV or as its HTML page. */
 export class ReportsPage extends PageElement {
-  private kind: '' | 'daily' | 'weekly' = '';
+  private kind: '' | 'daily' | 'weekly' | 'monthly' = '';
   private report: Schemas['Report'] | undefined;
 
   private load = (cursor?: string) => expectOk(this.ctx.client.GET('/v1/reports', { params: { query: { cursor, limit: 25, ...(this.kind ? { kind: this.kind } : {}) } } }));
@@ -33,7 +33,7 @@ export class ReportsPage extends PageElement {
 
   private columns(): Column<Summary>[] {
     return [
-      { header: 'Report', cell: (r) => html`<strong>${r.title}</strong>` },
+      { header: 'Report', cell: (r) => html`<strong>${r.title}</strong>${r.partial ? html` <span class="muted">(partial, as of ${when(r.asOf ?? r.generatedAt)})</span>` : nothing}` },
       { header: 'Kind', cell: (r) => r.kind },
       { header: 'Period', cell: (r) => `${when(r.period.from)} to ${when(r.period.to)}` },
       { header: 'Total', cell: (r) => usd(r.total) },
@@ -52,8 +52,8 @@ export class ReportsPage extends PageElement {
         const v = (e.target as HTMLSelectElement).value;
         this.kind = v === 'all' ? '' : (v as 'daily');
         void (this.querySelector('paged-table') as PagedTable).reload();
-      }}><sl-option value="all">All</sl-option><sl-option value="daily">Daily</sl-option><sl-option value="weekly">Weekly</sl-option></sl-select>`,
-        'Made by the generate-reports job; the current day and week are partial until they close.')}
+      }}><sl-option value="all">All</sl-option><sl-option value="daily">Daily</sl-option><sl-option value="weekly">Weekly</sl-option><sl-option value="monthly">Monthly</sl-option></sl-select>`,
+        'Made by the generate-reports job; the current day, week and month are partial until they close.')}
       <error-banner class="page-error" .error=${this.error}></error-banner>
       <paged-table caption="Reports" empty="No reports yet: the generate-reports job makes them." .load=${this.load} .columns=${this.columns()}></paged-table>
       ${r
