@@ -20,9 +20,8 @@ import type { AppTier } from '../app-profiles/items.ts';
 import { applyObjects, inNamespace, kubeCall } from '../kube/apply.ts';
 import { kubeClient, type KubeClient, type KubeObject } from '../kube/kube-client.ts';
 import { PermanentProviderError } from '../providers/provider.ts';
-import { secretBoxFromEnv } from '../secrets/secret-box.ts';
-import { credentialsItem, virtualClusterItem } from '../virtual-clusters/items.ts';
-import { credentialPurpose } from '../virtual-clusters/virtual-clusters.ts';
+import { virtualClusterItem } from '../virtual-clusters/items.ts';
+import { virtualClusterAccess } from '../virtual-clusters/virtual-clusters.ts';
 import { appSteps } from '#workflows/names.ts';
 import { isWorkloadReady, renderTiers, type RenderedTier } from './render.ts';
 import { chartUsesState, registriesOf, type ChartRequest } from '../helm/apply.ts';
@@ -65,14 +64,7 @@ async function virtualClusterApi(store: Store, target: Target, virtualClusterId:
   if (!vc) throw new PermanentProviderError(`virtual cluster ${virtualClusterId} no longer exists`);
   if (vc.status.phase !== 'Running') throw new PermanentProviderError(`virtual cluster ${vc.name} is ${vc.status.phase}; deploy again once it is Running`);
   if (!vc.access) throw new PermanentProviderError(`virtual cluster ${vc.name} has no credential yet`);
-  const credentials = credentialsItem.parse(JSON.parse(await secretBoxFromEnv().open(vc.access.sealedCredentials, credentialPurpose(vc.id))));
-  return kubeClient({
-    name: vc.name,
-    server: vc.access.server,
-    ...(vc.access.caData ? { caData: vc.access.caData } : {}),
-    ...(vc.access.tlsServerName ? { tlsServerName: vc.access.tlsServerName } : {}),
-    ...credentials,
-  });
+  return kubeClient(await virtualClusterAccess({ ...vc, access: vc.access }));
 }
 
 async function render(store: Store, target: Target, ctx: AppContext): Promise<RenderedTier[]> {

@@ -16,9 +16,8 @@ import { readableCause } from '../operations/step-errors.ts';
 import { stepEventSchema } from '../operations/step-event.ts';
 import { kubeClient, type KubeClient } from '../kube/kube-client.ts';
 import { PermanentProviderError } from '../providers/provider.ts';
-import { secretBoxFromEnv } from '../secrets/secret-box.ts';
-import { credentialsItem, virtualClusterItem } from '../virtual-clusters/items.ts';
-import { credentialPurpose } from '../virtual-clusters/virtual-clusters.ts';
+import { virtualClusterItem } from '../virtual-clusters/items.ts';
+import { virtualClusterAccess } from '../virtual-clusters/virtual-clusters.ts';
 import { backupSteps } from '#workflows/names.ts';
 import { backupItem, type BackupItem } from './items.ts';
 import { failBackupOperation, ownedBackupUpdate, type BackupContext } from './backups.ts';
@@ -52,14 +51,7 @@ async function virtualClusterApi(store: Store, target: Target, virtualClusterId:
   if (!vc) throw new PermanentProviderError(`virtual cluster ${virtualClusterId} no longer exists`);
   if (vc.status.phase !== 'Running') throw new PermanentProviderError(`virtual cluster ${vc.name} is ${vc.status.phase}; back it up again once it is Running`);
   if (!vc.access) throw new PermanentProviderError(`virtual cluster ${vc.name} has no credential yet`);
-  const credentials = credentialsItem.parse(JSON.parse(await secretBoxFromEnv().open(vc.access.sealedCredentials, credentialPurpose(vc.id))));
-  return kubeClient({
-    name: vc.name,
-    server: vc.access.server,
-    ...(vc.access.caData ? { caData: vc.access.caData } : {}),
-    ...(vc.access.tlsServerName ? { tlsServerName: vc.access.tlsServerName } : {}),
-    ...credentials,
-  });
+  return kubeClient(await virtualClusterAccess({ ...vc, access: vc.access }));
 }
 
 export async function runBackupStep(store: Store, event: BackupStepEvent): Promise<Record<string, unknown>> {

@@ -24,7 +24,7 @@ import { getCloudAccount } from '../cloud-accounts/cloud-accounts.ts';
 import { getClusterGroup, hostCapacity, memberClusters, oversubscribed } from '../cluster-groups/cluster-groups.ts';
 import type { ClusterGroupItem } from '../cluster-groups/items.ts';
 import { hostClusterItem, type HostClusterItem } from '../host-clusters/items.ts';
-import { kubeconfigYaml } from '../kube/kubeconfig.ts';
+import { kubeconfigYaml, type ClusterAccess } from '../kube/kubeconfig.ts';
 import { secretBoxFromEnv } from '../secrets/secret-box.ts';
 import { QUOTA_GROUP, quotaStateOf, releaseQuota, reserveQuota } from '../quotas/quotas.ts';
 import type { QuotaAmounts } from '../quotas/items.ts';
@@ -505,15 +505,24 @@ export async function virtualClusterKubeconfig(store: Store, vc: VirtualClusterI
   if (!vc.access) {
     throw new ApiError('invalid_state', `virtual cluster ${vc.name} is ${vc.status.phase}; its kubeconfig is available once it has run`);
   }
-  const credentials = credentialsItem.parse(JSON.parse(await secretBoxFromEnv().open(vc.access.sealedCredentials, credentialPurpose(vc.id))));
+  const access = await virtualClusterAccess({ ...vc, access: vc.access });
   await recordActivity(store, vc);
-  return kubeconfigYaml({
+  return kubeconfigYaml(access);
+}
+
+/**
+ * A virtual cluster's address and its own admin credential, opened from its seal: what
+ * its kubeconfig holds and what the steps that work inside it (apps, backups) connect with.
+ */
+export async function virtualClusterAccess(vc: Pick<VirtualClusterItem, 'id' | 'name'> & { access: NonNullable<VirtualClusterItem['access']> }): Promise<ClusterAccess> {
+  const credentials = credentialsItem.parse(JSON.parse(await secretBoxFromEnv().open(vc.access.sealedCredentials, credentialPurpose(vc.id))));
+  return {
     name: vc.name,
     server: vc.access.server,
     ...(vc.access.caData ? { caData: vc.access.caData } : {}),
     ...(vc.access.tlsServerName ? { tlsServerName: vc.access.tlsServerName } : {}),
     ...credentials,
-  });
+  };
 }
 
 /** Binds a sealed credential to its virtual cluster: it cannot be opened as another's. */
