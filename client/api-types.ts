@@ -2258,6 +2258,8 @@ export interface components {
         };
         ScaleNodePool: {
             count: number;
+            /** @description edge clusters' `worker` pool only: the edge hosts that join (growing) or leave (shrinking); without it free Ready hosts join by name and the last workers leave */
+            hostIds?: string[];
         };
         UpgradeHostCluster: {
             profileId: string;

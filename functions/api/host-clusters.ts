@@ -14,6 +14,7 @@ import {
   listHostClusters,
   planClusterCreate,
   planClusterImport,
+  planEdgeScale,
   planScale,
   planUpgrade,
   toHostCluster,
@@ -48,7 +49,7 @@ export const handler = createApiHandler(hostClusterRoutes, {
   },
   'cluster.scale': async ({ tx, store, principal, project, params, body, ifMatch, requestId }) => {
     const cluster = await getHostCluster(store, requireTenant(principal), project.project.id, params.id);
-    const change = planScale(cluster, params.pool, body.count);
+    const change = cluster.provider === 'edge' ? await planEdgeScale(store, cluster, params.pool, body) : planScale(cluster, params.pool, body);
     return accepted((await beginChange(tx, cluster, change, { ifMatch, requestId, account: await accountOf(store, cluster) })).cluster);
   },
   'cluster.upgrade': async ({ tx, store, principal, project, params, body, ifMatch, requestId }) => {

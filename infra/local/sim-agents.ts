@@ -3,9 +3,12 @@
  * protocol over HTTP (register with a token, heartbeat, report tasks), the code path a
  * real agent takes. An `edge.join` task on the control-plane host makes the cluster in
  * the Kubernetes API emulator (one node per host, with the host's hardware) and reports
- * its kubeconfig; `edge.leave` on it removes the cluster. Workers only acknowledge.
+ * its kubeconfig; `edge.leave` on it removes the cluster. A worker joining a running
+ * cluster registers its own Node over the cluster's API, as a kubelet does, and removes
+ * it when it leaves; at create the control plane registers every member.
  */
-import type { KubeEmulator, SeedNodePool } from './kube-emulator/index.ts';
+import { CoreV1Api, type V1Node } from '@kubernetes/client-node';
+import { emulatedNode, type KubeEmulator, type SeedNodePool } from './kube-emulator/index.ts';
 
 export interface SimEdgeHost {
   name: string;
@@ -121,29 +124,50 @@ export async function startSimEdgeHosts(options: {
   return startAgents({
     ...options,
     kind: 'edge',
-    work: async (task) => {
+    work: async (task, host) => {
       const spec = task.spec;
       const cluster = String(spec.cluster);
       if (task.kind === 'edge.join' && spec.role === 'control-plane') {
         const members = (spec.hosts as HostMember[]) ?? [];
-        const nodePools: SeedNodePool[] = members.map((m) => ({
-          name: m.name,
-          count: 1,
-          instanceType: 'edge-host',
-          cpu: m.hardware?.cpu ?? 4,
-          memoryMiB: m.hardware?.memoryMiB ?? 8192,
-          storageGiB: m.hardware?.storageGiB ?? 100,
-          gpu: m.hardware?.gpus?.length ?? 0,
-          labels: { 'palette.dev/edge-host': m.name, ...(m.role === 'control-plane' ? { 'node-role.kubernetes.io/control-plane': '' } : {}) },
-        }));
+        const nodePools = members.map(hostPool);
         const created = options.emulator.createCluster(emulatorName(cluster), { kubernetesVersion: `v${String(spec.kubernetesVersion ?? '1.31')}`, nodePools });
         return { kubeconfig: created.kubeconfig(), endpoint: created.server, kubernetesVersion: String(spec.kubernetesVersion ?? '1.31') };
       }
       if (task.kind === 'edge.leave' && spec.role === 'control-plane') await options.emulator.deleteCluster(emulatorName(cluster));
+      const running = options.emulator.getCluster(emulatorName(cluster));
+      // Before the control plane made the cluster, it registers this worker itself.
+      if (spec.role === 'worker' && running) {
+        const nodes = running.kubeConfigObject().makeApiClient(CoreV1Api);
+        const pool = hostPool({ name: host.name, role: 'worker', hardware: host.hardware });
+        const node = emulatedNode({ name: running.name, kubernetesVersion: running.kubernetesVersion }, pool, { n: 1, i: 100 + (hostNumber(host.name) % 150), total: 2 }) as V1Node;
+        const name = node.metadata!.name!;
+        const registered = await nodes.readNode({ name }).then(() => true, () => false);
+        if (task.kind === 'edge.join' && !registered) {
+          const { status, ...body } = node;
+          await nodes.createNode({ body });
+          await nodes.replaceNodeStatus({ name, body: { ...body, metadata: { name }, status } });
+        }
+        if (task.kind === 'edge.leave' && registered) await nodes.deleteNode({ name });
+      }
       return undefined;
     },
   });
 }
+
+/** An edge host is one node: its pool of one, sized by its hardware. */
+const hostPool = (m: HostMember): SeedNodePool => ({
+  name: m.name,
+  count: 1,
+  instanceType: 'edge-host',
+  cpu: m.hardware?.cpu ?? 4,
+  memoryMiB: m.hardware?.memoryMiB ?? 8192,
+  storageGiB: m.hardware?.storageGiB ?? 100,
+  gpu: m.hardware?.gpus?.length ?? 0,
+  labels: { 'palette.dev/edge-host': m.name, ...(m.role === 'control-plane' ? { 'node-role.kubernetes.io/control-plane': '' } : {}) },
+});
+
+/** edge-host-7 → 7: keeps a joining node's pod CIDR apart from its neighbours'. */
+const hostNumber = (name: string) => Number(/(\d+)$/.exec(name)?.[1] ?? 0);
 
 /**
  * A simulated data-centre gateway: registers as a `gateway` agent and plays the vCenter

@@ -7,7 +7,8 @@
  */
 import { agentPhase, heartbeatSeconds } from '../agents/heartbeat.ts';
 import { agentItem } from '../agents/items.ts';
-import { agentsById } from '../agents/agents.ts';
+import { agentsById, listAgents } from '../agents/agents.ts';
+import type { AgentItem } from '../agents/items.ts';
 import { ApiError, assertIfMatch, notFound, validationFailed } from '../errors.ts';
 import { newId } from '../ids.ts';
 import type { Store } from '../store/client.ts';
@@ -284,12 +285,7 @@ export async function createHostCluster(
     onStartFailure: markStartFailure,
     onConflict: (error) => {
       if (error.reasons.slice(0, ownCount).includes('ConditionalCheckFailed')) return new ApiError('conflict', `a cluster named ${spec.name} already exists in this project`);
-      const hosts = spec.edge?.hosts ?? [];
-      // The hosts' updates come just before the operation's put, the transaction's last item.
-      const hostReasons = hosts.length ? error.reasons.slice(-hosts.length - 1, -1) : [];
-      const taken = hosts.filter((_, i) => hostReasons[i] === 'ConditionalCheckFailed');
-      if (taken.length) return new ApiError('conflict', `edge host ${taken.map((h) => h.name).join(', ')} is already in another cluster`);
-      return referenceConflict();
+      return takenHosts(spec.edge?.hosts ?? [], error.reasons) ?? referenceConflict();
     },
   });
   return { cluster: { ...cluster, operationId: operation.id }, operation };
@@ -379,7 +375,10 @@ export async function beginChange(
       change.kind === 'delete' ? 'deleting' : change.kind === 'scale' ? `scaling node pool ${change.pool.name} to ${change.pool.count}` : `upgrading to Kubernetes ${change.kubernetesVersion}`,
   };
   const now = nowIso();
-  const next: HostClusterItem = { ...cluster, status, pending: change, updatedAt: now, version: cluster.version + 1 };
+  // Hosts joining an edge cluster are its members (and held by it) from the request on.
+  const joining = change.kind === 'scale' ? (change.edge?.join ?? []) : [];
+  const edge = joining.length && cluster.edge ? { edge: { hosts: [...cluster.edge.hosts, ...joining] } } : {};
+  const next: HostClusterItem = { ...cluster, ...edge, status, pending: change, updatedAt: now, version: cluster.version + 1 };
   const key = keys.cluster(cluster.tenantId, cluster.projectId, cluster.id);
   const operation = await startOperation({
     tx,
@@ -388,19 +387,22 @@ export async function beginChange(
     workflow: workflowOf(change.kind),
     items: (operationId) => [
       updateItem(key, {
-        set: { status, pending: change, operationId },
+        set: { status, pending: change, operationId, ...edge },
         expectedVersion: cluster.version,
         now,
         // Virtual clusters live on a host; a host that carries any cannot go.
         ...(change.kind === 'delete' ? { condition: { expression: 'attribute_not_exists(virtualClusters) OR virtualClusters = :none', values: { ':none': 0 } } } : {}),
       }),
       ...referenceUpdates(cluster.tenantId, cluster.projectId, refsOf(cluster), refsOf(next)),
+      ...takeEdgeHosts(cluster.id, joining),
     ],
     input: () => workflowInputFor(next, options.account),
     requestId: options.requestId,
     ...(force ? { auditDetail: leftBehind(cluster) } : change.kind === 'delete' && change.cloud ? { auditDetail: 'its create never reached the cloud: deleted without calling it' } : {}),
     onStartFailure: markStartFailure,
     onConflict: async (error) => {
+      const taken = takenHosts(joining, error.reasons);
+      if (taken) return taken;
       if (error.reasons[0] !== 'ConditionalCheckFailed') return referenceConflict();
       const latest = await getItem(tx.store, key, hostClusterItem);
       if (latest && latest.version === cluster.version && change.kind === 'delete' && latest.virtualClusters > 0) {
@@ -496,6 +498,10 @@ export async function planClusterCreate(store: Store, scope: { tenantId: string;
   return { spec, account: accountSettingsOf(account) };
 }
 
+const hostRefOf = (agent: AgentItem, role: EdgeHostRef['role']): EdgeHostRef => ({
+  hostId: agent.id, role, name: agent.name, keyHash: agent.keyHash, ...(agent.hardware ? { hardware: agent.hardware } : {}),
+});
+
 /** The registered edge hosts a create names: each must be an edge host of the project (whether free is the transaction's to say). */
 async function planEdgeHosts(store: Store, scope: { tenantId: string; projectId: string }, request: CreateClusterRequest): Promise<{ hosts: EdgeHostRef[] }> {
   if (!request.edge) throw validationFailed('an edge cluster names its hosts', [{ path: 'body.edge.hosts', message: 'required for an edge account' }]);
@@ -504,11 +510,15 @@ async function planEdgeHosts(store: Store, scope: { tenantId: string; projectId:
   const unknown = request.edge.hosts.flatMap((h, i) => (agents[i]?.kind === 'edge' ? [] : [{ path: `body.edge.hosts.${i}.hostId`, message: `no edge host ${h.hostId} in this project` }]));
   if (unknown.length) throw validationFailed('edge hosts must be registered in this project', unknown);
   return {
-    hosts: request.edge.hosts.map((h, i) => {
-      const agent = agents[i]!;
-      return { hostId: h.hostId, role: h.role, name: agent.name, keyHash: agent.keyHash, ...(agent.hardware ? { hardware: agent.hardware } : {}) };
-    }),
+    hosts: request.edge.hosts.map((h, i) => hostRefOf(agents[i]!, h.role)),
   };
+}
+
+/** The hosts another cluster took first: their updates come just before the operation's put, the transaction's last item. */
+function takenHosts(hosts: EdgeHostRef[], reasons: string[]): ApiError | undefined {
+  const hostReasons = hosts.length ? reasons.slice(-hosts.length - 1, -1) : [];
+  const taken = hosts.filter((_, i) => hostReasons[i] === 'ConditionalCheckFailed');
+  return taken.length ? new ApiError('conflict', `edge host ${taken.map((h) => h.name).join(', ')} is already in another cluster`) : undefined;
 }
 
 /** Takes an edge cluster's hosts: each must be free (or held by this same cluster's earlier attempt). */
@@ -546,8 +556,11 @@ export function planClusterImport(request: { name: string; kubeconfig: string; h
   };
 }
 
-export function planScale(cluster: HostClusterItem, poolName: string, count: number): DayTwoChange {
+export function planScale(cluster: HostClusterItem, poolName: string, request: { count: number; hostIds?: string[] | undefined }): DayTwoChange {
+  const { count } = request;
+  if (request.hostIds) throw validationFailed('only edge clusters scale by naming hosts', [{ path: 'body.hostIds', message: 'edge clusters only' }]);
   if (cluster.provider === 'imported') throw new ApiError('invalid_state', 'node pools of an imported cluster are managed outside this platform');
+  if (cluster.provider === 'edge') throw new ApiError('invalid_state', 'an edge cluster scales its hosts (planEdgeScale)');
   const pool = cluster.nodePools.find((p) => p.name === poolName);
   if (!pool) throw notFound(`node pool ${poolName} of cluster ${cluster.name}`);
   if ((pool.min !== undefined && count < pool.min) || (pool.max !== undefined && count > pool.max)) {
@@ -558,12 +571,78 @@ export function planScale(cluster: HostClusterItem, poolName: string, count: num
   return { kind: 'scale', pool: { ...pool, count } };
 }
 
+/** Free, Ready edge hosts of a project, by name: the ones a scale without `hostIds` takes. */
+async function freeEdgeHosts(store: Store, cluster: HostClusterItem, wanted: number): Promise<AgentItem[]> {
+  const free: AgentItem[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await listAgents(store, cluster.tenantId, cluster.projectId, 'edge', { limit: 100, ...(cursor ? { cursor } : {}) });
+    free.push(...page.items.filter((agent) => !agent.clusterId && agentPhase(agent) === 'Ready'));
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+  return free.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).slice(0, wanted);
+}
+
+/**
+ * An edge cluster scales its workers: its `worker` pool grows by free Ready hosts of the
+ * project (the named ones, or the first by name) and shrinks by workers leaving (the
+ * named ones, or the last to join). Which hosts are free is the transaction's to say.
+ */
+export async function planEdgeScale(store: Store, cluster: HostClusterItem, poolName: string, request: { count: number; hostIds?: string[] | undefined }): Promise<DayTwoChange> {
+  const hosts = cluster.edge?.hosts ?? [];
+  if (poolName === 'control-plane') throw new ApiError('invalid_state', `cluster ${cluster.name} keeps its control-plane host; scale the worker pool`);
+  if (poolName !== 'worker') throw notFound(`node pool ${poolName} of edge cluster ${cluster.name} (its hosts scale as the worker pool)`);
+  const workers = hosts.filter((h) => h.role === 'worker');
+  const delta = request.count - workers.length;
+  const named = request.hostIds;
+  if (named && named.length !== Math.abs(delta)) {
+    throw validationFailed(`cluster ${cluster.name} has ${workers.length} worker(s): ${request.count} means ${Math.abs(delta)} ${delta >= 0 ? 'joining' : 'leaving'}`, [
+      { path: 'body.hostIds', message: `name ${Math.abs(delta)} host(s)` },
+    ]);
+  }
+  if (named && new Set(named).size !== named.length) throw validationFailed('a host is named twice', [{ path: 'body.hostIds', message: 'hosts must differ' }]);
+  const pool = { name: 'worker', instanceType: 'edge', count: request.count };
+  if (delta < 0) {
+    const leave = named
+      ? named.map((id, i) => {
+          const host = workers.find((h) => h.hostId === id);
+          if (!host) throw validationFailed(`edge host ${id} is not a worker of cluster ${cluster.name}`, [{ path: `body.hostIds.${i}`, message: 'not a worker of this cluster' }]);
+          return host;
+        })
+      : workers.slice(delta);
+    return { kind: 'scale', pool, edge: { join: [], leave } };
+  }
+  if (delta === 0) return { kind: 'scale', pool, edge: { join: [], leave: [] } };
+  let joining: AgentItem[];
+  if (named) {
+    const agents = await agentsById(store, cluster.tenantId, cluster.projectId, named);
+    const problems = named.flatMap((id, i) => {
+      const agent = agents[i];
+      if (agent?.kind !== 'edge') return [{ path: `body.hostIds.${i}`, message: `no edge host ${id} in this project` }];
+      if (hosts.some((h) => h.hostId === id)) return [{ path: `body.hostIds.${i}`, message: `already in cluster ${cluster.name}` }];
+      return [];
+    });
+    if (problems.length) throw validationFailed('the hosts that join must be edge hosts of this project, not yet in this cluster', problems);
+    joining = agents as AgentItem[];
+    const quiet = joining.find((agent) => agentPhase(agent) === 'Unreachable');
+    if (quiet) throw new ApiError('invalid_state', `edge host ${quiet.name} is unreachable (last seen ${quiet.lastSeenAt}); it cannot join`);
+  } else {
+    joining = await freeEdgeHosts(store, cluster, delta);
+    if (joining.length < delta) {
+      throw new ApiError('conflict', `only ${joining.length} edge host(s) of this project are free and Ready; growing to ${request.count} workers needs ${delta}`);
+    }
+  }
+  return { kind: 'scale', pool, edge: { join: joining.map((agent) => hostRefOf(agent, 'worker')), leave: [] } };
+}
+
 /**
  * An upgrade moves a cluster to another version of its own profile, never to an older
  * Kubernetes; the variables it had carry over where the new version declares them.
  */
 export async function planUpgrade(store: Store, cluster: HostClusterItem, request: { profileId: string; variables?: Record<string, string | number | boolean> }): Promise<DayTwoChange> {
   if (!cluster.profileId) throw new ApiError('invalid_state', 'an imported cluster is upgraded outside this platform');
+  // Refused here rather than in the workflow, so the cluster never goes to Error for asking.
+  if (cluster.provider === 'edge') throw new ApiError('invalid_state', `edge cluster ${cluster.name}'s hosts upgrade Kubernetes themselves; scale its worker pool to change its hosts`);
   const current = await profileFor(store, cluster.tenantId, cluster.projectId, cluster.profileId, 'body.profileId');
   const target: ClusterProfileItem = await profileFor(store, cluster.tenantId, cluster.projectId, request.profileId, 'body.profileId');
   if (target.name !== current.name) {

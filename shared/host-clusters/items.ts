@@ -52,7 +52,12 @@ export const pendingChange = z.discriminatedUnion('kind', [
      */
     cloud: z.enum(['never-created', 'forced']).optional(),
   }),
-  z.object({ kind: z.literal('scale'), pool: nodePoolItem }),
+  z.object({
+    kind: z.literal('scale'),
+    pool: nodePoolItem,
+    /** An edge cluster's scale: the hosts that join (held from the request on) and the workers that leave (freed when it finishes). */
+    edge: z.object({ join: z.array(edgeHostRef), leave: z.array(edgeHostRef) }).optional(),
+  }),
   z.object({ kind: z.literal('upgrade'), profileId: z.string(), kubernetesVersion: z.string(), variables: z.record(z.string(), z.string()) }),
 ]);
 export type PendingChange = z.infer<typeof pendingChange>;

@@ -171,7 +171,16 @@ export const importClusterBody = z
   })
   .meta({ id: 'ImportHostCluster' });
 
-export const scaleNodePoolBody = z.strictObject({ count: z.number().int().min(0).max(500) }).meta({ id: 'ScaleNodePool' });
+export const scaleNodePoolBody = z
+  .strictObject({
+    count: z.number().int().min(0).max(500),
+    hostIds: z
+      .array(z.string().min(1).max(64))
+      .max(100)
+      .optional()
+      .meta({ description: "edge clusters' `worker` pool only: the edge hosts that join (growing) or leave (shrinking); without it free Ready hosts join by name and the last workers leave" }),
+  })
+  .meta({ id: 'ScaleNodePool' });
 export const upgradeClusterBody = z
   .strictObject({ profileId: z.string().min(1).max(64), variables: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional() })
   .meta({ id: 'UpgradeHostCluster' });

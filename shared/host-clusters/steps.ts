@@ -126,7 +126,9 @@ export async function runHostClusterStep(store: Store, event: StepEvent): Promis
       kubeconfig,
       scope: { tenantId: target.tenantId, projectId: target.projectId },
       operationId: args.operationId,
-      ...(ctx.cluster.edge ? { edge: { hosts: ctx.cluster.edge.hosts, operationId: args.operationId } } : {}),
+      ...(ctx.cluster.edge
+        ? { edge: { hosts: ctx.cluster.edge.hosts, operationId: args.operationId, ...(ctx.change.kind === 'scale' && ctx.change.edge ? { scale: ctx.change.edge } : {}) } }
+        : {}),
       ...(ctx.cluster.vsphere ? { vsphere: ctx.cluster.vsphere } : {}),
     });
   const change = ctx.change;
@@ -311,7 +313,15 @@ async function finish(store: Store, args: StepEvent['args'], target: { tenantId:
     const observed = { endpoint: args.poll?.endpoint ?? undefined, kubernetesVersion: args.poll?.kubernetesVersion ?? undefined };
     const set: Record<string, unknown> = { status: { phase: 'Running' }, pending: undefined };
     if (observed.endpoint) set.endpoint = observed.endpoint;
-    if (change.kind === 'scale') {
+    let hosts = args.context.cluster.edge?.hosts ?? [];
+    const released: TransactItem[] = [];
+    if (change.kind === 'scale' && change.edge) {
+      // The workers that left go free; those that joined were members from the request on.
+      const leaving = change.edge.leave;
+      hosts = hosts.filter((h) => !leaving.some((l) => l.hostId === h.hostId));
+      set.edge = { hosts };
+      released.push(...(await releaseEdgeHosts(store, target.clusterId, leaving)));
+    } else if (change.kind === 'scale') {
       set.nodePools = args.context.cluster.nodePools.map((pool) => (pool.name === change.pool.name ? change.pool : pool));
     } else if (change.kind === 'upgrade') {
       Object.assign(set, { profileId: change.profileId, kubernetesVersion: change.kubernetesVersion, variables: change.variables });
@@ -320,10 +330,10 @@ async function finish(store: Store, args: StepEvent['args'], target: { tenantId:
     }
     const after = change.kind === 'upgrade' ? { accountId: refs.accountId, profileIds: [change.profileId] } : refs;
     // Edge hosts are metered as the owned machines they are (prices.ts OWNED_HARDWARE).
-    const edgeNodes = (args.context.cluster.edge?.hosts ?? []).flatMap((h) => (h.hardware ? [{ instanceType: ownedNodeType(h.hardware), count: 1 }] : []));
+    const edgeNodes = hosts.flatMap((h) => (h.hardware ? [{ instanceType: ownedNodeType(h.hardware), count: 1 }] : []));
     const pools = (set.nodePools as typeof args.context.cluster.nodePools | undefined) ?? args.context.cluster.nodePools;
     const meter = change.kind === 'upgrade' ? [] : [hostClusterMeter(metered, 'running', [...pools, ...edgeNodes])];
-    items = [ownedClusterUpdate(target, args.operationId, { set }), ...referenceUpdates(target.tenantId, target.projectId, refs, after), ...meter, done];
+    items = [ownedClusterUpdate(target, args.operationId, { set }), ...referenceUpdates(target.tenantId, target.projectId, refs, after), ...meter, ...released, done];
   }
   await commitFinish(store, items, { tenantId: target.tenantId, operationId: args.operationId, what: `cluster ${target.clusterId}` });
 }

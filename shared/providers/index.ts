@@ -1,5 +1,5 @@
 import type { AccountSettings } from '../cloud-accounts/items.ts';
-import type { EdgeHostRef } from '../host-clusters/items.ts';
+import type { EdgeProviderOptions } from './edge.ts';
 import { createImportedProvider } from './imported.ts';
 import { createSimProvider, SIM_DEFAULTS } from './sim.ts';
 import { createRemoteProvider } from './remote/client.ts';
@@ -14,7 +14,7 @@ export interface ProviderTarget {
   /** Imported clusters only. */
   kubeconfig?: string;
   /** Edge clusters only: their hosts, and the operation their tasks belong to. */
-  edge?: { hosts: EdgeHostRef[]; operationId: string };
+  edge?: EdgeProviderOptions;
   /** vSphere clusters: where the VMs go; tasks belong to this operation. */
   vsphere?: { folder?: string | undefined; resourcePool?: string | undefined } | undefined;
   /** vSphere clusters: the cluster's tenant and project (where its gateway is registered) and its operation. */

@@ -22,7 +22,7 @@ const base = '/v1/projects/default';
 const secrets: string[] = [];
 
 beforeAll(async () => {
-  rt = await startTestRuntime({ simSpeed: 20, simEdgeHosts: 3 });
+  rt = await startTestRuntime({ simSpeed: 20, simEdgeHosts: 5 });
   api = rt.admin;
 });
 afterAll(async () => {
@@ -52,7 +52,7 @@ describe('agents and edge clusters', () => {
   it('lists the registered simulated hosts as Ready, with their hardware', async () => {
     const listed = await api.get(`${base}/edgehosts`);
     expect(listed.status).toBe(200);
-    expect(listed.body.items.map((h: { name: string }) => h.name).sort()).toEqual(['edge-host-1', 'edge-host-2', 'edge-host-3']);
+    expect(listed.body.items.map((h: { name: string }) => h.name).sort()).toEqual(['edge-host-1', 'edge-host-2', 'edge-host-3', 'edge-host-4', 'edge-host-5']);
     for (const host of listed.body.items) expect(host.status.phase).toBe('Ready');
     expect(listed.body.items.find((h: { name: string }) => h.name === 'edge-host-3').hardware.gpus).toEqual([{ model: 'sim-t4' }]);
     hosts = listed.body.items.map((h: { id: string; name: string }) => ({ id: h.id, name: h.name })).sort((a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : 1));
@@ -140,6 +140,64 @@ describe('agents and edge clusters', () => {
     expect((await api.delete(`/v1/clustergroups/${group.body.id}`)).status).toBe(204);
   });
 
+  it('grows by free Ready hosts and shrinks by the workers it names, with the nodes joining and leaving in kubectl', async () => {
+    const scale = (pool: string, body: unknown) => api.patch(`${base}/clusters/${clusterId}/nodepools/${pool}`, body);
+    const nodeHosts = async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'edge-scale-'));
+      await writeFile(join(dir, 'config'), (await api.get(`${base}/clusters/${clusterId}/kubeconfig`)).text);
+      const { stdout } = await run('kubectl', ['--kubeconfig', join(dir, 'config'), 'get', 'nodes', '-o', 'json']);
+      return (JSON.parse(stdout).items as Array<{ metadata: { labels: Record<string, string> }; status: { capacity: Record<string, string>; conditions: Array<{ type: string; status: string }> } }>)
+        .map((n) => ({ host: n.metadata.labels['palette.dev/edge-host'], cpu: n.status.capacity.cpu, ready: n.status.conditions.find((c) => c.type === 'Ready')?.status }))
+        .sort((a, b) => (a.host! < b.host! ? -1 : 1));
+    };
+    const running = () => until('edge scale done', () => api.get(`${base}/clusters/${clusterId}`), (r) => r.body.status.phase !== 'Updating', 30_000);
+
+    // Bad requests change nothing.
+    expect((await scale('control-plane', { count: 2 })).body.code).toBe('invalid_state');
+    expect((await scale('edge', { count: 2 })).status).toBe(404);
+    const upgrade = await api.post(`${base}/clusters/${clusterId}/upgrade`, { profileId: (await api.get(`${base}/clusters/${clusterId}`)).body.profileId });
+    expect(upgrade.status).toBe(409);
+    expect(upgrade.body.detail).toMatch(/upgrade Kubernetes themselves/);
+    const miscounted = await scale('worker', { count: 4, hostIds: [hosts[3]!.id] });
+    expect(miscounted.status).toBe(400);
+    expect(miscounted.body.errors[0].path).toBe('body.hostIds');
+    const member = await scale('worker', { count: 3, hostIds: [hosts[1]!.id] });
+    expect(member.status).toBe(400);
+    expect(member.body.errors[0]).toMatchObject({ path: 'body.hostIds.0', message: expect.stringMatching(/already in cluster/) });
+    const tooMany = await scale('worker', { count: 9 });
+    expect(tooMany.status).toBe(409);
+    expect(tooMany.body.detail).toMatch(/only 2 edge host\(s\) of this project are free and Ready/);
+    expect((await api.get(`${base}/clusters/${clusterId}`)).body).toMatchObject({ status: { phase: 'Running' }, edge: { hosts: expect.any(Array) } });
+    expect((await api.get(`${base}/clusters/${clusterId}`)).body.edge.hosts).toHaveLength(3);
+
+    // Grow: the first free host by name joins and registers its node.
+    const grown = await scale('worker', { count: 3 });
+    expect(grown.status).toBe(202);
+    expect(grown.body.status).toMatchObject({ phase: 'Updating', message: 'scaling node pool worker to 3' });
+    expect(grown.body.edge.hosts.map((h: { name: string }) => h.name)).toEqual(['edge-host-1', 'edge-host-2', 'edge-host-3', 'edge-host-4']);
+    expect((await api.get(`${base}/edgehosts/${hosts[3]!.id}`)).body).toMatchObject({ clusterId, status: { phase: 'InUse' } });
+    const afterGrow = await running();
+    expect(afterGrow.body.status.phase).toBe('Running');
+    expect(afterGrow.body.capacity).toMatchObject({ cpu: 16, memoryMiB: 4 * 8192, storageGiB: 400, gpu: 1 });
+    expect(await nodeHosts()).toEqual(['edge-host-1', 'edge-host-2', 'edge-host-3', 'edge-host-4'].map((host) => ({ host, cpu: '4', ready: 'True' })));
+    const operation = await api.get(`/v1/operations/${grown.body.operationId}`);
+    expect(operation.body).toMatchObject({ kind: 'cluster.scale', status: 'Succeeded' });
+
+    // Shrink by naming the worker that leaves: it goes free and its node is gone.
+    const shrunk = await scale('worker', { count: 2, hostIds: [hosts[1]!.id] });
+    expect(shrunk.status).toBe(202);
+    const afterShrink = await running();
+    expect(afterShrink.body.status.phase).toBe('Running');
+    expect(afterShrink.body.edge.hosts.map((h: { name: string }) => h.name)).toEqual(['edge-host-1', 'edge-host-3', 'edge-host-4']);
+    expect(afterShrink.body.capacity.cpu).toBe(12);
+    expect((await nodeHosts()).map((n) => n.host)).toEqual(['edge-host-1', 'edge-host-3', 'edge-host-4']);
+    const freed = await api.get(`${base}/edgehosts/${hosts[1]!.id}`);
+    expect(freed.body.status.phase).toBe('Ready');
+    expect(freed.body.clusterId).toBeUndefined();
+    const agentItem = (await rt.store.doc.send(new ScanCommand({ TableName: rt.store.tableName, ConsistentRead: true }))).Items!.find((i) => i.type === 'agent' && i.id === hosts[1]!.id)!;
+    expect(Object.values(agentItem.tasks as Record<string, { clusterId: string }>).filter((t) => t.clusterId === clusterId)).toEqual([]);
+  });
+
   it('keeps an agent to its own tasks and its key to the agent routes', async () => {
     const token = await api.post(`${base}/registrationtokens`, { name: 'probe', kind: 'edge' });
     const registered = (await (await agentCall('/v1/agents/register', token.body.token, { name: 'probe', kind: 'edge' })).json()) as { id: string; agentKey: string };
@@ -171,7 +229,7 @@ describe('agents and edge clusters', () => {
   });
 
   it('refuses to remove a host a cluster uses, and frees the hosts when the cluster is deleted', async () => {
-    const refused = await api.delete(`${base}/edgehosts/${hosts[1]!.id}`);
+    const refused = await api.delete(`${base}/edgehosts/${hosts[2]!.id}`);
     expect(refused.status).toBe(409);
     expect(refused.body.code).toBe('invalid_state');
     const deleting = await api.delete(`${base}/clusters/${clusterId}`);

@@ -139,6 +139,63 @@ function loadOrCreateCa(dataDir: string | undefined): CertificateAuthority {
   return ca;
 }
 
+/**
+ * The Node a pool's n-th machine shows (the i-th of `total` in its cluster): what a kubelet
+ * registers, Ready, with the pool's size, GPUs, labels and taints. Exported for the
+ * simulated edge hosts, which register their own Node when they join a running cluster.
+ */
+export function emulatedNode(cluster: { name: string; kubernetesVersion: string }, pool: SeedNodePool, at: { n: number; i: number; total: number }): KubeObject {
+  const { n, i, total } = at;
+  const base = pool.name ? `${cluster.name}-${pool.name}-${n}` : total === 1 ? `${cluster.name}-node` : `${cluster.name}-node-${i}`;
+  const name = base.toLowerCase().slice(0, 63);
+  const capacity = {
+    cpu: String(pool.cpu),
+    memory: `${pool.memoryMiB}Mi`,
+    pods: '110',
+    'ephemeral-storage': `${pool.storageGiB}Gi`,
+    ...(pool.gpu > 0 ? { 'nvidia.com/gpu': String(pool.gpu) } : {}),
+  };
+  const node: KubeObject = {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: {
+      name,
+      labels: {
+        'kubernetes.io/hostname': name,
+        'kubernetes.io/os': 'linux',
+        'kubernetes.io/arch': 'amd64',
+        'node.kubernetes.io/instance-type': pool.instanceType,
+        ...pool.labels,
+      },
+    },
+    spec: { podCIDR: `10.244.${i}.0/24`, podCIDRs: [`10.244.${i}.0/24`], ...(pool.taints?.length ? { taints: pool.taints } : {}) },
+    status: {
+      capacity,
+      allocatable: capacity,
+      conditions: [
+        { type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status', lastHeartbeatTime: kubeTimestamp(), lastTransitionTime: kubeTimestamp() },
+      ],
+      addresses: [
+        { type: 'InternalIP', address: `172.18.0.${i + 1}` },
+        { type: 'Hostname', address: name },
+      ],
+      nodeInfo: {
+        kubeletVersion: cluster.kubernetesVersion,
+        containerRuntimeVersion: 'containerd://2.0.0',
+        operatingSystem: 'linux',
+        architecture: 'amd64',
+        osImage: 'Kube Emulator Linux',
+        kernelVersion: '6.8.0',
+        machineID: '',
+        systemUUID: '',
+        bootID: '',
+        kubeProxyVersion: '',
+      },
+    },
+  };
+  return node;
+}
+
 function seedCluster(cluster: ClusterState, pools: SeedNodePool[]): void {
   const system = 'kube-apiserver';
   for (const name of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
@@ -152,54 +209,7 @@ function seedCluster(cluster: ClusterState, pools: SeedNodePool[]): void {
   let i = 0;
   for (const pool of pools) for (let n = 1; n <= pool.count; n++) {
     i += 1;
-    const base = pool.name ? `${cluster.name}-${pool.name}-${n}` : total === 1 ? `${cluster.name}-node` : `${cluster.name}-node-${i}`;
-    const name = base.toLowerCase().slice(0, 63);
-    const capacity = {
-      cpu: String(pool.cpu),
-      memory: `${pool.memoryMiB}Mi`,
-      pods: '110',
-      'ephemeral-storage': `${pool.storageGiB}Gi`,
-      ...(pool.gpu > 0 ? { 'nvidia.com/gpu': String(pool.gpu) } : {}),
-    };
-    const node: KubeObject = {
-      apiVersion: 'v1',
-      kind: 'Node',
-      metadata: {
-        name,
-        labels: {
-          'kubernetes.io/hostname': name,
-          'kubernetes.io/os': 'linux',
-          'kubernetes.io/arch': 'amd64',
-          'node.kubernetes.io/instance-type': pool.instanceType,
-          ...pool.labels,
-        },
-      },
-      spec: { podCIDR: `10.244.${i}.0/24`, podCIDRs: [`10.244.${i}.0/24`], ...(pool.taints?.length ? { taints: pool.taints } : {}) },
-      status: {
-        capacity,
-        allocatable: capacity,
-        conditions: [
-          { type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status', lastHeartbeatTime: kubeTimestamp(), lastTransitionTime: kubeTimestamp() },
-        ],
-        addresses: [
-          { type: 'InternalIP', address: `172.18.0.${i + 1}` },
-          { type: 'Hostname', address: name },
-        ],
-        nodeInfo: {
-          kubeletVersion: cluster.kubernetesVersion,
-          containerRuntimeVersion: 'containerd://2.0.0',
-          operatingSystem: 'linux',
-          architecture: 'amd64',
-          osImage: 'Kube Emulator Linux',
-          kernelVersion: '6.8.0',
-          machineID: '',
-          systemUUID: '',
-          bootID: '',
-          kubeProxyVersion: '',
-        },
-      },
-    };
-    cluster.controllerWrite(builtinOfKind('Node'), node, system);
+    cluster.controllerWrite(builtinOfKind('Node'), emulatedNode(cluster, pool, { n, i, total }), system);
   }
   cluster.controllerWrite(
     builtinOfKind('Service'),
