@@ -4,14 +4,18 @@
  * stack sets; locally LAMBDA_ENDPOINT points the same SDK call at the local runtime's
  * Lambda endpoint (infra/local/lambda-endpoint.ts).
  */
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { traced } from '../observability/tracer.ts';
 
 let cached: { endpoint: string | undefined; client: LambdaClient } | undefined;
 
-function lambdaClient(): LambdaClient {
+// Loaded on first use: a function that invokes another does so on few of its requests.
+const loadLambda = () => import('@aws-sdk/client-lambda');
+
+async function lambdaClient(): Promise<LambdaClient> {
   const endpoint = process.env.LAMBDA_ENDPOINT;
   if (!cached || cached.endpoint !== endpoint) {
+    const { LambdaClient } = await loadLambda();
     cached = {
       endpoint,
       client: traced(new LambdaClient({
@@ -31,7 +35,8 @@ export class FunctionFailed extends Error {
 
 /** Invokes a function with a JSON payload and returns its JSON answer; a function that threw is FunctionFailed. */
 export async function invokeFunction<T>(functionName: string, payload: unknown): Promise<T> {
-  const out = await lambdaClient().send(
+  const { InvokeCommand } = await loadLambda();
+  const out = await (await lambdaClient()).send(
     new InvokeCommand({ FunctionName: functionName, InvocationType: 'RequestResponse', Payload: Buffer.from(JSON.stringify(payload)) }),
   );
   const text = out.Payload ? Buffer.from(out.Payload).toString('utf8') : '';

@@ -17,7 +17,7 @@
  * operation. Executions cannot be restarted under the same name once they ended, so
  * an execution that ended badly is failed (and can be retried by the user), not rerun.
  */
-import { DescribeExecutionCommand, ExecutionDoesNotExist, StopExecutionCommand, type DescribeExecutionCommandOutput } from '@aws-sdk/client-sfn';
+import type { DescribeExecutionCommandOutput } from '@aws-sdk/client-sfn';
 import { stateMachineArnVariable } from '#workflows/names.ts';
 import { logger } from '../observability/logger.ts';
 import type { Store } from '../store/client.ts';
@@ -27,7 +27,7 @@ import { mapLimit, outOfBudget, type JobContext, type JobOutcome } from '../jobs
 import { operationItem, type OperationItem } from './items.ts';
 import { finishOperation, listRunningOperations } from './operations.ts';
 import { resumeOperation, type Recoveries } from './recovery.ts';
-import { sfnClient } from './start-execution.ts';
+import { loadSfn, sfnClient } from './start-execution.ts';
 
 /**
  * What a workflow may take beyond its polling (maxPolls × pollSeconds, in its input):
@@ -88,9 +88,10 @@ export async function repairOperation(store: Store, recoveries: Recoveries, oper
   const stateMachineArn = process.env[stateMachineArnVariable(workflow)];
   if (!stateMachineArn) return { action: 'skipped', reason: `${stateMachineArnVariable(workflow)} is not set` };
   const executionArn = executionArnOf(stateMachineArn, operation.id);
+  const { DescribeExecutionCommand, ExecutionDoesNotExist, StopExecutionCommand } = await loadSfn();
   let execution: DescribeExecutionCommandOutput;
   try {
-    execution = await sfnClient().send(new DescribeExecutionCommand({ executionArn }));
+    execution = await (await sfnClient()).send(new DescribeExecutionCommand({ executionArn }));
   } catch (error) {
     if (!(error instanceof ExecutionDoesNotExist || (error as { name?: string }).name === 'ExecutionDoesNotExist')) throw error;
     if (now.getTime() - Date.parse(operation.startedAt) < repairGraceMs()) return { action: 'skipped', reason: 'started moments ago; its execution may be starting' };
@@ -104,7 +105,7 @@ export async function repairOperation(store: Store, recoveries: Recoveries, oper
     const bound = boundOf(execution.input);
     if (now.getTime() - startedAt <= bound) return { action: 'running' };
     const reason = `its ${workflow} workflow ran for more than ${Math.round(bound / 1000)} s, its bound, and was stopped by the platform`;
-    await sfnClient().send(new StopExecutionCommand({ executionArn, error: 'PaletteBoundExceeded', cause: reason }));
+    await (await sfnClient()).send(new StopExecutionCommand({ executionArn, error: 'PaletteBoundExceeded', cause: reason }));
     if (await stillRunning(store, operation)) await fail(store, recoveries, operation, reason);
     return { action: 'stopped', reason };
   }
