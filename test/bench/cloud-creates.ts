@@ -39,9 +39,6 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { DescribeExecutionCommand, GetExecutionHistoryCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
-import nock from 'nock';
-import { FakeAzure } from '../support/fake-azure.ts';
-import { FakeGoogle } from '../support/fake-gcp.ts';
 import { childMain, runInChild } from './child-process.ts';
 import { countCommands, median, runLoad, summarize, type LatencySummary } from './stats.ts';
 
@@ -193,6 +190,11 @@ const perCreate = (counts: Record<string, number>, n: number) => Object.fromEntr
 const total = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
 
 export async function benchCloudCreates(options: CloudCreateOptions, progress: (line: string) => void): Promise<CloudCreateResult> {
+  // nock patches node:http as soon as it loads, so it is loaded here, in the child only:
+  // loaded in the parent it slowed every later POST of the other parts (~40 ms each).
+  const { default: nock } = await import('nock');
+  const { FakeAzure } = await import('../support/fake-azure.ts');
+  const { FakeGoogle } = await import('../support/fake-gcp.ts');
   // The clouds are faked before anything can reach them: nock for Azure and Google (and
   // nothing else leaves loopback), the SDK mocks for EKS and STS.
   nock.disableNetConnect();
