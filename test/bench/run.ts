@@ -187,7 +187,17 @@ if (api) {
       2,
     ),
   );
-
+  const sameWrite = api.scenarios.filter((s) => s.rawSameWrite);
+  if (sameWrite.length) {
+    console.log('\nPOST beside the very transaction its handler commits, sent raw (5 items: project, name, key and role guards, audit):\n');
+    console.log(
+      formatTable(
+        ['endpoint', 'clients', 'raw 5-item p50', 'API p50', 'API / raw 5-item', 'raw 5-item / raw 2-item'],
+        sameWrite.map((s) => [s.endpoint, String(s.concurrency), ms(s.rawSameWrite!.p50), ms(s.api.p50), ratio(s.api.p50 / s.rawSameWrite!.p50), ratio(s.rawSameWrite!.p50 / s.raw.p50)]),
+        2,
+      ),
+    );
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -634,7 +644,8 @@ for (const s of api?.scenarios ?? []) {
   summaryLines.push(
     `${s.endpoint.padEnd(22)} c=${String(s.concurrency).padEnd(3)} API p50 ${ms(s.api.p50).padStart(7)} ms / raw ${ms(s.raw.p50).padStart(6)} ms = ${ratio(s.api.p50 / s.raw.p50).padStart(6)}` +
       `   p99 ${ms(s.api.p99).padStart(7)} / ${ms(s.raw.p99).padStart(6)} = ${ratio(s.api.p99 / s.raw.p99).padStart(6)}` +
-      `   ${s.api.throughput.toFixed(0).padStart(4)} req/s   ${s.ddbCallsPerRequestTotal.toFixed(2)} DDB calls/req`,
+      `   ${s.api.throughput.toFixed(0).padStart(4)} req/s   ${s.ddbCallsPerRequestTotal.toFixed(2)} DDB calls/req` +
+      (s.rawSameWrite ? `   (vs its own 5-item transaction raw: ${ratio(s.api.p50 / s.rawSameWrite.p50)})` : ''),
   );
 }
 if (api) summaryLines.push('');
