@@ -135,7 +135,7 @@ export async function startSimEdgeHosts(options: {
       }
       if (task.kind === 'edge.leave' && spec.role === 'control-plane') await options.emulator.deleteCluster(emulatorName(cluster));
       const running = options.emulator.getCluster(emulatorName(cluster));
-      // Before the control plane made the cluster, it registers this worker itself.
+      // A worker joining a cluster that already runs registers its own Node (at create the control plane registered it).
       if (spec.role === 'worker' && running) {
         const nodes = running.kubeConfigObject().makeApiClient(CoreV1Api);
         const pool = hostPool({ name: host.name, role: 'worker', hardware: host.hardware });
