@@ -571,6 +571,8 @@ export function planScale(cluster: HostClusterItem, poolName: string, request: {
   return { kind: 'scale', pool: { ...pool, count } };
 }
 
+const MAX_EDGE_HOSTS_JOINING = 90;
+
 /** Free, Ready edge hosts of a project, by name: the ones a scale without `hostIds` takes. */
 async function freeEdgeHosts(store: Store, cluster: HostClusterItem, wanted: number): Promise<AgentItem[]> {
   const free: AgentItem[] = [];
@@ -601,6 +603,12 @@ export async function planEdgeScale(store: Store, cluster: HostClusterItem, pool
     ]);
   }
   if (named && new Set(named).size !== named.length) throw validationFailed('a host is named twice', [{ path: 'body.hostIds', message: 'hosts must differ' }]);
+  // Each joining host is one item of the request's transaction (DynamoDB allows 100 in all).
+  if (delta > MAX_EDGE_HOSTS_JOINING) {
+    throw validationFailed(`at most ${MAX_EDGE_HOSTS_JOINING} edge hosts join in one scale; cluster ${cluster.name} has ${workers.length} worker(s)`, [
+      { path: 'body.count', message: `at most ${workers.length + MAX_EDGE_HOSTS_JOINING}` },
+    ]);
+  }
   const pool = { name: 'worker', instanceType: 'edge', count: request.count };
   if (delta < 0) {
     const leave = named

@@ -164,6 +164,9 @@ describe('agents and edge clusters', () => {
     const member = await scale('worker', { count: 3, hostIds: [hosts[1]!.id] });
     expect(member.status).toBe(400);
     expect(member.body.errors[0]).toMatchObject({ path: 'body.hostIds.0', message: expect.stringMatching(/already in cluster/) });
+    const overBound = await scale('worker', { count: 200 });
+    expect(overBound.status).toBe(400);
+    expect(overBound.body.errors[0]).toMatchObject({ path: 'body.count', message: 'at most 92' });
     const tooMany = await scale('worker', { count: 9 });
     expect(tooMany.status).toBe(409);
     expect(tooMany.body.detail).toMatch(/only 2 edge host\(s\) of this project are free and Ready/);
