@@ -4,7 +4,7 @@
  * source maps, the table name in the environment, a one-month log group, X-Ray
  * tracing, and a role that may write only its own log group until granted more.
  */
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as cdk from 'aws-cdk-lib';
 import { Duration } from 'aws-cdk-lib';
@@ -48,6 +48,37 @@ export const bundlingOptions = {
 export const runtimeProvidedModules = ['@aws-sdk/*'];
 
 /**
+ * Packages kept out of every bundle and copied beside the bundles of the functions that
+ * import() them on first use (`node_modules/<package>` in the function's asset): a cold
+ * start that does not need one does not parse it. `files` are what Node loads of the
+ * package; test/infra/bundles.test.ts checks that each listed function imports it only
+ * with import(), and that every function that imports it is listed.
+ */
+export const PACKAGES_BESIDE_BUNDLE: Readonly<Record<string, { files: readonly string[]; entries: readonly string[]; why: string }>> = {
+  re2js: {
+    files: ['package.json', 'build/index.js'],
+    entries: ['functions/api/host-clusters.ts', 'functions/api/cluster-profiles.ts'],
+    why: 'RE2 (147 KiB minified) checks profile-variable regexes in linear time, on profile, cluster and upgrade creates only',
+  },
+};
+
+/** What esbuild leaves out of every bundle: the runtime's SDK and the packages shipped beside bundles. */
+export const bundleExternals = [...runtimeProvidedModules, ...Object.keys(PACKAGES_BESIDE_BUNDLE)];
+
+/** Shell commands (CDK's afterBundling hook) that copy the packages `entry` imports on demand beside its bundle. */
+export function copyPackagesBesideBundle(entry: string, inputDir: string, outputDir: string): string[] {
+  return Object.entries(PACKAGES_BESIDE_BUNDLE)
+    .filter(([, pkg]) => pkg.entries.includes(entry))
+    .flatMap(([name, pkg]) =>
+      pkg.files.flatMap((file) => {
+        const from = join(inputDir, 'node_modules', name, file);
+        const to = join(outputDir, 'node_modules', name, file);
+        return [`mkdir -p "${dirname(to)}"`, `cp "${from}" "${to}"`];
+      }),
+    );
+}
+
+/**
  * The most an API route-group function or the authorizer may weigh, minified: every
  * kilobyte is parsed on each cold start of a request path. test/infra/bundles.test.ts
  * holds every such bundle to it; the benchmark prints what each one holds.
@@ -59,19 +90,7 @@ export const MAX_API_BUNDLE_BYTES = 400 * 1024;
  * (just above what it weighs) so that it cannot grow unnoticed either.
  */
 export const API_BUNDLE_EXCEPTIONS: Readonly<Record<string, { maxBytes: number; why: string }>> = {
-  'api/host-clusters': {
-    maxBytes: 540 * 1024,
-    why:
-      're2js (147 KiB: cluster creates and upgrades match user-given profile-variable regexes in linear time) ' +
-      'and js-yaml (56 KiB: imported and served kubeconfigs) on top of the ~230 KiB every API function carries, ' +
-      'plus the edge and vSphere providers (their kubeconfigs come from the agents\' tasks)',
-  },
-  'api/cluster-profiles': {
-    maxBytes: 445 * 1024,
-    why:
-      're2js (147 KiB: profile-variable regexes checked in linear time) and js-yaml (45 KiB: a helm layer\'s chart and version ' +
-      'are checked against its registry\'s index.yaml at create) on top of the ~230 KiB every API function carries',
-  },
+  // None since re2js ships beside the two bundles that matched profile regexes (PACKAGES_BESIDE_BUNDLE).
 };
 
 /** The most the API function or authorizer `name` (`api/<group>`, `authorizer`) may weigh. */
@@ -132,7 +151,16 @@ function paletteFunctionProps(scope: Construct, constructId: string, options: Pa
     architecture: lambda.Architecture.ARM_64,
     memorySize: 1024,
     timeout: options.timeout ?? API_FUNCTION_TIMEOUT,
-    bundling: { ...bundlingOptions, mainFields: [...bundlingOptions.mainFields] },
+    bundling: {
+      ...bundlingOptions,
+      mainFields: [...bundlingOptions.mainFields],
+      externalModules: bundleExternals,
+      commandHooks: {
+        beforeBundling: () => [],
+        beforeInstall: () => [],
+        afterBundling: (inputDir, outputDir) => copyPackagesBesideBundle(options.entry, inputDir, outputDir),
+      },
+    },
     tracing: lambda.Tracing.ACTIVE,
     role,
     environment: {

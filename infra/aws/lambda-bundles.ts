@@ -10,7 +10,7 @@ import { routeGroups } from '#shared/api/route-table.ts';
 import { SCHEDULED_FUNCTION } from '#shared/jobs/schedule.ts';
 import { providerFunctions } from '#shared/providers/remote/functions.ts';
 import { workflowRegistry } from '#workflows/registry.ts';
-import { bundlingOptions, repoRoot, runtimeProvidedModules } from './function-defaults.ts';
+import { bundleExternals, bundlingOptions, repoRoot } from './function-defaults.ts';
 
 export type LambdaKind = 'api' | 'authorizer' | 'steps' | 'scheduled' | 'provider';
 
@@ -82,9 +82,10 @@ export function bundleContents(metafile: Metafile): Omit<BundleContents, 'bytes'
 
 /**
  * Bundles one entry (absolute, or relative to the repository root) into `outfile` with
- * the stack's bundling options. `external` defaults to what the Lambda runtime provides.
+ * the stack's bundling options. `external` defaults to what the stack leaves out of bundles
+ * (the runtime's SDK and the packages shipped beside bundles).
  */
-export async function bundleEntry(entry: string, outfile: string, external: string[] = runtimeProvidedModules): Promise<BundleContents> {
+export async function bundleEntry(entry: string, outfile: string, external: string[] = bundleExternals): Promise<BundleContents> {
   const { metafile } = await build({
     absWorkingDir: repoRoot,
     entryPoints: [entry],

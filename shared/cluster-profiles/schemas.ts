@@ -75,9 +75,10 @@ type ProfileBody = {
 /**
  * The rules that span fields; each problem gets the path of the field to fix. zod runs
  * this after continuable issues too (e.g. too few layers), so a path that already has
- * a problem gets no second one.
+ * a problem gets no second one. Async because checking a regex loads RE2 on first use
+ * (request bodies are parsed with safeParseAsync).
  */
-function checkProfile(body: ProfileBody, ctx: z.RefinementCtx<ProfileBody>) {
+async function checkProfile(body: ProfileBody, ctx: z.RefinementCtx<ProfileBody>) {
   const reported = new Set(ctx.issues.map((i) => (i.path ?? []).map(String).join('.')));
   const issue = (path: (string | number)[], message: string) => {
     if (reported.has(path.join('.'))) return;
@@ -126,18 +127,18 @@ function checkProfile(body: ProfileBody, ctx: z.RefinementCtx<ProfileBody>) {
   });
 
   const variableNames = new Set<string>();
-  body.variables.forEach((v, i) => {
+  for (const [i, v] of body.variables.entries()) {
     if (variableNames.has(v.name)) issue(['variables', i, 'name'], 'duplicate variable name');
     variableNames.add(v.name);
-    if (v.regex !== undefined && !compileVariableRegex(v.regex)) {
+    if (v.regex !== undefined && !(await compileVariableRegex(v.regex))) {
       issue(['variables', i, 'regex'], 'is not a valid RE2 regular expression (no backreferences or lookaround)');
-      return;
+      continue;
     }
     if (v.default !== undefined) {
-      const checked = checkVariableValue(v, v.default);
+      const checked = await checkVariableValue(v, v.default);
       if (checked.problem !== undefined) issue(['variables', i, 'default'], checked.problem);
     }
-  });
+  }
 
   const undeclared = (text: string) => templateVariableNames(text).filter((name) => !variableNames.has(name));
   body.layers.forEach((l, i) => {

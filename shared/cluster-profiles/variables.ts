@@ -9,7 +9,7 @@
  *
  * Only plain references are supported (no pipes or functions).
  */
-import { RE2JS } from 're2js';
+import type { RE2JS } from 're2js';
 import { validationFailed, type FieldError } from '../errors.ts';
 
 export type VariableFormat = 'string' | 'number' | 'boolean';
@@ -33,16 +33,28 @@ const NUMERIC = /^-?(?:\d+(?:\.\d+)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 /** The longest regex a profile may declare: matching is linear, but compiling is not free. */
 export const MAX_VARIABLE_REGEX_LENGTH = 512;
 
+let re2: typeof RE2JS | undefined;
+
+/**
+ * RE2 (147 KiB) loads with the first regex a request checks, not at a function's init:
+ * most requests, every GET among them, never check one. The Lambda functions that do
+ * carry re2js beside their bundle (infra/aws/function-defaults.ts, PACKAGES_BESIDE_BUNDLE).
+ */
+async function regexEngine(): Promise<typeof RE2JS> {
+  return (re2 ??= (await import('re2js')).RE2JS);
+}
+
 /**
  * The compiled regex, or undefined when the source is not a valid RE2 expression.
  * Patterns come from users and are matched against values from users, so they run on
  * RE2 (no backtracking: linear in the input, whatever the pattern), never on RegExp,
  * where `(a+)+$` against forty `a`s and a `!` blocks the event loop for minutes.
  */
-export function compileVariableRegex(source: string): RE2JS | undefined {
+export async function compileVariableRegex(source: string): Promise<RE2JS | undefined> {
   if (source.length > MAX_VARIABLE_REGEX_LENGTH) return undefined;
+  const engine = await regexEngine();
   try {
-    return RE2JS.compile(source);
+    return engine.compile(source);
   } catch {
     return undefined;
   }
@@ -52,10 +64,10 @@ export function compileVariableRegex(source: string): RE2JS | undefined {
  * Checks one value (given by a cluster, or a profile's default) against a declaration:
  * `{ value }` as the string it renders to, or `{ problem }` with the message.
  */
-export function checkVariableValue(
+export async function checkVariableValue(
   variable: ProfileVariable,
   value: unknown,
-): { value: string; problem?: undefined } | { problem: string; value?: undefined } {
+): Promise<{ value: string; problem?: undefined } | { problem: string; value?: undefined }> {
   let text: string;
   switch (variable.format ?? 'string') {
     case 'number':
@@ -74,7 +86,7 @@ export function checkVariableValue(
   }
   if (text.length > MAX_VARIABLE_VALUE_LENGTH) return { problem: `must be at most ${MAX_VARIABLE_VALUE_LENGTH} characters` };
   if (variable.regex !== undefined) {
-    const regex = compileVariableRegex(variable.regex);
+    const regex = await compileVariableRegex(variable.regex);
     if (!regex) return { problem: `the profile's regex ${variable.regex} does not compile` };
     if (!regex.test(text)) return { problem: `must match ${variable.regex}` };
   }
@@ -87,10 +99,10 @@ export function checkVariableValue(
  * `variables.<name>`: `required` (no value and no default), `unknown variable`,
  * a wrong format or a regex mismatch.
  */
-export function resolveProfileVariables(
+export async function resolveProfileVariables(
   variables: ProfileVariable[],
   given: Record<string, unknown>,
-): { values: Record<string, string> } {
+): Promise<{ values: Record<string, string> }> {
   const problems: FieldError[] = [];
   const values: Record<string, string> = {};
   const declared = new Set(variables.map((v) => v.name));
@@ -102,7 +114,7 @@ export function resolveProfileVariables(
       else values[variable.name] = '';
       continue;
     }
-    const checked = checkVariableValue(variable, raw);
+    const checked = await checkVariableValue(variable, raw);
     if (checked.problem !== undefined) {
       problems.push({
         path: `body.variables.${variable.name}`,

@@ -479,7 +479,7 @@ export async function planClusterCreate(store: Store, scope: { tenantId: string;
       : [{ path: `body.nodePools.${i}.instanceType`, message: `${pool.instanceType} is not a ${catalog} instance type (GET /v1/instancetypes?provider=${catalog})` }],
   );
   if (foreign.length) throw validationFailed(`node pools name instance types ${catalog} does not offer`, foreign);
-  const { values } = resolveProfileVariables(profile.variables, asText(request.variables));
+  const { values } = await resolveProfileVariables(profile.variables, asText(request.variables));
   const spec: NewClusterSpec = {
     name: request.name,
     provider: providerOfAccount[account.provider],
@@ -664,7 +664,7 @@ export async function planUpgrade(store: Store, cluster: HostClusterItem, reques
     ]);
   }
   const carried = Object.fromEntries(Object.entries(cluster.variables).filter(([name]) => target.variables.some((v) => v.name === name)));
-  const { values } = resolveProfileVariables(target.variables, { ...carried, ...asText(request.variables ?? {}) });
+  const { values } = await resolveProfileVariables(target.variables, { ...carried, ...asText(request.variables ?? {}) });
   return {
     kind: 'upgrade',
     profileId: target.id,

@@ -96,11 +96,18 @@ export function parseIfMatch(header: string | undefined): number | undefined {
   return Number(match[1]);
 }
 
-function parsePart<S extends z.ZodType | undefined>(schema: S, value: unknown, root: string): Infer<S> {
-  if (!schema) return undefined as Infer<S>;
-  const result = schema.safeParse(value);
+function parsed<S extends z.ZodType | undefined>(result: z.ZodSafeParseResult<unknown>, root: string): Infer<S> {
   if (!result.success) throw validationFailed(`the request ${root} is invalid`, fieldErrors(result.error.issues, root));
   return result.data as Infer<S>;
+}
+
+function parsePart<S extends z.ZodType | undefined>(schema: S, value: unknown, root: string): Infer<S> {
+  return schema ? parsed<S>(schema.safeParse(value), root) : (undefined as Infer<S>);
+}
+
+/** Async, unlike the other parts: a body's refinements may load what they check with (a profile's regexes load RE2). */
+async function parseBody<S extends z.ZodType | undefined>(schema: S, value: unknown): Promise<Infer<S>> {
+  return schema ? parsed<S>(await schema.safeParseAsync(value), 'body') : (undefined as Infer<S>);
 }
 
 function toResponse(result: StoredResult, requestId: string): APIGatewayProxyStructuredResultV2 {
@@ -178,7 +185,7 @@ export function createApiHandler<const L extends RouteList>(routes: L, impls: Ro
       if (ref !== undefined && !project) throw new ApiError('not_found', `project ${ref} was not found`);
     }
     const headers = parsePart(route.headers, event.headers ?? {}, 'header');
-    const body = route.rawBody ? undefined : parsePart(route.body, route.body ? (event.body ?? undefined) : undefined, 'body');
+    const body = route.rawBody ? undefined : await parseBody(route.body, route.body ? (event.body ?? undefined) : undefined);
     if (!route.body && event.body !== undefined && event.body !== null && event.body !== '') {
       throw validationFailed('this route takes no request body', [{ path: 'body', message: 'unexpected body' }]);
     }

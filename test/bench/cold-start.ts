@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { bundlingOptions, runtimeProvidedModules } from '#infra/aws/function-defaults.ts';
+import { bundleExternals, bundlingOptions } from '#infra/aws/function-defaults.ts';
 import { bundleEntry, lambdaEntries, type BundleContents } from '#infra/aws/lambda-bundles.ts';
 import { median } from './stats.ts';
 
@@ -132,7 +132,7 @@ export async function benchColdStart(
   for (const variant of ['cdk', 'all-in'] as const) {
     for (const { name, entry } of entries) {
       const outfile = join(options.workDir, variant, name.replace(/[^a-z0-9]+/gi, '-'), 'index.mjs');
-      const contents = await bundleEntry(entry, outfile, variant === 'cdk' ? runtimeProvidedModules : []);
+      const contents = await bundleEntry(entry, outfile, variant === 'cdk' ? bundleExternals : []);
       built.push({ name, entry: entry.replace(repoRoot, ''), variant, outfile, ...contents });
     }
   }

@@ -90,7 +90,7 @@ process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 
 const { benchApi } = await import('./api-latency.ts');
 const { benchColdStart, BASELINE, MAX_IMPORT_RATIO } = await import('./cold-start.ts');
-const { API_BUNDLE_EXCEPTIONS, MAX_API_BUNDLE_BYTES } = await import('#infra/aws/function-defaults.ts');
+const { API_BUNDLE_EXCEPTIONS, MAX_API_BUNDLE_BYTES, PACKAGES_BESIDE_BUNDLE } = await import('#infra/aws/function-defaults.ts');
 const { formatTable, kib, ms, ratio } = await import('./stats.ts');
 const { runHostClusterBench } = await import('./host-clusters.ts');
 const { runAppModeBench } = await import('./app-mode.ts');
@@ -248,12 +248,13 @@ if (cold) {
     `\nAPI functions and the authorizer: at most ${kib(MAX_API_BUNDLE_BYTES)} (${overSize.length ? `over: ${overSize.join(', ')}` : 'all within'}),` +
       ` import at most ${MAX_IMPORT_RATIO}x the baseline (${overTime.length ? `over: ${overTime.join(', ')}` : 'all within'}).`,
   );
-  console.log(`\nWhat each bundle holds (esbuild's metafile: minified KiB by package or folder of ours; SDK = from the Lambda runtime):\n`);
+  console.log(`\nWhat each bundle holds (esbuild's metafile: minified KiB by package or folder of ours). Outside the bundles: the`);
+  console.log(`AWS SDK (from the Lambda runtime) and, beside the bundles that import() them, ${Object.entries(PACKAGES_BESIDE_BUNDLE).map(([name, pkg]) => `${name} (${pkg.why})`).join('; ')}:\n`);
   for (const b of cold.bundles.filter((x) => x.variant === 'cdk' && x.name !== BASELINE)) {
     const top = b.modules.slice(0, 7).map((m) => `${m.module} ${(m.bytes / 1024).toFixed(1)}`);
     console.log(`  ${b.name.padEnd(22)} ${kib(b.bytes).padStart(10)}  ${top.join(' · ')}`);
     const sdk = (names: string[]) => (names.length ? names.map((n) => n.replace('@aws-sdk/', '')).join(', ') : '-');
-    console.log(`  ${''.padEnd(22)} ${''.padStart(10)}  SDK at init: ${sdk(b.externalAtInit)}; on first use: ${sdk(b.externalOnDemand)}`);
+    console.log(`  ${''.padEnd(22)} ${''.padStart(10)}  outside it, at init: ${sdk(b.externalAtInit)}; on first use: ${sdk(b.externalOnDemand)}`);
   }
   console.log(`\nEverything bundled (SDK included), for comparison; median of ${cold.runs}:\n`);
   console.log(

@@ -4,6 +4,7 @@
  * function does not run is in it. Every entry is bundled at once (esbuild builds them in
  * parallel); one is also bundled by CDK itself, to show the two are the same bundle.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -11,7 +12,15 @@ import * as cdk from 'aws-cdk-lib';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OPENAPI_PACKED_ARTIFACT, openApiDocument } from '#shared/api/openapi.ts';
-import { API_BUNDLE_EXCEPTIONS, apiBundleBudget, createPaletteFunction, MAX_API_BUNDLE_BYTES, repoRoot, stepBundleBudget } from '#infra/aws/function-defaults.ts';
+import {
+  API_BUNDLE_EXCEPTIONS,
+  apiBundleBudget,
+  createPaletteFunction,
+  MAX_API_BUNDLE_BYTES,
+  PACKAGES_BESIDE_BUNDLE,
+  repoRoot,
+  stepBundleBudget,
+} from '#infra/aws/function-defaults.ts';
 import { bundleEntry, lambdaEntries, type BundleContents, type LambdaEntry } from '#infra/aws/lambda-bundles.ts';
 import { lambdaContext } from '#infra/local/api-server.ts';
 
@@ -121,6 +130,28 @@ describe('Lambda bundles', () => {
     const [fromCdk, fromTest] = await Promise.all([readFile(join(outdir, assets[0]!, 'index.mjs'), 'utf8'), readFile(entry.outfile, 'utf8')]);
     expect(fromCdk.length).toBe(fromTest.length);
     expect(fromCdk === fromTest).toBe(true);
+  }, 60_000);
+
+  it('imports a package shipped beside bundles only with import(), and only in the functions it is shipped with', () => {
+    for (const [name, pkg] of Object.entries(PACKAGES_BESIDE_BUNDLE)) {
+      for (const b of bundles) expect(b.externalAtInit, b.name).not.toContain(name);
+      const importing = bundles.filter((b) => b.externalOnDemand.includes(name)).map((b) => b.entry).sort();
+      expect(importing, name).toEqual([...pkg.entries].sort());
+    }
+  });
+
+  it('ships re2js in the CDK asset of a function that loads it on demand, where its import() finds it', async () => {
+    const outdir = join(workDir, 'cdk-beside.out');
+    const app = new cdk.App({ outdir });
+    createPaletteFunction(new cdk.Stack(app, 'BesideCheck'), 'ProfilesFunction', { entry: 'functions/api/cluster-profiles.ts' });
+    app.synth();
+    const [asset] = (await readdir(outdir)).filter((name) => name.startsWith('asset.'));
+    const assetDir = join(outdir, asset!);
+    // Resolved from the asset's own directory, as the Lambda runtime resolves it from /var/task.
+    const script = "const url = import.meta.resolve('re2js'); const { RE2JS } = await import(url); console.log(url, RE2JS.compile('^(a+)+$').matches('a'.repeat(40) + '!'));";
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: assetDir, encoding: 'utf8' }).trim();
+    expect(out).toBe(`${pathToFileURL(join(assetDir, 'node_modules/re2js/build/index.js')).href} false`);
+    expect(await readdir(join(assetDir, 'node_modules'))).toEqual(['re2js']);
   }, 60_000);
 
   it('reports every bundle', () => {
