@@ -10,7 +10,7 @@ import { checkPermission, type ProjectAccess } from '../auth/permissions.ts';
 import { projectAccess } from '../tenancy/projects.ts';
 import { auditPut, recordAudit, type AuditRecord } from '../audit/audit-log.ts';
 import { logger, withInvocationLogger } from '../observability/logger.ts';
-import { invocationMetrics, MetricUnit } from '../observability/metrics.ts';
+import { MetricUnit, serviceMetrics } from '../observability/metrics.ts';
 import { captureLambdaHandler, tracer } from '../observability/tracer.ts';
 import { storeFromEnv, type Store } from '../store/client.ts';
 import { keys, SYSTEM_TENANT } from '../store/keys.ts';
@@ -434,7 +434,8 @@ function recordOutcome(serviceName: string): middy.MiddlewareObj<APIGatewayProxy
     // Agents heartbeat every few seconds: their routine calls are debug lines, their failures are not.
     const level = route?.unaudited && statusCode < 400 ? 'debug' : 'info';
     logger[level]('request', { method, path: request.event.rawPath, status: statusCode, latencyMs });
-    const metrics = invocationMetrics(serviceName);
+    // Added and published in this one synchronous turn (see serviceMetrics).
+    const metrics = serviceMetrics(serviceName);
     metrics.addDimension('route', route?.operationId ?? 'unmatched');
     metrics.addMetric('Requests', MetricUnit.Count, 1);
     metrics.addMetric(statusCode >= 500 ? 'ServerErrors' : statusCode >= 400 ? 'ClientErrors' : 'Successes', MetricUnit.Count, 1);

@@ -16,7 +16,7 @@ import { storeFromEnv, type Store } from '#shared/store/client.ts';
 import { keys } from '#shared/store/keys.ts';
 import { transact } from '#shared/store/table.ts';
 import { newProjectItems } from '#shared/tenancy/projects.ts';
-import { runLoad, summarize, type LatencySummary } from './stats.ts';
+import { runInterleaved, runLoad, summarize, type LatencySummary } from './stats.ts';
 
 export interface ApiBenchOptions {
   concurrencies: number[];
@@ -143,12 +143,10 @@ export async function benchApi(options: ApiBenchOptions, progress: (line: string
     for (const e of endpoints) {
       for (const concurrency of options.concurrencies) {
         const total = options.requests[concurrency] ?? 300;
-        await runLoad(options.warmup, concurrency, e.raw);
-        const rawRun = await runLoad(total, concurrency, e.raw);
-        const rawSame = 'rawSame' in e ? (await runLoad(options.warmup, concurrency, e.rawSame), await runLoad(total, concurrency, e.rawSame)) : undefined;
-        await runLoad(options.warmup, concurrency, e.api);
+        const ops = { raw: e.raw, api: e.api, ...('rawSame' in e ? { rawSame: e.rawSame } : {}) };
+        for (const op of Object.values(ops)) await runLoad(options.warmup, concurrency, op);
         counter.reset();
-        const apiRun = await runLoad(total, concurrency, e.api);
+        const { raw: rawRun, api: apiRun, rawSame } = await runInterleaved(total, concurrency, ops as Record<'raw' | 'api' | 'rawSame', () => Promise<void>>);
         const calls = counter.perRequest(total);
         const result: ScenarioResult = {
           endpoint: e.endpoint,

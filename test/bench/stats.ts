@@ -67,6 +67,31 @@ export async function runLoad(
   return { samples, wallMs: performance.now() - started };
 }
 
+/**
+ * Runs several loads side by side in time: `rounds` rounds, each giving every op its share
+ * of `total` in turn, so a burst of load from elsewhere on the machine (or DynamoDB Local
+ * warming up) falls on all of them instead of skewing the one measured during it. Each
+ * op's samples are pooled over the rounds; its wall time is the sum of its turns.
+ */
+export async function runInterleaved<K extends string>(
+  total: number,
+  concurrency: number,
+  ops: Record<K, (index: number) => Promise<void>>,
+  rounds = 5,
+): Promise<Record<K, { samples: number[]; wallMs: number }>> {
+  const names = Object.keys(ops) as K[];
+  const pooled = Object.fromEntries(names.map((name) => [name, { samples: [] as number[], wallMs: 0 }])) as Record<K, { samples: number[]; wallMs: number }>;
+  for (let round = 0; round < rounds; round++) {
+    const share = Math.floor(total / rounds) + (round < total % rounds ? 1 : 0);
+    for (const name of names) {
+      const run = await runLoad(share, concurrency, ops[name]);
+      pooled[name].samples.push(...run.samples);
+      pooled[name].wallMs += run.wallMs;
+    }
+  }
+  return pooled;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Formatting
 

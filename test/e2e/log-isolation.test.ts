@@ -14,6 +14,8 @@ const originals = { stdout: process.stdout.write, stderr: process.stderr.write }
 beforeAll(async () => {
   // Loggers read their level when their module loads: load the runtime after setting it.
   process.env.POWERTOOLS_LOG_LEVEL = 'INFO';
+  // Metrics on (the suite runs with them off), so their EMF lines are seen too.
+  process.env.POWERTOOLS_METRICS_DISABLED = 'false';
   const support = await import('../support/local-api.ts');
   until = support.until;
   rt = await support.startTestRuntime({ simSpeed: 50 });
@@ -30,6 +32,7 @@ beforeAll(async () => {
 afterAll(async () => {
   process.stdout.write = originals.stdout;
   process.stderr.write = originals.stderr;
+  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
   await rt?.stop();
 });
 
@@ -92,5 +95,12 @@ describe('log lines of concurrent invocations', () => {
     }
     for (const routes of byRequest.values()) expect(routes.size).toBeLessThanOrEqual(1);
     expect(written.join('')).not.toMatch(/has already been added/);
+    // One EMF document per request, with that request's route only: the Metrics object
+    // each service shares is added to and published in one synchronous turn.
+    const emf = lines.filter((l) => '_aws' in l) as unknown as { route: string; service: string; Requests: number }[];
+    expect(emf.filter((m) => m.route === 'health.get')).toHaveLength(20);
+    expect(emf.filter((m) => m.route === 'cloudaccount.delete')).toHaveLength(5);
+    expect(emf.filter((m) => m.route === 'project.create')).toHaveLength(5);
+    for (const m of emf) expect(m.Requests, JSON.stringify(m)).toBe(1);
   });
 });
