@@ -44,6 +44,16 @@ export const bundlingOptions = {
   banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url); const __filename = import.meta.filename, __dirname = import.meta.dirname;",
 } as const satisfies BundlingOptions;
 
+/**
+ * esbuild aliases of every bundle: builtins whose ESM import costs a cold start more than
+ * the module itself (see each target's comment). Paths are from the repository root,
+ * where CDK and `bundleEntry` (infra/aws/lambda-bundles.ts) run esbuild.
+ */
+export const bundleAliases: Readonly<Record<string, string>> = {
+  'node:http': './shared/lambda/node-http.ts',
+  http: './shared/lambda/node-http.ts',
+};
+
 /** Dependencies the Node.js 24 Lambda runtime provides, so CDK leaves them out of every bundle (its default). */
 export const runtimeProvidedModules = ['@aws-sdk/*'];
 
@@ -155,6 +165,7 @@ function paletteFunctionProps(scope: Construct, constructId: string, options: Pa
       ...bundlingOptions,
       mainFields: [...bundlingOptions.mainFields],
       externalModules: bundleExternals,
+      esbuildArgs: { '--alias': Object.entries(bundleAliases).map(([from, to]) => `${from}=${to}`) },
       commandHooks: {
         beforeBundling: () => [],
         beforeInstall: () => [],

@@ -10,7 +10,7 @@ import { routeGroups } from '#shared/api/route-table.ts';
 import { SCHEDULED_FUNCTION } from '#shared/jobs/schedule.ts';
 import { providerFunctions } from '#shared/providers/remote/functions.ts';
 import { workflowRegistry } from '#workflows/registry.ts';
-import { bundleExternals, bundlingOptions, repoRoot } from './function-defaults.ts';
+import { bundleAliases, bundleExternals, bundlingOptions, repoRoot } from './function-defaults.ts';
 
 export type LambdaKind = 'api' | 'authorizer' | 'steps' | 'scheduled' | 'provider';
 
@@ -98,6 +98,7 @@ export async function bundleEntry(entry: string, outfile: string, external: stri
     sourcemap: bundlingOptions.sourceMap,
     mainFields: [...bundlingOptions.mainFields],
     banner: { js: bundlingOptions.banner },
+    alias: { ...bundleAliases },
     external,
     metafile: true,
     logLevel: 'error',
