@@ -59,16 +59,33 @@ export const runtimeProvidedModules = ['@aws-sdk/*'];
 
 /**
  * Packages kept out of every bundle and copied beside the bundles of the functions that
- * import() them on first use (`node_modules/<package>` in the function's asset): a cold
- * start that does not need one does not parse it. `files` are what Node loads of the
- * package; test/infra/bundles.test.ts checks that each listed function imports it only
- * with import(), and that every function that imports it is listed.
+ * load them on first use (`node_modules/<package>` in the function's asset): a cold start
+ * that does not need one does not parse it. `loadedBy` is the one module that loads it,
+ * with import() or require() when first needed; `files` are what Node loads of the
+ * package; `entries` are the functions whose bundles hold `loadedBy`, which
+ * test/infra/bundles.test.ts checks (and that no bundle imports the package at init).
  */
-export const PACKAGES_BESIDE_BUNDLE: Readonly<Record<string, { files: readonly string[]; entries: readonly string[]; why: string }>> = {
+export const PACKAGES_BESIDE_BUNDLE: Readonly<
+  Record<string, { loadedBy: string; files: readonly string[]; entries: readonly string[]; why: string }>
+> = {
   re2js: {
+    loadedBy: 'shared/cluster-profiles/variables.ts',
     files: ['package.json', 'build/index.js'],
     entries: ['functions/api/host-clusters.ts', 'functions/api/cluster-profiles.ts'],
     why: 'RE2 (147 KiB minified) checks profile-variable regexes in linear time, on profile, cluster and upgrade creates only',
+  },
+  'js-yaml': {
+    loadedBy: 'shared/kube/yaml.ts',
+    files: ['package.json', 'dist/js-yaml.cjs.js'],
+    entries: [
+      'functions/api/app-profiles.ts', 'functions/api/apps.ts', 'functions/api/cloud-accounts.ts', 'functions/api/cluster-profiles.ts',
+      'functions/api/hooks.ts', 'functions/api/host-clusters.ts', 'functions/api/registries.ts', 'functions/api/virtual-clusters.ts',
+      'functions/api/webhooks.ts', 'functions/api/workspaces.ts', 'functions/providers/aks.ts', 'functions/scheduled/jobs.ts',
+      'functions/steps/app.ts', 'functions/steps/host-cluster.ts', 'functions/steps/virtual-cluster.ts', 'functions/steps/workspace.ts',
+    ],
+    why:
+      'YAML (57 KiB minified) is read and written only by kubeconfigs, manifests, Helm values and registry indexes; ' +
+      'most requests to these functions touch none of them',
   },
 };
 

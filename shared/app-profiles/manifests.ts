@@ -2,7 +2,7 @@
  * The YAML of manifest tiers: checked when a profile is created and parsed again when
  * an app deploys, by the same function, so what was accepted always renders.
  */
-import { loadAll } from 'js-yaml';
+import { loadAll } from '../kube/yaml.ts';
 
 /** A Kubernetes object as written in a manifest: plain JSON data. */
 export interface ManifestObject {

@@ -32,7 +32,7 @@ import { clearTasksItem } from '../agents/agents.ts';
 import { failClusterOperation, ownedClusterUpdate, referenceUpdates, type HostClusterContext } from './host-clusters.ts';
 import { hostClusterMeter } from '../usage/meters.ts';
 import { applyChartUses, chartUses, chartUsesState, registriesOf, type ChartRequest } from '../helm/apply.ts';
-import { load } from 'js-yaml';
+import { load } from '../kube/yaml.ts';
 
 /** Where a cluster profile's helm layers are released. */
 const ADDON_NAMESPACE = 'palette-system';

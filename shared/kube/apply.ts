@@ -1,4 +1,4 @@
-import { loadAll } from 'js-yaml';
+import { loadAll } from './yaml.ts';
 import { PermanentProviderError, TransientProviderError } from '../providers/provider.ts';
 import { KubeApiError, type KubeClient, type KubeObject } from './kube-client.ts';
 

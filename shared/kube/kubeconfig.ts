@@ -3,7 +3,7 @@
  * and neither needs a Kubernetes client (which stays in the workflow steps, see
  * kube-client.ts): a kubeconfig is YAML.
  */
-import { dump, load } from 'js-yaml';
+import { dump, load } from './yaml.ts';
 import * as z from 'zod';
 
 /** Everything needed to reach one cluster's API server as one user. */

@@ -4,7 +4,7 @@
  * tags list of a repository). Answers are cached for a short while per registry, so a
  * console listing charts does not fetch the index on every keystroke.
  */
-import { load } from 'js-yaml';
+import { load } from '../kube/yaml.ts';
 import { compareSemver, SEMVER } from '../app-profiles/semver.ts';
 import type { RegistryEndpoint } from './items.ts';
 import { httpBase } from './url.ts';

@@ -132,26 +132,43 @@ describe('Lambda bundles', () => {
     expect(fromCdk === fromTest).toBe(true);
   }, 60_000);
 
-  it('imports a package shipped beside bundles only with import(), and only in the functions it is shipped with', () => {
+  it('loads a package shipped beside bundles only on first use, and only in the functions it is shipped with', async () => {
+    const code = new Map(await Promise.all(bundles.map(async (b) => [b.name, await readFile(b.outfile, 'utf8')] as const)));
     for (const [name, pkg] of Object.entries(PACKAGES_BESIDE_BUNDLE)) {
-      for (const b of bundles) expect(b.externalAtInit, b.name).not.toContain(name);
-      const importing = bundles.filter((b) => b.externalOnDemand.includes(name)).map((b) => b.entry).sort();
-      expect(importing, name).toEqual([...pkg.entries].sort());
+      for (const b of bundles) {
+        expect(b.externalAtInit, b.name).not.toContain(name);
+        expect(holds(b, `node_modules/${name}/`), b.name).toBe(false);
+      }
+      // import() of it shows in the metafile, require() only in the code: its name, quoted, is what loads it.
+      const loading = bundles.filter((b) => code.get(b.name)!.includes(JSON.stringify(name)));
+      for (const b of loading) expect(holds(b, pkg.loadedBy), b.name).toBe(true);
+      expect(loading.map((b) => b.entry).sort(), name).toEqual([...pkg.entries].sort());
     }
   });
 
-  it('ships re2js in the CDK asset of a function that loads it on demand, where its import() finds it', async () => {
+  it('ships each such package in the CDK asset of a function that loads it, where Node finds it from the bundle', async () => {
+    // cluster-profiles loads both (RE2 for variable regexes, YAML for add-on values); each is found from the
+    // asset's own directory, as the Lambda runtime finds it from /var/task, and does its work.
     const outdir = join(workDir, 'cdk-beside.out');
     const app = new cdk.App({ outdir });
     createPaletteFunction(new cdk.Stack(app, 'BesideCheck'), 'ProfilesFunction', { entry: 'functions/api/cluster-profiles.ts' });
     app.synth();
     const [asset] = (await readdir(outdir)).filter((name) => name.startsWith('asset.'));
     const assetDir = join(outdir, asset!);
-    // Resolved from the asset's own directory, as the Lambda runtime resolves it from /var/task.
-    const script = "const url = import.meta.resolve('re2js'); const { RE2JS } = await import(url); console.log(url, RE2JS.compile('^(a+)+$').matches('a'.repeat(40) + '!'));";
+    const script = [
+      "const re2 = import.meta.resolve('re2js'); const { RE2JS } = await import(re2);",
+      "const { createRequire } = await import('node:module'); const require = createRequire(new URL('./index.mjs', import.meta.url));",
+      "const yaml = require.resolve('js-yaml'); const { load } = require('js-yaml');",
+      "console.log(JSON.stringify([re2, RE2JS.compile('^(a+)+$').matches('a'.repeat(40) + '!'), yaml, load('a: [1, 2]')]));",
+    ].join('\n');
     const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: assetDir, encoding: 'utf8' }).trim();
-    expect(out).toBe(`${pathToFileURL(join(assetDir, 'node_modules/re2js/build/index.js')).href} false`);
-    expect(await readdir(join(assetDir, 'node_modules'))).toEqual(['re2js']);
+    expect(JSON.parse(out)).toEqual([
+      pathToFileURL(join(assetDir, 'node_modules/re2js/build/index.js')).href,
+      false,
+      join(assetDir, 'node_modules/js-yaml/dist/js-yaml.cjs.js'),
+      { a: [1, 2] },
+    ]);
+    expect((await readdir(join(assetDir, 'node_modules'))).sort()).toEqual(['js-yaml', 're2js']);
   }, 60_000);
 
   it('loads no undici when a request-path function starts (node:http is taken with require, not as ESM)', () => {
