@@ -62,7 +62,7 @@ export const runtimeProvidedModules = ['@aws-sdk/*'];
  * load them on first use (`node_modules/<package>` in the function's asset): a cold start
  * that does not need one does not parse it. `loadedBy` is the one module that loads it,
  * with import() or require() when first needed; `files` are what Node loads of the
- * package; `entries` are the functions whose bundles hold `loadedBy`, which
+ * package; `entries` are the functions whose bundles reach for it, which
  * test/infra/bundles.test.ts checks (and that no bundle imports the package at init).
  */
 export const PACKAGES_BESIDE_BUNDLE: Readonly<
